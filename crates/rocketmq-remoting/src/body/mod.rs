@@ -1,0 +1,1 @@
+//! JSON bodies (routes, heartbeat, consumer admin bodies): see the submodules.

@@ -1,0 +1,3 @@
+//! Message encoding: see the submodules.
+
+pub mod hash;

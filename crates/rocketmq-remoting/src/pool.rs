@@ -1,0 +1,106 @@
+//! One connection per remote address, created on first use and recreated after it fails.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::time::Instant;
+
+use crate::command::RemotingCommand;
+use crate::connection::{Connection, RequestHandler};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Connection settings shared by a pool.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// TCP connect timeout (Java `connectTimeoutMillis`, default 3000 ms).
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions { connect_timeout: Duration::from_millis(3000) }
+    }
+}
+
+/// Connections keyed by `host:port`.
+pub struct ConnectionPool {
+    options: PoolOptions,
+    handler: Arc<dyn RequestHandler>,
+    live: Mutex<HashMap<String, Connection>>,
+    connecting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for ConnectionPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionPool").field("options", &self.options).finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl ConnectionPool {
+    /// A pool whose connections hand peer-initiated requests to `handler`.
+    pub fn new(options: PoolOptions, handler: Arc<dyn RequestHandler>) -> Self {
+        ConnectionPool { options, handler, live: Mutex::new(HashMap::new()), connecting: Mutex::new(HashMap::new()) }
+    }
+
+    fn cached(&self, addr: &str) -> Option<Connection> {
+        lock(&self.live).get(addr).filter(|c| !c.is_closed()).cloned()
+    }
+
+    /// The live connection to `addr`, connecting (once, even under concurrent callers) if needed.
+    pub async fn get(&self, addr: &str, deadline: Instant) -> Result<Connection> {
+        if let Some(conn) = self.cached(addr) {
+            return Ok(conn);
+        }
+        let gate = lock(&self.connecting).entry(addr.to_owned()).or_default().clone();
+        let _serialized = match tokio::time::timeout_at(deadline, gate.lock()).await {
+            Ok(guard) => guard,
+            Err(_) => return Err(Error::new(ErrorKind::Connect, "timed out waiting to connect").with_addr(addr)),
+        };
+        if let Some(conn) = self.cached(addr) {
+            return Ok(conn);
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let conn = Connection::connect(addr, remaining.min(self.options.connect_timeout), self.handler.clone()).await?;
+        if let Some(old) = lock(&self.live).insert(addr.to_owned(), conn.clone()) {
+            old.close();
+        }
+        Ok(conn)
+    }
+
+    /// Send `request` to `addr` and wait for the response; `timeout` covers connecting too.
+    pub async fn invoke(&self, addr: &str, request: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
+        let deadline = Instant::now() + timeout;
+        let conn = self.get(addr, deadline).await?;
+        conn.request(request, deadline.saturating_duration_since(Instant::now())).await
+    }
+
+    /// Send a oneway request to `addr`.
+    pub async fn invoke_oneway(&self, addr: &str, request: RemotingCommand, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let conn = self.get(addr, deadline).await?;
+        conn.oneway(request, deadline.saturating_duration_since(Instant::now())).await
+    }
+
+    /// Close and forget the connection to `addr` (e.g. a broker that left the route).
+    pub fn close(&self, addr: &str) {
+        if let Some(conn) = lock(&self.live).remove(addr) {
+            conn.close();
+        }
+    }
+
+    /// Close every connection.
+    pub fn close_all(&self) {
+        for (_, conn) in lock(&self.live).drain() {
+            conn.close();
+        }
+    }
+
+    /// Addresses with a live connection.
+    pub fn addresses(&self) -> Vec<String> {
+        lock(&self.live).iter().filter(|(_, c)| !c.is_closed()).map(|(a, _)| a.clone()).collect()
+    }
+}

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::codes::response_code;
@@ -57,6 +57,7 @@ struct Shared {
     addr: String,
     pending: Mutex<HashMap<i32, Waiter>>,
     closed: AtomicBool,
+    closed_tx: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -73,6 +74,7 @@ impl Shared {
             return;
         }
         tracing::debug!(peer = %self.addr, reason, "connection closed");
+        self.closed_tx.send_replace(true);
         let waiters: Vec<Waiter> = lock(&self.pending).drain().map(|(_, w)| w).collect();
         for waiter in waiters {
             let _ = waiter.send(Err(Error::new(ErrorKind::ConnectionClosed, format!("connection closed: {reason}"))
@@ -145,6 +147,7 @@ impl Connection {
             addr: addr.to_owned(),
             pending: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
+            closed_tx: watch::channel(false).0,
             tasks: Mutex::new(Vec::new()),
         });
         let writer = tokio::spawn(write_loop(write_half, rx, shared.clone()));
@@ -161,6 +164,13 @@ impl Connection {
     /// Whether the connection has failed or been closed.
     pub fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the connection is closed (by either side or by a failure).
+    pub async fn closed(&self) {
+        let mut rx = self.shared.closed_tx.subscribe();
+        // `wait_for` checks the current value first, so a close that already happened counts.
+        let _ = rx.wait_for(|closed| *closed).await;
     }
 
     /// Send `request` and wait for its response, at most `timeout`.

@@ -40,19 +40,30 @@ pub fn encode_header(cmd: &RemotingCommand, dst: &mut BytesMut) {
     dst.extend_from_slice(out.as_bytes());
 }
 
-/// Escape `s` as a JSON string literal (control characters such as the property separators
-/// `\u0001`/`\u0002` become `\uXXXX`).
+/// Escape `s` as a JSON string literal exactly as fastjson 1.2.69 (the version Java 4.9.4
+/// ships) does with its default features (`SerializeWriter.writeStringWithDoubleQuote`,
+/// `IOUtils.specicalFlags_doubleQuotes`): `"` and `\` are backslash-escaped; `\b \t \n \f \r`
+/// get their short forms; every other control character, DEL..U+009F and U+2028/U+2029 become
+/// `\uXXXX` with **uppercase** hex (`\u0001`, `\u000B`, `\u007F`); everything else, non-ASCII
+/// included, is written as is (UTF-8). `/` is not escaped.
 pub fn push_json_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.push('"');
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
+            '\u{8}' => out.push_str("\\b"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' => {
+                let code = c as u32;
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(char::from(HEX[((code >> shift) & 0xF) as usize]));
+                }
             }
             c => out.push(c),
         }

@@ -1,0 +1,76 @@
+# rocketmq-py: the one entry point. `make demo` and `make test` are the contract (README).
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+PIP         := $(VENV)/bin/pip
+MATURIN     := $(VENV)/bin/maturin
+PYTEST      := $(VENV)/bin/pytest
+PYBIND      := bindings/python
+CARGO       ?= cargo
+PYTHON      ?= python3
+DEV_PACKAGES := "maturin>=1.8,<2" "pytest>=8" "pytest-timeout>=2.3" "mypy>=1.10" "ruff>=0.5"
+
+export RMQ_TESTKIT_BIN_DEBUG   := $(CURDIR)/target/debug/rmq-testkit
+export RMQ_TESTKIT_BIN_RELEASE := $(CURDIR)/target/release/rmq-testkit
+
+.PHONY: help demo test test-rust test-python bench lint fmt venv broker dev-build release-build clean-venv
+
+help:
+	@echo "make demo   - install what is missing, start a local name server + broker, send through Python, stop"
+	@echo "make test   - every test (Rust and Python) against a real broker"
+	@echo "make bench  - end-to-end benchmarks against a local broker (Python vs Rust core)"
+	@echo "make lint   - rustfmt, clippy -D warnings, ruff, mypy"
+
+# --- setup -------------------------------------------------------------------------------
+$(VENV)/.ready:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet $(DEV_PACKAGES)
+	touch $@
+
+venv: $(VENV)/.ready
+
+broker:
+	scripts/install-broker.sh
+
+dev-build: venv
+	$(CARGO) build -p rocketmq-testkit --bin rmq-testkit
+	$(MATURIN) develop --quiet -m $(PYBIND)/Cargo.toml
+
+release-build: venv
+	$(CARGO) build --release -p rocketmq-testkit --bin rmq-testkit
+	$(MATURIN) develop --quiet --release -m $(PYBIND)/Cargo.toml
+
+# --- the contract --------------------------------------------------------------------------
+demo: broker release-build
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) examples/demo.py
+
+test: broker test-rust test-python
+
+test-rust:
+	$(CARGO) test --workspace --exclude rocketmq-python
+
+test-python: dev-build
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_DEBUG) $(PYTEST) $(PYBIND)/tests
+
+bench: broker release-build
+	$(CARGO) build --release -p rocketmq-client --example bench_producer
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_producer.py --rust-bench $(CURDIR)/target/release/examples/bench_producer
+
+lint: venv
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check $(PYBIND)/python $(PYBIND)/tests examples bench
+	$(VENV)/bin/ruff format --check $(PYBIND)/python $(PYBIND)/tests examples bench
+	$(VENV)/bin/mypy $(PYBIND)/python/rocketmq
+	$(PY) -m mypy.stubtest rocketmq._rocketmq
+
+fmt: venv
+	$(CARGO) fmt --all
+	$(VENV)/bin/ruff format $(PYBIND)/python $(PYBIND)/tests examples bench
+
+clean-venv:
+	rm -rf $(VENV)

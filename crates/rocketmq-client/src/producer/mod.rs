@@ -1,0 +1,347 @@
+//! The producer (`DefaultMQProducer` / `DefaultMQProducerImpl`): sync, async, oneway, batch and
+//! ordered sends, with retries that move to another broker and latency fault tolerance.
+
+mod fault;
+mod prepare;
+mod queue_selector;
+
+pub use fault::LatencyFaultTolerance;
+pub use prepare::PreparedMessage;
+pub use queue_selector::{select_by_hash, QueueSelector};
+
+use rocketmq_remoting::header::{SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader};
+use rocketmq_remoting::{request_code, response_code, MessageQueue, RemotingCommand};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::time::Instant;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::instance::ClientInstance;
+use crate::message::Message;
+use crate::options::{ClientOptions, ProducerOptions};
+use crate::route::TopicPublishInfo;
+use crate::send_result::{SendResult, SendStatus};
+
+const CREATED: u8 = 0;
+const RUNNING: u8 = 1;
+const SHUT_DOWN: u8 = 2;
+
+/// How a send waits for the broker, which decides the retry policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendMode {
+    /// Wait; retry on transport errors and retryable codes (`retryTimesWhenSendFailed`).
+    Sync,
+    /// Wait; retry only on transport errors (`retryTimesWhenSendAsyncFailed`), as Java's async send.
+    Async,
+}
+
+/// A RocketMQ producer. Cheap to clone; clones share one client.
+#[derive(Clone, Debug)]
+pub struct Producer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    options: ProducerOptions,
+    client_options: ClientOptions,
+    state: AtomicU8,
+    instance: OnceLock<Arc<ClientInstance>>,
+    faults: LatencyFaultTolerance,
+}
+
+impl Producer {
+    /// A producer; call [`Producer::start`] before sending.
+    pub fn new(options: ProducerOptions, client_options: ClientOptions) -> Self {
+        Producer {
+            inner: Arc::new(Inner {
+                options,
+                client_options,
+                state: AtomicU8::new(CREATED),
+                instance: OnceLock::new(),
+                faults: LatencyFaultTolerance::default(),
+            }),
+        }
+    }
+
+    /// The producer options.
+    pub fn options(&self) -> &ProducerOptions {
+        &self.inner.options
+    }
+
+    /// This producer's client id, once started.
+    pub fn client_id(&self) -> Option<&str> {
+        self.inner.instance.get().map(|i| i.client_id())
+    }
+
+    /// Validate the options and start background work (route refresh, heartbeats). Like Java,
+    /// it does not contact the name server: a name server that is down now may be up by the
+    /// first send. Starting a running producer does nothing; a shut-down one cannot restart.
+    pub async fn start(&self) -> Result<()> {
+        match self.inner.state.load(Ordering::SeqCst) {
+            RUNNING => return Ok(()),
+            SHUT_DOWN => return Err(Error::new(ErrorKind::Shutdown, "the producer was shut down and cannot restart")),
+            _ => {}
+        }
+        self.inner.options.validate()?;
+        let instance = ClientInstance::new(self.inner.client_options.clone())?;
+        instance.register_producer(&self.inner.options.group);
+        if self.inner.instance.set(instance.clone()).is_err() {
+            return Ok(()); // a concurrent start won
+        }
+        instance.start();
+        self.inner.state.store(RUNNING, Ordering::SeqCst);
+        tracing::info!(group = %self.inner.options.group, client_id = instance.client_id(), "producer started");
+        Ok(())
+    }
+
+    /// Unregister from the brokers and close connections. Idempotent.
+    pub async fn shutdown(&self) {
+        if self.inner.state.swap(SHUT_DOWN, Ordering::SeqCst) != RUNNING {
+            return;
+        }
+        if let Some(instance) = self.inner.instance.get() {
+            instance.shutdown(&[self.inner.options.group.clone()]).await;
+        }
+        tracing::info!(group = %self.inner.options.group, "producer shut down");
+    }
+
+    fn instance(&self) -> Result<&Arc<ClientInstance>> {
+        match self.inner.state.load(Ordering::SeqCst) {
+            RUNNING => self.inner.instance.get().ok_or_else(|| Error::new(ErrorKind::NotStarted, "producer not started")),
+            SHUT_DOWN => Err(Error::new(ErrorKind::Shutdown, "the producer has been shut down")),
+            _ => Err(Error::new(ErrorKind::NotStarted, "the producer has not been started: call start() first")),
+        }
+    }
+
+    /// Send and wait for the broker, retrying on another broker (default timeout).
+    pub async fn send(&self, msg: &Message) -> Result<SendResult> {
+        self.send_with_timeout(msg, self.inner.options.send_timeout).await
+    }
+
+    /// [`Producer::send`] with an explicit whole-send deadline.
+    pub async fn send_with_timeout(&self, msg: &Message, timeout: Duration) -> Result<SendResult> {
+        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+        self.send_prepared(prepared, timeout, SendMode::Sync).await
+    }
+
+    /// Send with Java's async retry policy (transport failures only). The future is what an
+    /// async callback or `await` is built on.
+    pub async fn send_async(&self, msg: &Message) -> Result<SendResult> {
+        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+        self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Async).await
+    }
+
+    /// Send several messages of one topic as one request (`SEND_BATCH_MESSAGE`).
+    pub async fn send_batch(&self, msgs: &[Message]) -> Result<SendResult> {
+        let prepared = prepare::prepare_batch(msgs, &self.inner.options)?;
+        self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Sync).await
+    }
+
+    /// Fire and forget: one attempt, no answer awaited, no retry.
+    pub async fn send_oneway(&self, msg: &Message) -> Result<()> {
+        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+        let instance = self.instance()?;
+        let deadline = Instant::now() + self.inner.options.send_timeout;
+        let info = self.publish_info(instance, &prepared.topic, deadline).await?;
+        let mq = self.select_queue(&info, None).clone();
+        let addr = self.master_addr(instance, &mq, deadline).await?;
+        let request = self.build_request(instance, &prepared, &mq);
+        instance.invoke_oneway(&addr, request, remaining(deadline)).await.map_err(|e| e.with_topic(&prepared.topic))
+    }
+
+    /// Send to one queue, no retry (ordered messages).
+    pub async fn send_to_queue(&self, msg: &Message, mq: &MessageQueue) -> Result<SendResult> {
+        if mq.topic != msg.topic() {
+            return Err(Error::invalid_message(format!(
+                "message topic {} differs from the queue's topic {}",
+                msg.topic(),
+                mq.topic
+            )));
+        }
+        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+        let instance = self.instance()?;
+        let deadline = Instant::now() + self.inner.options.send_timeout;
+        self.publish_info(instance, &prepared.topic, deadline).await?;
+        self.send_once(instance, &prepared, mq, deadline).await
+    }
+
+    /// Send to the queue `selector` picks among the topic's writable queues, no retry
+    /// (Java `send(msg, MessageQueueSelector, arg)`).
+    pub async fn send_with_selector(&self, msg: &Message, selector: &dyn QueueSelector) -> Result<SendResult> {
+        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+        let instance = self.instance()?;
+        let deadline = Instant::now() + self.inner.options.send_timeout;
+        let info = self.publish_info(instance, &prepared.topic, deadline).await?;
+        let queues = info.queues();
+        let index = selector.select(queues, msg)?;
+        let mq = queues.get(index).ok_or_else(|| {
+            Error::invalid_message(format!("queue selector returned {index}, but the topic has {} queues", queues.len()))
+        })?;
+        self.send_once(instance, &prepared, mq, deadline).await
+    }
+
+    /// Ordered send by sharding key: messages with the same key go to the same queue
+    /// (Java `SelectMessageQueueByHash` on the key's `String.hashCode`, so Java producers
+    /// using the same key pick the same queue).
+    pub async fn send_orderly_by_sharding_key(&self, msg: &Message, sharding_key: &str) -> Result<SendResult> {
+        let key = sharding_key.to_owned();
+        let selector = move |queues: &[MessageQueue], _: &Message| -> Result<usize> { Ok(select_by_hash(&key, queues.len())) };
+        self.send_with_selector(msg, &selector).await
+    }
+
+    /// The writable queues of `topic` (fetching its route if needed).
+    pub async fn publish_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
+        let instance = self.instance()?;
+        let deadline = Instant::now() + self.inner.options.send_timeout;
+        Ok(self.publish_info(instance, topic, deadline).await?.queues().to_vec())
+    }
+
+    async fn publish_info(&self, instance: &Arc<ClientInstance>, topic: &str, deadline: Instant) -> Result<Arc<TopicPublishInfo>> {
+        let o = &self.inner.options;
+        instance.publish_info(topic, &o.create_topic_key, o.default_topic_queue_nums, deadline).await
+    }
+
+    /// Queue selection (`MQFaultStrategy.selectOneMessageQueue`): avoid the broker of the
+    /// previous attempt, and with fault tolerance on, brokers in penalty; fall back to any.
+    fn select_queue<'a>(&self, info: &'a TopicPublishInfo, last_broker: Option<&str>) -> &'a MessageQueue {
+        let other_broker = |mq: &MessageQueue| last_broker != Some(mq.broker_name.as_str());
+        let faults = &self.inner.faults;
+        let chosen = if self.inner.options.latency_fault_enable {
+            info.select(|mq| other_broker(mq) && faults.is_available(&mq.broker_name))
+                .or_else(|| info.select(|mq| other_broker(mq) && faults.is_reachable(&mq.broker_name)))
+                .or_else(|| info.select(|mq| faults.is_available(&mq.broker_name)))
+        } else {
+            info.select(other_broker)
+        };
+        match chosen {
+            Some(mq) => mq,
+            None => &info.queues()[info.next_index() % info.queues().len()],
+        }
+    }
+
+    async fn send_prepared(&self, prepared: PreparedMessage, timeout: Duration, mode: SendMode) -> Result<SendResult> {
+        let instance = self.instance()?;
+        let options = &self.inner.options;
+        let deadline = Instant::now() + timeout;
+        let info = self.publish_info(instance, &prepared.topic, deadline).await?;
+        let attempts = 1 + match mode {
+            SendMode::Sync => options.retry_times_when_send_failed,
+            SendMode::Async => options.retry_times_when_send_async_failed,
+        };
+        let mut last_broker: Option<String> = None;
+        let mut failures: Vec<String> = Vec::new();
+        let mut last_error: Option<Error> = None;
+        for attempt in 1..=attempts {
+            if Instant::now() >= deadline {
+                break;
+            }
+            let mq = self.select_queue(&info, last_broker.as_deref()).clone();
+            last_broker = Some(mq.broker_name.clone());
+            let started = Instant::now();
+            match self.send_once(instance, &prepared, &mq, deadline).await {
+                Ok(result) => {
+                    self.inner.faults.record(&mq.broker_name, started.elapsed(), false, true);
+                    let stored_ok = result.status == SendStatus::Ok;
+                    if !stored_ok && options.retry_another_broker_when_not_store_ok && attempt < attempts {
+                        failures.push(format!("{}: stored with status {:?}", mq.broker_name, result.status));
+                        continue;
+                    }
+                    return Ok(result);
+                }
+                Err(e) => {
+                    self.inner.faults.record(&mq.broker_name, started.elapsed(), true, !e.is_unreachable());
+                    let retry = match mode {
+                        SendMode::Sync => e.is_retryable(),
+                        SendMode::Async => matches!(e.kind(), ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::ConnectionClosed),
+                    };
+                    tracing::debug!(topic = %prepared.topic, broker = %mq.broker_name, attempt, error = %e, retry, "send attempt failed");
+                    if !retry {
+                        return Err(e);
+                    }
+                    failures.push(format!("{}: {e}", mq.broker_name));
+                    last_error = Some(e);
+                }
+            }
+        }
+        let summary = format!("send failed after {} attempt(s) within {} ms", failures.len(), timeout.as_millis());
+        Err(match last_error {
+            Some(e) => e.context(summary),
+            None => Error::new(ErrorKind::Timeout, summary).with_topic(&prepared.topic),
+        })
+    }
+
+    async fn master_addr(&self, instance: &Arc<ClientInstance>, mq: &MessageQueue, deadline: Instant) -> Result<String> {
+        if let Some(addr) = instance.routes().master_addr(&mq.broker_name) {
+            return Ok(addr);
+        }
+        let budget = remaining(deadline).min(instance.options().request_timeout);
+        instance.update_route(&mq.topic, budget).await?;
+        instance.routes().master_addr(&mq.broker_name).ok_or_else(|| {
+            Error::new(ErrorKind::RouteNotFound, format!("broker {} has no master address", mq.broker_name))
+                .with_topic(&mq.topic)
+        })
+    }
+
+    fn build_request(&self, instance: &ClientInstance, prepared: &PreparedMessage, mq: &MessageQueue) -> RemotingCommand {
+        let options = &self.inner.options;
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let header = SendMessageRequestHeader {
+            producer_group: options.group.clone(),
+            topic: prepared.topic.clone(),
+            default_topic: options.create_topic_key.clone(),
+            default_topic_queue_nums: options.default_topic_queue_nums,
+            queue_id: mq.queue_id,
+            sys_flag: prepared.sys_flag,
+            born_timestamp: now_ms,
+            flag: prepared.flag,
+            properties: Some(prepared.properties.clone()),
+            reconsume_times: Some(prepared.reconsume_times.unwrap_or(0)),
+            unit_mode: Some(false),
+            batch: Some(prepared.batch),
+            max_reconsume_times: prepared.max_reconsume_times,
+            broker_name: Some(mq.broker_name.clone()),
+        };
+        let code = if prepared.batch { request_code::SEND_BATCH_MESSAGE } else { request_code::SEND_MESSAGE_V2 };
+        instance.request(code, &SendMessageRequestHeaderV2::from(header)).with_body(prepared.body.clone())
+    }
+
+    async fn send_once(&self, instance: &Arc<ClientInstance>, prepared: &PreparedMessage, mq: &MessageQueue, deadline: Instant) -> Result<SendResult> {
+        let addr = self.master_addr(instance, mq, deadline).await?;
+        let request = self.build_request(instance, prepared, mq);
+        let response = instance
+            .invoke(&addr, request, remaining(deadline))
+            .await
+            .map_err(|e| e.with_topic(&prepared.topic))?;
+        process_send_response(response, prepared, mq, &addr)
+    }
+}
+
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Map a send response (`MQClientAPIImpl.processSendResponse`).
+fn process_send_response(response: RemotingCommand, prepared: &PreparedMessage, mq: &MessageQueue, addr: &str) -> Result<SendResult> {
+    let status = match response.code {
+        response_code::SUCCESS => SendStatus::Ok,
+        response_code::FLUSH_DISK_TIMEOUT => SendStatus::FlushDiskTimeout,
+        response_code::FLUSH_SLAVE_TIMEOUT => SendStatus::FlushSlaveTimeout,
+        response_code::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
+        code => return Err(Error::broker(code, response.remark, addr).with_topic(&prepared.topic)),
+    };
+    let header: SendMessageResponseHeader = response
+        .decode_header()
+        .map_err(|e| Error::from(e).context("send response header").with_addr(addr))?;
+    Ok(SendResult {
+        status,
+        msg_id: prepared.uniq_ids.join(","),
+        offset_msg_id: header.msg_id,
+        queue: MessageQueue::new(&prepared.topic, &mq.broker_name, header.queue_id),
+        queue_offset: header.queue_offset,
+        transaction_id: header.transaction_id,
+        region_id: header.msg_region,
+        broker_addr: addr.to_owned(),
+    })
+}

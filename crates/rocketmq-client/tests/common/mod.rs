@@ -1,0 +1,37 @@
+//! Shared helpers for the integration tests: real clusters from the testkit, unique names,
+//! bounded waits.
+#![allow(dead_code)]
+
+use rocketmq_client::{ClientOptions, Producer, ProducerOptions};
+use rocketmq_testkit::Cluster;
+use std::time::Duration;
+
+/// Upper bound for any single await in these tests.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// A name unique to this test run.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}_{}", std::process::id(), fastrand::u64(..))
+}
+
+/// Start a cluster, failing loudly (never skipping) when the broker is not installed.
+pub async fn cluster(namesrvs: usize, brokers: usize) -> Cluster {
+    match Cluster::builder().namesrvs(namesrvs).brokers(brokers).start().await {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start a real RocketMQ cluster (run scripts/install-broker.sh): {e}"),
+    }
+}
+
+/// Client options pointing at `namesrv_addr`.
+pub fn client_options(namesrv_addr: &str) -> ClientOptions {
+    let mut o = ClientOptions::default();
+    o.set_namesrv_addr(namesrv_addr).expect("valid address");
+    o
+}
+
+/// A started producer.
+pub async fn producer(namesrv_addr: &str) -> Producer {
+    let p = Producer::new(ProducerOptions::new(unique("pg")), client_options(namesrv_addr));
+    p.start().await.expect("producer starts");
+    p
+}

@@ -1,0 +1,259 @@
+//! The message properties string (`MessageDecoder.messageProperties2String` /
+//! `string2messageProperties`, protocol.md §3.1).
+//!
+//! On the wire a message's properties are one string: `name \u0001 value` pairs separated by
+//! `\u0002`. There is no escaping: names must not contain either separator, values must not
+//! contain `\u0002`.
+//!
+//! **Trailing separator.** Java up to 5.1.x (including the 4.9.4 golden captures: SEND headers,
+//! batch bodies and stored messages alike) writes **no** separator after the last pair; Java
+//! 5.2.0 and later writes one (commit "Add the CRC check of commitlog", #7468). Every Java
+//! decoder accepts both forms, and 5.x brokers append their own `\u0002` before extending a string
+//! that lacks it (`CommitLog`, `MessageExtEncoder`). [`Properties::encode`] therefore produces the
+//! 4.9.4 form, which is byte-identical to the captures; [`Properties::encode_with_trailing_separator`]
+//! produces the 5.2+ form.
+
+use std::collections::HashMap;
+
+/// `MessageDecoder.NAME_VALUE_SEPARATOR` (char 1), between a name and its value.
+pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
+/// `MessageDecoder.PROPERTY_SEPARATOR` (char 2), between two pairs.
+pub const PROPERTY_SEPARATOR: char = '\u{2}';
+
+/// Above this many pairs, [`Properties::decode`] de-duplicates names through a hash index
+/// instead of a linear scan (a hostile 32 KiB string can hold thousands of pairs).
+const LINEAR_DEDUP_LIMIT: usize = 32;
+
+/// A message's properties: the Java `Message.properties` map (`HashMap<String, String>`), kept
+/// here in insertion order so that encoding is deterministic and a decoded string re-encodes
+/// to the same bytes.
+///
+/// Setting an existing name replaces its value in place (like `HashMap.put`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Properties {
+    entries: Vec<(String, String)>,
+}
+
+impl Properties {
+    /// An empty map (`new HashMap<>()`).
+    pub fn new() -> Self {
+        Properties { entries: Vec::new() }
+    }
+
+    /// Set `name` to `value`, returning the previous value (`Map.put`).
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
+        let name = name.into();
+        let value = value.into();
+        match self.entries.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => Some(std::mem::replace(&mut slot.1, value)),
+            None => {
+                self.entries.push((name, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `name` (`Message.getProperty`).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether `name` is present (`Map.containsKey`).
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k == name)
+    }
+
+    /// Remove `name`, returning its value (`MessageAccessor.clearProperty`).
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        let pos = self.entries.iter().position(|(k, _)| k == name)?;
+        Some(self.entries.remove(pos).1)
+    }
+
+    /// Pairs in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Encode as Java 4.9.x-5.1.x `messageProperties2String` does: `name\u0001value` pairs joined
+    /// by `\u0002`, **without** a trailing separator (what the 4.9.4 captures show). An empty
+    /// map gives an empty string.
+    pub fn encode(&self) -> String {
+        let mut out = self.encode_with_trailing_separator();
+        out.pop();
+        out
+    }
+
+    /// Encode as Java 5.2.0+ `messageProperties2String` does: every pair, the last included,
+    /// followed by `\u0002`. An empty map gives an empty string.
+    pub fn encode_with_trailing_separator(&self) -> String {
+        let len = self.entries.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let mut out = String::with_capacity(len);
+        for (name, value) in &self.entries {
+            out.push_str(name);
+            out.push(NAME_VALUE_SEPARATOR);
+            out.push_str(value);
+            out.push(PROPERTY_SEPARATOR);
+        }
+        out
+    }
+
+    /// Decode like Java `string2messageProperties`: split on `\u0002`; a segment is a pair
+    /// when its first `\u0001` is neither its first nor its last character (so names and values
+    /// are never empty; a value may contain further `\u0001`). Other segments are skipped
+    /// silently, a trailing separator is optional, and for a repeated name the last value wins
+    /// (at the position of the first occurrence). Never fails.
+    pub fn decode(s: &str) -> Properties {
+        let pairs: Vec<(&str, &str)> = s
+            .split(PROPERTY_SEPARATOR)
+            .filter_map(|segment| {
+                let sep = segment.find(NAME_VALUE_SEPARATOR)?;
+                // The separator is one byte, so `sep + 1 <= segment.len()` and both slices are
+                // on char boundaries.
+                let (name, rest) = segment.split_at(sep);
+                let value = rest.get(1..)?;
+                (!name.is_empty() && !value.is_empty()).then_some((name, value))
+            })
+            .collect();
+        let mut props = Properties { entries: Vec::with_capacity(pairs.len()) };
+        if pairs.len() <= LINEAR_DEDUP_LIMIT {
+            for (name, value) in pairs {
+                props.insert(name, value);
+            }
+        } else {
+            let mut index: HashMap<&str, usize> = HashMap::with_capacity(pairs.len());
+            for (name, value) in pairs {
+                match index.get(name) {
+                    Some(&i) => {
+                        if let Some(slot) = props.entries.get_mut(i) {
+                            slot.1 = value.to_owned();
+                        }
+                    }
+                    None => {
+                        index.insert(name, props.entries.len());
+                        props.entries.push((name.to_owned(), value.to_owned()));
+                    }
+                }
+            }
+        }
+        props
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Properties {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut props = Properties::new();
+        props.extend(iter);
+        props
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Properties {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> Properties {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn encode_matches_java_4_9_4_capture() {
+        // a-producer-json/009-c2s-req-310.bin, header field `i`, byte for byte.
+        let p = props(&[
+            ("a", "7"),
+            ("color", "red"),
+            ("KEYS", "order-1001 user-42"),
+            ("unicode", "héllo-世界"),
+            ("UNIQ_KEY", "C00002021B575FFD2B277B5EB9A80000"),
+            ("WAIT", "true"),
+            ("TAGS", "TagA"),
+        ]);
+        assert_eq!(
+            p.encode(),
+            "a\u{1}7\u{2}color\u{1}red\u{2}KEYS\u{1}order-1001 user-42\u{2}unicode\u{1}héllo-世界\u{2}\
+             UNIQ_KEY\u{1}C00002021B575FFD2B277B5EB9A80000\u{2}WAIT\u{1}true\u{2}TAGS\u{1}TagA"
+        );
+        assert_eq!(p.encode_with_trailing_separator(), format!("{}\u{2}", p.encode()));
+    }
+
+    #[test]
+    fn empty_map_encodes_to_empty_string() {
+        assert_eq!(Properties::new().encode(), "");
+        assert_eq!(Properties::new().encode_with_trailing_separator(), "");
+        assert!(Properties::decode("").is_empty());
+    }
+
+    #[test]
+    fn decode_accepts_both_separator_styles() {
+        let want = props(&[("WAIT", "true"), ("TAGS", "TagA")]);
+        assert_eq!(Properties::decode("WAIT\u{1}true\u{2}TAGS\u{1}TagA"), want);
+        assert_eq!(Properties::decode("WAIT\u{1}true\u{2}TAGS\u{1}TagA\u{2}"), want);
+        assert_eq!(Properties::decode("WAIT\u{1}true"), props(&[("WAIT", "true")]));
+    }
+
+    #[test]
+    fn decode_skips_what_java_skips() {
+        // Empty segments, no separator, empty name, empty value, too short: all skipped.
+        let s = "\u{2}\u{2}novalue\u{2}\u{1}x\u{2}k\u{1}\u{2}ab\u{2}k\u{1}v\u{2}\u{1}\u{2}";
+        assert_eq!(Properties::decode(s), props(&[("k", "v")]));
+        // A value may contain further name/value separators; only the first one splits.
+        assert_eq!(Properties::decode("k\u{1}a\u{1}b"), props(&[("k", "a\u{1}b")]));
+        // Last duplicate wins, at the first position.
+        assert_eq!(
+            Properties::decode("a\u{1}1\u{2}b\u{1}2\u{2}a\u{1}3"),
+            props(&[("a", "3"), ("b", "2")])
+        );
+    }
+
+    #[test]
+    fn decode_many_duplicates_uses_index_and_keeps_semantics() {
+        let mut s = String::new();
+        for i in 0..200 {
+            s.push_str(&format!("k{}\u{1}v{i}\u{2}", i % 50));
+        }
+        let p = Properties::decode(&s);
+        assert_eq!(p.len(), 50);
+        assert_eq!(p.get("k0"), Some("v150"));
+        assert_eq!(p.get("k49"), Some("v199"));
+        assert_eq!(p.iter().next(), Some(("k0", "v150")));
+    }
+
+    #[test]
+    fn map_operations() {
+        let mut p = Properties::new();
+        assert_eq!(p.insert("a", "1"), None);
+        assert_eq!(p.insert("b", "2"), None);
+        assert_eq!(p.insert("a", "3"), Some("1".to_owned()));
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.iter().collect::<Vec<_>>(), vec![("a", "3"), ("b", "2")]);
+        assert!(p.contains_key("b"));
+        assert_eq!(p.remove("a"), Some("3".to_owned()));
+        assert_eq!(p.remove("a"), None);
+        assert_eq!(p.get("b"), Some("2"));
+        assert!(!p.is_empty());
+    }
+
+    #[test]
+    fn round_trip_non_ascii() {
+        let p = props(&[("unicode", "héllo-世界"), ("emoji", "🦀"), ("k", "a\u{1}b")]);
+        assert_eq!(Properties::decode(&p.encode()), p);
+        assert_eq!(Properties::decode(&p.encode_with_trailing_separator()), p);
+    }
+}

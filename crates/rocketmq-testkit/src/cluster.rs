@@ -1,0 +1,617 @@
+//! A cluster of real name servers and brokers on loopback.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::admin::{self, CreateTopicRequestHeader, TopicRoute, TBW102};
+use crate::config::{broker_toml, BrokerConfigInput, BrokerPorts, ConfigOverride};
+use crate::error::{Result, TestkitError, TestkitErrorKind};
+use crate::install::Binaries;
+use crate::ports;
+use crate::process::{ProcessSpec, Slot};
+use crate::tempdir::TempDir;
+
+/// Default time allowed for each process to become ready.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default `brokerClusterName` (Java's default too).
+pub const DEFAULT_CLUSTER_NAME: &str = "DefaultCluster";
+/// Upper bound on processes of one kind, to catch typos like `brokers(100)`.
+pub const MAX_PROCESSES: usize = 16;
+/// How many times an initial start is retried on fresh ports after "address in use".
+const BIND_RETRIES: usize = 3;
+/// Per-request deadline of readiness probes.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+const POLL: Duration = Duration::from_millis(100);
+
+/// A name server's address and files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamesrvInfo {
+    /// `127.0.0.1:port`.
+    pub addr: String,
+    /// Its private directory (HOME, ROCKETMQ_HOME, kv.json).
+    pub dir: PathBuf,
+    /// Its stdout+stderr log, appended across restarts.
+    pub log: PathBuf,
+}
+
+/// A broker's name, addresses and files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerInfo {
+    /// `brokerName`.
+    pub name: String,
+    /// `127.0.0.1:listenPort`, the address in routes.
+    pub addr: String,
+    /// `127.0.0.1:listenPort-2`, the "fast"/VIP remoting listener.
+    pub fast_addr: String,
+    /// `127.0.0.1:haListenPort`.
+    pub ha_addr: String,
+    /// Its private directory (HOME, ROCKETMQ_HOME, broker.toml, store/).
+    pub dir: PathBuf,
+    /// The store root (`storePathRootDir`), kept across restarts.
+    pub store_dir: PathBuf,
+    /// Its stdout+stderr log, appended across restarts.
+    pub log: PathBuf,
+}
+
+#[derive(Debug)]
+struct NamesrvNode {
+    port: u16,
+    slot: Slot,
+}
+
+impl NamesrvNode {
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+#[derive(Debug)]
+struct BrokerNode {
+    name: String,
+    ports: BrokerPorts,
+    store_dir: PathBuf,
+    slot: Slot,
+}
+
+impl BrokerNode {
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.ports.listen)
+    }
+}
+
+/// Configures and starts a [`Cluster`].
+#[derive(Debug, Clone)]
+pub struct ClusterBuilder {
+    namesrvs: usize,
+    brokers: usize,
+    cluster_name: String,
+    rocketmq_home: Option<PathBuf>,
+    timeout: Duration,
+    overrides: Vec<ConfigOverride>,
+}
+
+impl Default for ClusterBuilder {
+    fn default() -> Self {
+        ClusterBuilder {
+            namesrvs: 1,
+            brokers: 1,
+            cluster_name: DEFAULT_CLUSTER_NAME.to_owned(),
+            rocketmq_home: None,
+            timeout: DEFAULT_TIMEOUT,
+            overrides: Vec::new(),
+        }
+    }
+}
+
+impl ClusterBuilder {
+    /// Number of name servers (default 1, at least 1).
+    pub fn namesrvs(mut self, n: usize) -> Self {
+        self.namesrvs = n;
+        self
+    }
+
+    /// Number of brokers, each its own broker name and master (default 1; 0 is allowed).
+    pub fn brokers(mut self, m: usize) -> Self {
+        self.brokers = m;
+        self
+    }
+
+    /// `brokerClusterName` of every broker (default `DefaultCluster`).
+    pub fn cluster_name(mut self, name: impl Into<String>) -> Self {
+        self.cluster_name = name.into();
+        self
+    }
+
+    /// Take the binaries from this install root instead of `ROCKETMQ_RUST_HOME` / the default cache.
+    pub fn rocketmq_home(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.rocketmq_home = Some(dir.into());
+        self
+    }
+
+    /// Time each process gets to become ready (default 60 s); also bounds route waits.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Add or replace one broker setting: `section` is a TOML table (`broker`, `store`,
+    /// `broker.brokerServerConfig`...), `value` a TOML literal (`true`, `42`, `"text"`).
+    pub fn broker_config(mut self, section: &str, key: &str, value: &str) -> Self {
+        self.overrides.push(ConfigOverride { section: section.to_owned(), key: key.to_owned(), value: value.to_owned() });
+        self
+    }
+
+    /// Start every name server, then every broker, and wait until each broker is registered
+    /// (listed in the `TBW102` route) on every name server.
+    pub async fn start(self) -> Result<Cluster> {
+        if self.namesrvs == 0 || self.namesrvs > MAX_PROCESSES || self.brokers > MAX_PROCESSES {
+            return Err(TestkitError::new(
+                TestkitErrorKind::InvalidArgument,
+                format!(
+                    "a cluster needs 1..={MAX_PROCESSES} name servers and 0..={MAX_PROCESSES} brokers, got {} and {}",
+                    self.namesrvs, self.brokers
+                ),
+            ));
+        }
+        if self.cluster_name.trim().is_empty() {
+            return Err(TestkitError::new(TestkitErrorKind::InvalidArgument, "cluster name is empty"));
+        }
+        let binaries = match &self.rocketmq_home {
+            Some(home) => Binaries::in_home(home)?,
+            None => Binaries::locate()?,
+        };
+        let dir = TempDir::new("rmq-testkit")?;
+        let mut cluster = Cluster {
+            binaries,
+            cluster_name: self.cluster_name.clone(),
+            timeout: self.timeout,
+            overrides: self.overrides.clone(),
+            namesrvs: Vec::new(),
+            brokers: Vec::new(),
+            dir,
+        };
+        // On any error below, dropping `cluster` kills what was started and removes the dir.
+        cluster.start_initial_namesrvs(self.namesrvs).await?;
+        cluster.start_initial_brokers(self.brokers).await?;
+        Ok(cluster)
+    }
+}
+
+/// Real name servers and brokers on 127.0.0.1, each with free ports, a fresh directory and a
+/// log file. Dropping it SIGKILLs every process and removes the directory (unless
+/// `RMQ_TESTKIT_KEEP=1`).
+///
+/// All methods take `&self`, so a cluster can sit in an `Arc` and be faulted from another task.
+#[derive(Debug)]
+pub struct Cluster {
+    binaries: Binaries,
+    cluster_name: String,
+    timeout: Duration,
+    overrides: Vec<ConfigOverride>,
+    namesrvs: Vec<NamesrvNode>,
+    brokers: Vec<BrokerNode>,
+    // Declared last: dropped after the processes are gone.
+    dir: TempDir,
+}
+
+fn is_bind_failure(log_tail: &str) -> bool {
+    let tail = log_tail.to_ascii_lowercase();
+    tail.contains("address already in use") || tail.contains("addrinuse") || tail.contains("os error 98")
+}
+
+fn create_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path).map_err(|e| TestkitError::io(format!("cannot create {}", path.display()), e))
+}
+
+impl Cluster {
+    /// A builder: 1 name server, 1 broker, cluster `DefaultCluster`, 60 s timeout.
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder::default()
+    }
+
+    /// `127.0.0.1:p1;127.0.0.1:p2`, the client's name server address list.
+    pub fn namesrv_addr(&self) -> String {
+        self.namesrv_addrs().join(";")
+    }
+
+    /// Each name server's `127.0.0.1:port`.
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.namesrvs.iter().map(NamesrvNode::addr).collect()
+    }
+
+    /// Each name server's address and files.
+    pub fn namesrvs(&self) -> Vec<NamesrvInfo> {
+        self.namesrvs
+            .iter()
+            .map(|n| NamesrvInfo { addr: n.addr(), dir: n.slot.spec.home.clone(), log: n.slot.spec.log.clone() })
+            .collect()
+    }
+
+    /// Each broker's name, addresses and files.
+    pub fn brokers(&self) -> Vec<BrokerInfo> {
+        self.brokers
+            .iter()
+            .map(|b| BrokerInfo {
+                name: b.name.clone(),
+                addr: b.addr(),
+                fast_addr: format!("127.0.0.1:{}", b.ports.fast),
+                ha_addr: format!("127.0.0.1:{}", b.ports.ha),
+                dir: b.slot.spec.home.clone(),
+                store_dir: b.store_dir.clone(),
+                log: b.slot.spec.log.clone(),
+            })
+            .collect()
+    }
+
+    /// `brokerClusterName` of the brokers.
+    pub fn cluster_name(&self) -> &str {
+        &self.cluster_name
+    }
+
+    /// The cluster's directory (one sub-directory per process).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Keep the directory after drop (also set by `RMQ_TESTKIT_KEEP=1`).
+    pub fn keep_dir(&mut self, keep: bool) {
+        self.dir.set_keep(keep);
+    }
+
+    /// PID of broker `i` while it runs.
+    pub fn broker_pid(&self, i: usize) -> Option<u32> {
+        self.brokers.get(i).and_then(|b| b.slot.pid())
+    }
+
+    /// PID of name server `i` while it runs.
+    pub fn namesrv_pid(&self, i: usize) -> Option<u32> {
+        self.namesrvs.get(i).and_then(|n| n.slot.pid())
+    }
+
+    /// PIDs of every running process.
+    pub fn pids(&self) -> Vec<u32> {
+        let brokers = self.brokers.iter().filter_map(|b| b.slot.pid());
+        brokers.chain(self.namesrvs.iter().filter_map(|n| n.slot.pid())).collect()
+    }
+
+    /// Whether broker `i` runs.
+    pub fn is_broker_running(&self, i: usize) -> bool {
+        self.brokers.get(i).is_some_and(|b| b.slot.is_running())
+    }
+
+    /// Whether name server `i` runs.
+    pub fn is_namesrv_running(&self, i: usize) -> bool {
+        self.namesrvs.get(i).is_some_and(|n| n.slot.is_running())
+    }
+
+    fn broker(&self, i: usize) -> Result<&BrokerNode> {
+        self.brokers.get(i).ok_or_else(|| {
+            TestkitError::new(
+                TestkitErrorKind::InvalidArgument,
+                format!("no broker {i}: the cluster has {} brokers", self.brokers.len()),
+            )
+        })
+    }
+
+    fn namesrv(&self, i: usize) -> Result<&NamesrvNode> {
+        self.namesrvs.get(i).ok_or_else(|| {
+            TestkitError::new(
+                TestkitErrorKind::InvalidArgument,
+                format!("no name server {i}: the cluster has {} name servers", self.namesrvs.len()),
+            )
+        })
+    }
+
+    /// SIGKILL broker `i` (through its child handle) and reap it; its ports then refuse
+    /// connections. The name servers drop it from routes when they notice the closed channel.
+    /// No-op when it is not running.
+    pub fn kill_broker(&self, i: usize) -> Result<()> {
+        self.broker(i)?.slot.kill()
+    }
+
+    /// Restart broker `i` with the same ports, config and store, and wait until it is ready
+    /// (accepts TCP and is listed on every running name server). No-op when it is running.
+    pub async fn start_broker(&self, i: usize) -> Result<()> {
+        let broker = self.broker(i)?;
+        broker.slot.start()?;
+        self.wait_broker_ready(broker).await
+    }
+
+    /// SIGKILL name server `i` and reap it. No-op when it is not running.
+    pub fn kill_namesrv(&self, i: usize) -> Result<()> {
+        self.namesrv(i)?.slot.kill()
+    }
+
+    /// Restart name server `i` on the same port and wait until it accepts TCP and every
+    /// running broker has re-registered with it (brokers register every 10 s here).
+    pub async fn start_namesrv(&self, i: usize) -> Result<()> {
+        let namesrv = self.namesrv(i)?;
+        namesrv.slot.start()?;
+        let deadline = Instant::now() + self.timeout;
+        wait_tcp(&namesrv.slot, namesrv.port, deadline).await?;
+        for broker in self.brokers.iter().filter(|b| b.slot.is_running()) {
+            self.wait_listed(broker, &[namesrv], deadline).await?;
+        }
+        Ok(())
+    }
+
+    /// Create `topic` with `queues` read and write queues on every running broker
+    /// (UPDATE_AND_CREATE_TOPIC), then wait until every running name server routes it to
+    /// every running broker. Needed because an auto-created topic exists only on the broker
+    /// that received its first message.
+    pub async fn create_topic(&self, topic: &str, queues: u32) -> Result<()> {
+        let queues_i32 = i32::try_from(queues).ok().filter(|q| (1..=1024).contains(q)).ok_or_else(|| {
+            TestkitError::new(TestkitErrorKind::InvalidArgument, format!("queues must be 1..=1024, got {queues}"))
+        })?;
+        if topic.is_empty()
+            || topic.len() > 127
+            || !topic.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '%' | '-' | '_' | '|'))
+        {
+            return Err(TestkitError::new(
+                TestkitErrorKind::InvalidArgument,
+                format!("invalid topic name {topic:?}: use 1..=127 of [A-Za-z0-9%_|-]"),
+            ));
+        }
+        let running: Vec<&BrokerNode> = self.brokers.iter().filter(|b| b.slot.is_running()).collect();
+        if running.is_empty() {
+            return Err(TestkitError::new(TestkitErrorKind::InvalidArgument, "no broker is running"));
+        }
+        let header = CreateTopicRequestHeader::normal(topic, queues_i32);
+        for broker in &running {
+            admin::create_topic_on(&broker.addr(), &header, PROBE_TIMEOUT * 3).await?;
+        }
+        let deadline = Instant::now() + self.timeout;
+        let expected = i64::from(queues_i32);
+        for namesrv in self.namesrvs.iter().filter(|n| n.slot.is_running()) {
+            let addr = namesrv.addr();
+            loop {
+                let last = match admin::topic_route(&addr, topic, PROBE_TIMEOUT).await {
+                    Ok(Some(route)) => {
+                        let missing: Vec<&str> = running
+                            .iter()
+                            .filter(|b| {
+                                !route.lists(&b.name, &b.addr())
+                                    || route.queues_of(&b.name).map(|q| q.write_queue_nums) != Some(expected)
+                            })
+                            .map(|b| b.name.as_str())
+                            .collect();
+                        if missing.is_empty() {
+                            break;
+                        }
+                        format!("route lacks {missing:?} with {queues} queues: {route:?}")
+                    }
+                    Ok(None) => "no route yet".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                if Instant::now() >= deadline {
+                    return Err(TestkitError::new(
+                        TestkitErrorKind::Timeout,
+                        format!(
+                            "topic {topic} not routed by name server {addr} within {:?}: {last}",
+                            self.timeout
+                        ),
+                    ));
+                }
+                tokio::time::sleep(POLL * 2).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// The route of `topic` on name server `i` (`None` when it has none).
+    pub async fn topic_route(&self, i: usize, topic: &str) -> Result<Option<TopicRoute>> {
+        admin::topic_route(&self.namesrv(i)?.addr(), topic, PROBE_TIMEOUT).await
+    }
+
+    /// Kill everything now (what drop does).
+    pub fn shutdown(self) {
+        drop(self);
+    }
+
+    fn kill_all(&self) {
+        for broker in &self.brokers {
+            let _ = broker.slot.kill();
+        }
+        for namesrv in &self.namesrvs {
+            let _ = namesrv.slot.kill();
+        }
+    }
+
+    fn namesrv_spec(&self, i: usize, port: u16) -> Result<ProcessSpec> {
+        let home = self.dir.path().join(format!("namesrv-{i}"));
+        create_dir(&home)?;
+        Ok(ProcessSpec {
+            label: format!("name server {i} (127.0.0.1:{port})"),
+            program: self.binaries.namesrv.clone(),
+            args: vec![
+                "--listenPort".into(),
+                port.to_string().into(),
+                "--bindAddress".into(),
+                "127.0.0.1".into(),
+                "--kvConfigPath".into(),
+                home.join("kv.json").into_os_string(),
+            ],
+            log: home.join("namesrv.log"),
+            home,
+        })
+    }
+
+    async fn start_initial_namesrvs(&mut self, n: usize) -> Result<()> {
+        for i in 0..n {
+            let port = ports::reserve_block(1)?;
+            let slot = Slot::new(self.namesrv_spec(i, port)?);
+            slot.start()?;
+            self.namesrvs.push(NamesrvNode { port, slot });
+        }
+        for i in 0..n {
+            let mut attempt = 0;
+            loop {
+                let deadline = Instant::now() + self.timeout;
+                let node = &self.namesrvs[i];
+                match wait_tcp(&node.slot, node.port, deadline).await {
+                    Ok(()) => break,
+                    Err(e) if e.kind() == TestkitErrorKind::ProcessExited
+                        && attempt < BIND_RETRIES
+                        && is_bind_failure(e.log_tail().unwrap_or("")) =>
+                    {
+                        attempt += 1;
+                        let port = ports::reserve_block(1)?;
+                        let slot = Slot::new(self.namesrv_spec(i, port)?);
+                        slot.start()?;
+                        let old = std::mem::replace(&mut self.namesrvs[i], NamesrvNode { port, slot });
+                        ports::release([old.port]);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn broker_spec(&self, i: usize, name: &str, ports: BrokerPorts) -> Result<(ProcessSpec, PathBuf)> {
+        let home = self.dir.path().join(format!("broker-{i}"));
+        let store_dir = home.join("store");
+        create_dir(&store_dir)?;
+        let namesrv_addr = self.namesrv_addr();
+        let toml = broker_toml(&BrokerConfigInput {
+            name,
+            cluster: &self.cluster_name,
+            namesrv_addr: &namesrv_addr,
+            ports,
+            store_dir: &store_dir,
+            overrides: &self.overrides,
+        });
+        let config = home.join("broker.toml");
+        std::fs::write(&config, toml).map_err(|e| TestkitError::io(format!("cannot write {}", config.display()), e))?;
+        let spec = ProcessSpec {
+            label: format!("broker {i} {name} (127.0.0.1:{})", ports.listen),
+            program: self.binaries.broker.clone(),
+            args: vec!["-c".into(), config.into_os_string()],
+            log: home.join("broker.log"),
+            home,
+        };
+        Ok((spec, store_dir))
+    }
+
+    fn new_broker_node(&self, i: usize) -> Result<BrokerNode> {
+        let name = format!("broker-{i}");
+        let ports = BrokerPorts::from_block(ports::reserve_block(4)?);
+        let (spec, store_dir) = match self.broker_spec(i, &name, ports) {
+            Ok(v) => v,
+            Err(e) => {
+                ports::release(ports.block());
+                return Err(e);
+            }
+        };
+        Ok(BrokerNode { name, ports, store_dir, slot: Slot::new(spec) })
+    }
+
+    async fn start_initial_brokers(&mut self, m: usize) -> Result<()> {
+        for i in 0..m {
+            let node = self.new_broker_node(i)?;
+            self.brokers.push(node);
+            self.brokers[i].slot.start()?;
+        }
+        for i in 0..m {
+            let mut attempt = 0;
+            loop {
+                match self.wait_broker_ready(&self.brokers[i]).await {
+                    Ok(()) => break,
+                    Err(e) if e.kind() == TestkitErrorKind::ProcessExited
+                        && attempt < BIND_RETRIES
+                        && is_bind_failure(e.log_tail().unwrap_or("")) =>
+                    {
+                        attempt += 1;
+                        let node = self.new_broker_node(i)?;
+                        let old = std::mem::replace(&mut self.brokers[i], node);
+                        drop(old.slot);
+                        ports::release(old.ports.block());
+                        // A fresh store for the fresh ports.
+                        let _ = std::fs::remove_dir_all(&old.store_dir);
+                        let _ = std::fs::create_dir_all(&self.brokers[i].store_dir);
+                        self.brokers[i].slot.start()?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn wait_broker_ready(&self, broker: &BrokerNode) -> Result<()> {
+        let deadline = Instant::now() + self.timeout;
+        wait_tcp(&broker.slot, broker.ports.listen, deadline).await?;
+        let running: Vec<&NamesrvNode> = self.namesrvs.iter().filter(|n| n.slot.is_running()).collect();
+        self.wait_listed(broker, &running, deadline).await
+    }
+
+    /// Wait until each of `namesrvs` lists `broker` in the TBW102 route.
+    async fn wait_listed(&self, broker: &BrokerNode, namesrvs: &[&NamesrvNode], deadline: Instant) -> Result<()> {
+        let addr = broker.addr();
+        for namesrv in namesrvs {
+            let ns_addr = namesrv.addr();
+            loop {
+                broker.slot.check_running("while registering with the name servers")?;
+                let last = match admin::topic_route(&ns_addr, TBW102, PROBE_TIMEOUT).await {
+                    Ok(Some(route)) if route.lists(&broker.name, &addr) => break,
+                    Ok(Some(route)) => format!("TBW102 route does not list it yet: {route:?}"),
+                    Ok(None) => "no TBW102 route yet".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                if Instant::now() >= deadline {
+                    return Err(TestkitError::new(
+                        TestkitErrorKind::Timeout,
+                        format!(
+                            "{} not registered with name server {ns_addr} within {:?} ({last}); broker log {}",
+                            broker.slot.spec.label,
+                            self.timeout,
+                            broker.slot.spec.log.display()
+                        ),
+                    )
+                    .with_log_tail(broker.slot.log_tail()));
+                }
+                tokio::time::sleep(POLL * 2).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Wait until `127.0.0.1:port` accepts a TCP connection, failing early if the process exits.
+async fn wait_tcp(slot: &Slot, port: u16, deadline: Instant) -> Result<()> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let started = Instant::now();
+    loop {
+        slot.check_running("during startup")?;
+        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await {
+            drop(stream);
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(TestkitError::new(
+                TestkitErrorKind::Timeout,
+                format!(
+                    "{} did not accept TCP on {addr} within {:?} (log: {})",
+                    slot.spec.label,
+                    started.elapsed(),
+                    slot.spec.log.display()
+                ),
+            )
+            .with_log_tail(slot.log_tail()));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.kill_all();
+        let brokers = self.brokers.iter().flat_map(|b| b.ports.block());
+        let all: Vec<u16> = brokers.chain(self.namesrvs.iter().map(|n| n.port)).collect();
+        ports::release(all);
+        // `dir` (a TempDir) is dropped after this and removes the files unless kept.
+    }
+}

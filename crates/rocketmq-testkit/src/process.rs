@@ -1,0 +1,222 @@
+//! Spawning, killing and watching one server process.
+
+use std::ffi::OsString;
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Result, TestkitError, TestkitErrorKind};
+
+/// Environment variable copied into the servers' `RUST_LOG` (their own default when unset).
+pub const RUST_LOG_ENV: &str = "RMQ_TESTKIT_RUST_LOG";
+
+/// How to run one server: program, arguments, a private HOME, and a log file.
+#[derive(Debug, Clone)]
+pub(crate) struct ProcessSpec {
+    pub label: String,
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    /// Becomes HOME, ROCKETMQ_HOME and the working directory.
+    pub home: PathBuf,
+    /// stdout and stderr, appended across restarts.
+    pub log: PathBuf,
+}
+
+impl ProcessSpec {
+    /// Start the process. The environment is cleared (no NAMESRV_ADDR, no ROCKETMQ_* knobs
+    /// leaking in from the caller) except PATH and TMPDIR.
+    pub fn spawn(&self) -> Result<Child> {
+        let mut log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| TestkitError::io(format!("cannot open log {}", self.log.display()), e))?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let banner = format!(
+            "=== rmq-testkit: starting {} at unix_ms={now}: {} {}\n",
+            self.label,
+            self.program.display(),
+            self.args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+        );
+        log.write_all(banner.as_bytes())
+            .map_err(|e| TestkitError::io(format!("cannot write log {}", self.log.display()), e))?;
+        let stderr = log
+            .try_clone()
+            .map_err(|e| TestkitError::io(format!("cannot reopen log {}", self.log.display()), e))?;
+
+        let mut command = Command::new(&self.program);
+        command
+            .args(&self.args)
+            .env_clear()
+            .env("HOME", &self.home)
+            .env("ROCKETMQ_HOME", &self.home)
+            .env("RUST_BACKTRACE", "1")
+            .current_dir(&self.home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(stderr));
+        for name in ["PATH", "TMPDIR"] {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+        if let Some(filter) = std::env::var_os(RUST_LOG_ENV).filter(|v| !v.is_empty()) {
+            command.env("RUST_LOG", filter);
+        }
+        command.spawn().map_err(|e| {
+            TestkitError::io(format!("cannot start {} ({})", self.label, self.program.display()), e)
+        })
+    }
+}
+
+/// One supervised process slot: the spec and, while running, the child.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    pub spec: ProcessSpec,
+    child: Mutex<Option<Child>>,
+}
+
+impl Slot {
+    pub fn new(spec: ProcessSpec) -> Self {
+        Slot { spec, child: Mutex::new(None) }
+    }
+
+    fn child(&self) -> MutexGuard<'_, Option<Child>> {
+        self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Start unless running. Returns false when it was already running.
+    pub fn start(&self) -> Result<bool> {
+        let mut guard = self.child();
+        if let Some(child) = guard.as_mut() {
+            if matches!(child.try_wait(), Ok(None)) {
+                return Ok(false);
+            }
+        }
+        *guard = Some(self.spec.spawn()?);
+        Ok(true)
+    }
+
+    /// SIGKILL the process (by its handle) and reap it. No-op when not running.
+    pub fn kill(&self) -> Result<()> {
+        let taken = self.child().take();
+        if let Some(mut child) = taken {
+            if let Err(e) = child.kill() {
+                // InvalidInput: it had already exited; it still needs reaping below.
+                if e.kind() != std::io::ErrorKind::InvalidInput {
+                    return Err(TestkitError::io(format!("cannot kill {}", self.spec.label), e));
+                }
+            }
+            child.wait().map_err(|e| TestkitError::io(format!("cannot reap {}", self.spec.label), e))?;
+        }
+        Ok(())
+    }
+
+    /// The PID while the process is running.
+    pub fn pid(&self) -> Option<u32> {
+        let mut guard = self.child();
+        let child = guard.as_mut()?;
+        match child.try_wait() {
+            Ok(None) => Some(child.id()),
+            _ => None,
+        }
+    }
+
+    /// `Ok` while the process runs; an error (with the log tail when it exited) otherwise.
+    pub fn check_running(&self, during: &str) -> Result<()> {
+        let mut guard = self.child();
+        let Some(child) = guard.as_mut() else {
+            return Err(TestkitError::new(
+                TestkitErrorKind::ProcessExited,
+                format!("{} is not running (killed {during}?)", self.spec.label),
+            ));
+        };
+        match child.try_wait() {
+            Ok(None) => Ok(()),
+            Ok(Some(status)) => {
+                drop(guard);
+                Err(self.exited_error(status, during))
+            }
+            Err(e) => Err(TestkitError::io(format!("cannot poll {}", self.spec.label), e)),
+        }
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&self) -> bool {
+        self.pid().is_some()
+    }
+
+    /// The last lines of the log.
+    pub fn log_tail(&self) -> String {
+        log_tail(&self.spec.log, 40)
+    }
+
+    /// An error for "exited while we waited", with the log tail.
+    pub fn exited_error(&self, status: ExitStatus, during: &str) -> TestkitError {
+        TestkitError::new(
+            TestkitErrorKind::ProcessExited,
+            format!("{} exited with {status} {during} (log: {})", self.spec.label, self.spec.log.display()),
+        )
+        .with_log_tail(self.log_tail())
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+/// The last `lines` lines (at most 16 KiB) of a text file; empty if unreadable.
+pub fn log_tail(path: &Path, lines: usize) -> String {
+    const MAX: u64 = 16 * 1024;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(MAX);
+    if file.seek(SeekFrom::Start(start)).is_err() {
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    if file.read_to_end(&mut bytes).is_err() {
+        return String::new();
+    }
+    let text = strip_ansi(&String::from_utf8_lossy(&bytes));
+    let all: Vec<&str> = text.lines().collect();
+    let skip = all.len().saturating_sub(lines);
+    all[skip..].join("\n")
+}
+
+/// Remove ANSI colour escapes (`ESC [ ... letter`) so tails read well in test output.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether a live (not zombie) process with this PID exists. Linux only (`/proc/<pid>/stat`);
+/// elsewhere always false.
+pub fn pid_alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat")) else {
+        return false;
+    };
+    // "<pid> (<comm>) <state> ...": comm may contain spaces and parentheses, so split at the last ')'.
+    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
+    !matches!(state, Some('Z') | Some('X') | None)
+}

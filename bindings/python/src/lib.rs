@@ -1,1 +1,41 @@
-//! placeholder
+//! `rocketmq._rocketmq`: the native half of the `rocketmq` Python package.
+//!
+//! Users import `rocketmq.client` (2.x drop-in, blocking) or `rocketmq.aio` (asyncio); this
+//! module holds what they are built on:
+//!
+//! * [`runtime`]: the one tokio runtime of the process;
+//! * [`blocking`]: running a future with the GIL released, Ctrl-C aware;
+//! * [`errors`]: the one mapping from client errors to `rocketmq.exceptions` classes;
+//! * [`message`]: the `Message` class;
+//! * [`producer`]: `ProducerCore`, blocking and asyncio methods;
+//! * [`callbacks`]: the thread running user callbacks;
+//! * [`logging`]: tracing records forwarded to `logging.getLogger("rocketmq")`;
+//! * [`results`]: conversion of results to Python objects.
+
+mod blocking;
+mod callbacks;
+mod errors;
+mod logging;
+mod message;
+mod producer;
+mod results;
+mod runtime;
+
+use pyo3::prelude::*;
+
+/// Java `SelectMessageQueueByHash` on a string key: `abs(key.hashCode() % queue_count)`, the
+/// queue `send_orderly_with_sharding_key` picks. Stable across processes (unlike `hash()`).
+#[pyfunction]
+fn select_by_hash(key: &str, queue_count: usize) -> usize {
+    rocketmq_client::producer::select_by_hash(key, queue_count)
+}
+
+#[pymodule]
+fn _rocketmq(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<message::PyMessage>()?;
+    m.add_class::<producer::ProducerCore>()?;
+    m.add_function(wrap_pyfunction!(select_by_hash, m)?)?;
+    logging::install(m.py());
+    Ok(())
+}

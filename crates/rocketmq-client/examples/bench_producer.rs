@@ -18,7 +18,8 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { namesrv: String::new(), topic: String::new(), count: 20_000, body: 1024, window: 256, batch: 32 };
+    let mut a =
+        Args { namesrv: String::new(), topic: String::new(), count: 20_000, body: 1024, window: 256, batch: 32 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -97,7 +98,8 @@ async fn run(args: Args) -> rocketmq_client::Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(args.count);
     for _ in 0..args.count {
-        let permit = sem.clone().acquire_owned().await.map_err(|_| rocketmq_client::Error::config("semaphore closed"))?;
+        let permit =
+            sem.clone().acquire_owned().await.map_err(|_| rocketmq_client::Error::config("semaphore closed"))?;
         let p = producer.clone();
         let m = msg.clone();
         tasks.push(tokio::spawn(async move {

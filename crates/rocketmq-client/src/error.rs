@@ -54,9 +54,12 @@ impl ErrorKind {
     }
 }
 
-/// A client failure.
+/// A client failure. Boxed inside so `Result<T, Error>` stays small on hot paths.
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     response_code: Option<i32>,
@@ -72,7 +75,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A new error.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: message.into(),
             response_code: None,
@@ -80,14 +83,18 @@ impl Error {
             broker_addr: None,
             topic: None,
             source: None,
-        }
+        }))
     }
 
     /// An error answer from a broker or name server.
     pub fn broker(code: i32, remark: Option<String>, addr: &str) -> Self {
         let kind = if code == rc::NO_PERMISSION { ErrorKind::Auth } else { ErrorKind::Broker };
         let message = format!("{} (code {code})", response_code_name(code));
-        Error { response_code: Some(code), remark, broker_addr: Some(addr.to_owned()), ..Error::new(kind, message) }
+        let mut e = Error::new(kind, message);
+        e.0.response_code = Some(code);
+        e.0.remark = remark;
+        e.0.broker_addr = Some(addr.to_owned());
+        e
     }
 
     /// Shorthand for an [`ErrorKind::InvalidMessage`] error.
@@ -102,65 +109,65 @@ impl Error {
 
     /// Attach the topic.
     pub fn with_topic(mut self, topic: impl Into<String>) -> Self {
-        self.topic = Some(topic.into());
+        self.0.topic = Some(topic.into());
         self
     }
 
     /// Attach the broker (or name server) address.
     pub fn with_addr(mut self, addr: impl Into<String>) -> Self {
-        self.broker_addr = Some(addr.into());
+        self.0.broker_addr = Some(addr.into());
         self
     }
 
     /// Attach a cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
 
     /// Prefix the message with context ("send to broker-a failed: ...").
     pub fn context(mut self, context: impl fmt::Display) -> Self {
-        self.message = format!("{context}: {}", self.message);
+        self.0.message = format!("{context}: {}", self.0.message);
         self
     }
 
     /// The classification.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The broker's response code, for [`ErrorKind::Broker`] / [`ErrorKind::Auth`] errors.
     pub fn response_code(&self) -> Option<i32> {
-        self.response_code
+        self.0.response_code
     }
 
     /// The broker's remark (its error text), if any.
     pub fn remark(&self) -> Option<&str> {
-        self.remark.as_deref()
+        self.0.remark.as_deref()
     }
 
     /// The address of the broker or name server involved.
     pub fn broker_addr(&self) -> Option<&str> {
-        self.broker_addr.as_deref()
+        self.0.broker_addr.as_deref()
     }
 
     /// The topic involved.
     pub fn topic(&self) -> Option<&str> {
-        self.topic.as_deref()
+        self.0.topic.as_deref()
     }
 
     /// The message without context fields.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// Whether a send that failed this way may be retried on another broker: transport
     /// failures, and the codes of the 5.x `DefaultMQProducer.retryResponseCodes`.
     pub fn is_retryable(&self) -> bool {
-        match self.kind {
+        match self.0.kind {
             ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::ConnectionClosed => true,
             ErrorKind::Broker | ErrorKind::Auth => matches!(
-                self.response_code,
+                self.0.response_code,
                 Some(
                     rc::TOPIC_NOT_EXIST
                         | rc::SERVICE_NOT_AVAILABLE
@@ -178,23 +185,23 @@ impl Error {
 
     /// Whether the failure says the broker could not be reached at all (used to isolate it).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self.kind, ErrorKind::Connect | ErrorKind::ConnectionClosed)
+        matches!(self.0.kind, ErrorKind::Connect | ErrorKind::ConnectionClosed)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(remark) = self.remark.as_deref().filter(|r| !r.is_empty()) {
+        f.write_str(&self.0.message)?;
+        if let Some(remark) = self.0.remark.as_deref().filter(|r| !r.is_empty()) {
             write!(f, ": {remark}")?;
         }
-        if let Some(topic) = &self.topic {
+        if let Some(topic) = &self.0.topic {
             write!(f, " [topic {topic}]")?;
         }
-        if let Some(addr) = &self.broker_addr {
+        if let Some(addr) = &self.0.broker_addr {
             write!(f, " [peer {addr}]")?;
         }
-        if let Some(source) = &self.source {
+        if let Some(source) = &self.0.source {
             write!(f, ": {source}")?;
         }
         Ok(())
@@ -203,7 +210,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.0.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -219,7 +226,7 @@ impl From<rocketmq_remoting::Error> for Error {
         };
         let addr = e.addr().map(str::to_owned);
         let mut err = Error::new(kind, e.message().to_owned());
-        err.broker_addr = addr;
+        err.0.broker_addr = addr;
         err.with_source(e)
     }
 }

@@ -2,7 +2,7 @@
 //! cache, heartbeats and the periodic route refresh. Each producer or consumer object owns
 //! one, so two objects in one process never share a client id.
 
-use rocketmq_remoting::body::heartbeat::{HeartbeatData, ProducerData};
+use rocketmq_remoting::body::heartbeat::{ConsumerData, HeartbeatData, ProducerData};
 use rocketmq_remoting::connection::{not_supported, BoxFuture, RequestHandler};
 use rocketmq_remoting::header::{EmptyHeader, UnregisterClientRequestHeader};
 use rocketmq_remoting::{request_code, response_code, ConnectionPool, PoolOptions, RemotingCommand};
@@ -25,6 +25,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// What a consumer registered with an instance provides to it: heartbeat data and the
+/// handling of broker requests addressed to its group. Held weakly by the instance.
+pub trait ConsumerHooks: Send + Sync + 'static {
+    /// The consumer group.
+    fn group(&self) -> &str;
+    /// Its heartbeat entry (group, model, subscriptions).
+    fn consumer_data(&self) -> ConsumerData;
+    /// Serve a broker request (ids changed, reset offset, running info, consume directly, status).
+    fn handle(self: Arc<Self>, request: RemotingCommand) -> BoxFuture<Option<RemotingCommand>>;
+}
+
 /// Shared state of one client object.
 pub struct ClientInstance {
     client_id: String,
@@ -33,6 +44,7 @@ pub struct ClientInstance {
     namesrvs: NameServers,
     routes: RouteTable,
     producer_groups: Mutex<BTreeSet<String>>,
+    consumer: Mutex<Option<Weak<dyn ConsumerHooks>>>,
     route_fetch: tokio::sync::Mutex<()>,
     shutdown_tx: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -64,10 +76,8 @@ impl ClientInstance {
     /// A new instance; nothing runs until [`ClientInstance::start`].
     pub fn new(options: ClientOptions) -> Result<Arc<Self>> {
         options.validate()?;
-        let ip = options
-            .client_ip
-            .clone()
-            .unwrap_or_else(|| rocketmq_remoting::message::uniq_id::local_ip().to_string());
+        let ip =
+            options.client_ip.clone().unwrap_or_else(|| rocketmq_remoting::message::uniq_id::local_ip().to_string());
         let instance_name = options.instance_name.clone().unwrap_or_else(unique_instance_name);
         let client_id = build_client_id(&ip, &instance_name);
         let (shutdown_tx, _) = watch::channel(false);
@@ -79,6 +89,7 @@ impl ClientInstance {
                 namesrvs: NameServers::new(options.namesrv_addrs.clone()),
                 routes: RouteTable::default(),
                 producer_groups: Mutex::new(BTreeSet::new()),
+                consumer: Mutex::new(None),
                 route_fetch: tokio::sync::Mutex::new(()),
                 shutdown_tx,
                 tasks: Mutex::new(Vec::new()),
@@ -118,19 +129,33 @@ impl ClientInstance {
         lock(&self.producer_groups).insert(group.to_owned());
     }
 
-    /// Stop background work, unregister `groups` from every broker, close connections.
-    pub async fn shutdown(&self, unregister_producer_groups: &[String]) {
+    /// Register the consumer of this client (one per instance).
+    pub fn register_consumer(&self, consumer: &Arc<dyn ConsumerHooks>) {
+        *lock(&self.consumer) = Some(Arc::downgrade(consumer));
+    }
+
+    fn consumer(&self) -> Option<Arc<dyn ConsumerHooks>> {
+        lock(&self.consumer).as_ref().and_then(Weak::upgrade)
+    }
+
+    /// Stop background work, unregister the groups from every broker, close connections.
+    pub async fn shutdown(&self, unregister_producer_groups: &[String], unregister_consumer_groups: &[String]) {
         self.shutdown_tx.send_replace(true);
         for task in lock(&self.tasks).drain(..) {
             task.abort();
         }
         let timeout = self.options.request_timeout;
+        let producers = unregister_producer_groups.iter().map(String::as_str).chain([CLIENT_INNER_PRODUCER_GROUP]);
+        let groups: Vec<(Option<String>, Option<String>)> = producers
+            .map(|g| (Some(g.to_owned()), None))
+            .chain(unregister_consumer_groups.iter().map(|g| (None, Some(g.clone()))))
+            .collect();
         for (addr, _) in self.routes.broker_addrs() {
-            for group in unregister_producer_groups.iter().map(String::as_str).chain([CLIENT_INNER_PRODUCER_GROUP]) {
+            for (producer_group, consumer_group) in &groups {
                 let header = UnregisterClientRequestHeader {
                     client_id: self.client_id.clone(),
-                    producer_group: Some(group.to_owned()),
-                    consumer_group: None,
+                    producer_group: producer_group.clone(),
+                    consumer_group: consumer_group.clone(),
                 };
                 let request = self.request(request_code::UNREGISTER_CLIENT, &header);
                 if let Err(e) = self.pool.invoke(&addr, request, timeout).await {
@@ -163,8 +188,7 @@ impl ClientInstance {
 
     /// Fetch `topic`'s route from the name server and cache it. Returns whether it exists.
     pub async fn update_route(self: &Arc<Self>, topic: &str, timeout: Duration) -> Result<bool> {
-        let route =
-            self.namesrvs.topic_route(&self.pool, topic, timeout, self.options.serialize_type).await?;
+        let route = self.namesrvs.topic_route(&self.pool, topic, timeout, self.options.serialize_type).await?;
         let Some(route) = route else { return Ok(false) };
         let update = self.routes.update(topic, route, false);
         self.greet_new_brokers(update.new_broker_addrs);
@@ -251,7 +275,7 @@ impl ClientInstance {
         let data = HeartbeatData {
             client_id: self.client_id.clone(),
             producer_data_set: groups,
-            consumer_data_set: Vec::new(),
+            consumer_data_set: self.consumer().map(|c| vec![c.consumer_data()]).unwrap_or_default(),
             heartbeat_fingerprint: 0,
             without_sub: false,
         };
@@ -268,10 +292,12 @@ impl ClientInstance {
         }
     }
 
-    /// Heartbeat every master (a client without consumers only talks to masters).
+    /// Heartbeat every master, and every slave too when a consumer is registered (a client
+    /// without consumers only talks to masters, as in Java).
     pub async fn send_heartbeat_to_all(&self) {
+        let with_slaves = self.consumer().is_some();
         for (addr, is_master) in self.routes.broker_addrs() {
-            if is_master {
+            if is_master || with_slaves {
                 self.send_heartbeat(&addr).await;
             }
         }
@@ -280,8 +306,21 @@ impl ClientInstance {
     async fn process_request(&self, peer: &str, request: RemotingCommand) -> Option<RemotingCommand> {
         tracing::debug!(%peer, code = request.code, "request from broker");
         match request.code {
-            // Oneway notifications this client has no use for (no consumer registered).
-            request_code::NOTIFY_CONSUMER_IDS_CHANGED | request_code::CHECK_TRANSACTION_STATE => None,
+            request_code::NOTIFY_CONSUMER_IDS_CHANGED
+            | request_code::RESET_CONSUMER_CLIENT_OFFSET
+            | request_code::GET_CONSUMER_RUNNING_INFO
+            | request_code::CONSUME_MESSAGE_DIRECTLY
+            | request_code::GET_CONSUMER_STATUS_FROM_CLIENT => match self.consumer() {
+                Some(consumer) => consumer.handle(request).await,
+                None if request.is_oneway() => None,
+                None => Some(RemotingCommand::response(
+                    response_code::SYSTEM_ERROR,
+                    request.opaque,
+                    Some(format!("The Consumer Group not exist in this consumer ({})", self.client_id)),
+                )),
+            },
+            // A oneway notification this client has no use for yet (transactions come later).
+            request_code::CHECK_TRANSACTION_STATE => None,
             _ => Some(not_supported(&request)),
         }
     }

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod client_id;
+pub mod consumer;
 pub mod error;
 pub mod instance;
 pub mod message;
@@ -23,6 +24,7 @@ pub mod route;
 pub mod send_result;
 pub mod validation;
 
+pub use consumer::{ConsumeResult, ConsumerOptions, MessageExt, MessageListener, PushConsumer};
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
 pub use options::{ClientOptions, ProducerOptions};

@@ -35,10 +35,9 @@ pub fn check_topic(topic: &str) -> Result<()> {
         .with_topic(topic));
     }
     if !valid_chars(topic) {
-        return Err(Error::invalid_message(
-            "topic contains characters outside ^[%|a-zA-Z0-9_-]+$".to_owned(),
-        )
-        .with_topic(topic));
+        return Err(
+            Error::invalid_message("topic contains characters outside ^[%|a-zA-Z0-9_-]+$".to_owned()).with_topic(topic)
+        );
     }
     Ok(())
 }
@@ -58,7 +57,10 @@ pub fn check_group(group: &str) -> Result<()> {
         return Err(Error::config("group name is blank"));
     }
     if group.len() > GROUP_MAX_LENGTH {
-        return Err(Error::config(format!("group name is {} characters long, more than {GROUP_MAX_LENGTH}", group.len())));
+        return Err(Error::config(format!(
+            "group name is {} characters long, more than {GROUP_MAX_LENGTH}",
+            group.len()
+        )));
     }
     if !valid_chars(group) {
         return Err(Error::config(format!("group name {group:?} contains characters outside ^[%|a-zA-Z0-9_-]+$")));

@@ -1,4 +1,5 @@
 //! The producer against a real rocketmq-rust name server and broker.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -69,7 +70,10 @@ async fn producer_behaviours_against_a_real_broker() {
     let order_topic = unique("T_order");
     let mut queues = HashSet::new();
     for i in 0..10 {
-        let r = p.send_orderly_by_sharding_key(&Message::new(&order_topic, format!("o{i}")), "order-42").await.expect("ordered");
+        let r = p
+            .send_orderly_by_sharding_key(&Message::new(&order_topic, format!("o{i}")), "order-42")
+            .await
+            .expect("ordered");
         queues.insert(r.queue.queue_id);
     }
     assert_eq!(queues.len(), 1, "one key, one queue");
@@ -172,7 +176,10 @@ async fn sends_continue_on_the_other_broker_when_one_dies() {
         }
         match timeout(WAIT, p.send(&Message::new(&topic, format!("m{i}")))).await.expect("no hang") {
             Ok(r) => {
-                assert!(acked.insert((r.queue.broker_name.clone(), r.queue.queue_id, r.queue_offset)), "duplicate slot");
+                assert!(
+                    acked.insert((r.queue.broker_name.clone(), r.queue.queue_id, r.queue_offset)),
+                    "duplicate slot"
+                );
                 if i > 50 {
                     brokers_after_kill.insert(r.queue.broker_name);
                 }

@@ -302,13 +302,20 @@ fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>> {
     Ok(Some(buf.split_to(len).freeze()))
 }
 
-fn dispatch(cmd: RemotingCommand, shared: &Arc<Shared>, writer: &mpsc::Sender<Bytes>, handler: &Arc<dyn RequestHandler>) {
+fn dispatch(
+    cmd: RemotingCommand,
+    shared: &Arc<Shared>,
+    writer: &mpsc::Sender<Bytes>,
+    handler: &Arc<dyn RequestHandler>,
+) {
     if cmd.is_response() {
         match lock(&shared.pending).remove(&cmd.opaque) {
             Some(waiter) => {
                 let _ = waiter.send(Ok(cmd));
             }
-            None => tracing::debug!(peer = %shared.addr, opaque = cmd.opaque, code = cmd.code, "response without waiter"),
+            None => {
+                tracing::debug!(peer = %shared.addr, opaque = cmd.opaque, code = cmd.code, "response without waiter")
+            }
         }
         return;
     }

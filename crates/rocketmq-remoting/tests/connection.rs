@@ -1,5 +1,6 @@
 //! The multiplexed connection against hand-written fake peers: the faults a real broker
 //! won't produce on demand (garbage, truncation, silence, out-of-order answers).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use bytes::{Bytes, BytesMut};
 use rocketmq_remoting::connection::{BoxFuture, NotSupportedHandler, RequestHandler};
@@ -135,10 +136,10 @@ async fn pending_requests_fail_at_once_when_the_peer_closes() {
 #[tokio::test]
 async fn garbage_frame_closes_the_connection_and_fails_waiters() {
     for garbage in [
-        &[0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3][..],          // absurd length
-        &[0, 0, 0, 2, 0, 0][..],                          // length below the header word
+        &[0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3][..],                 // absurd length
+        &[0, 0, 0, 2, 0, 0][..],                                // length below the header word
         &[0, 0, 0, 10, 0, 0, 0, 6, b'{', b'x', 0, 0, 0, 0][..], // JSON header that is not JSON
-        &[0, 0, 0, 8, 9, 0, 0, 0, 0, 0, 0, 0][..],       // unknown serialize type 9
+        &[0, 0, 0, 8, 9, 0, 0, 0, 0, 0, 0, 0][..],              // unknown serialize type 9
     ] {
         let (conn, mut peer) = pair();
         let task = tokio::spawn({

@@ -113,12 +113,8 @@ async fn request(addr: &str, command: RemotingCommand, timeout: Duration) -> Res
 /// GET_ROUTEINFO_BY_TOPIC (105) from one name server: `None` when the topic has no route.
 pub async fn topic_route(namesrv_addr: &str, topic: &str, timeout: Duration) -> Result<Option<TopicRoute>> {
     let header = GetRouteInfoRequestHeader { topic: topic.to_owned(), accept_standard_json_only: Some(true) };
-    let response = request(
-        namesrv_addr,
-        RemotingCommand::request(request_code::GET_ROUTEINFO_BY_TOPIC, &header),
-        timeout,
-    )
-    .await?;
+    let response =
+        request(namesrv_addr, RemotingCommand::request(request_code::GET_ROUTEINFO_BY_TOPIC, &header), timeout).await?;
     match response.code {
         response_code::SUCCESS => parse_route(&response.body).map(Some),
         response_code::TOPIC_NOT_EXIST => Ok(None),

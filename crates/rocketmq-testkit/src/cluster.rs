@@ -25,6 +25,8 @@ const BIND_RETRIES: usize = 3;
 /// Per-request deadline of readiness probes.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 const POLL: Duration = Duration::from_millis(100);
+/// How long a restart waits for name servers to forget the killed broker.
+const STALE_ROUTE_WAIT: Duration = Duration::from_secs(5);
 
 /// A name server's address and files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +142,11 @@ impl ClusterBuilder {
     /// Add or replace one broker setting: `section` is a TOML table (`broker`, `store`,
     /// `broker.brokerServerConfig`...), `value` a TOML literal (`true`, `42`, `"text"`).
     pub fn broker_config(mut self, section: &str, key: &str, value: &str) -> Self {
-        self.overrides.push(ConfigOverride { section: section.to_owned(), key: key.to_owned(), value: value.to_owned() });
+        self.overrides.push(ConfigOverride {
+            section: section.to_owned(),
+            key: key.to_owned(),
+            value: value.to_owned(),
+        });
         self
     }
 
@@ -197,9 +203,12 @@ pub struct Cluster {
     dir: TempDir,
 }
 
-fn is_bind_failure(log_tail: &str) -> bool {
-    let tail = log_tail.to_ascii_lowercase();
-    tail.contains("address already in use") || tail.contains("addrinuse") || tail.contains("os error 98")
+/// Whether a start failed because another process took one of our ports. rocketmq-rust exits
+/// with status 70 and a bare "Service lifecycle operation failed" whatever the cause, so look at
+/// the ports instead of the log: after our process died, a port we cannot bind belongs to
+/// someone else.
+fn lost_port_race(error: &TestkitError, ports: &[u16]) -> bool {
+    error.kind() == TestkitErrorKind::ProcessExited && ports.iter().any(|p| !ports::bindable(*p))
 }
 
 fn create_dir(path: &Path) -> Result<()> {
@@ -316,6 +325,12 @@ impl Cluster {
     /// (accepts TCP and is listed on every running name server). No-op when it is running.
     pub async fn start_broker(&self, i: usize) -> Result<()> {
         let broker = self.broker(i)?;
+        if !broker.slot.is_running() {
+            // Name servers drop a dead broker when its channel closes (~50 ms after the kill).
+            // Wait for that first, so that "listed" below means "registered again", not a stale
+            // entry of the killed process.
+            self.wait_unlisted(broker, STALE_ROUTE_WAIT).await;
+        }
         broker.slot.start()?;
         self.wait_broker_ready(broker).await
     }
@@ -389,10 +404,7 @@ impl Cluster {
                 if Instant::now() >= deadline {
                     return Err(TestkitError::new(
                         TestkitErrorKind::Timeout,
-                        format!(
-                            "topic {topic} not routed by name server {addr} within {:?}: {last}",
-                            self.timeout
-                        ),
+                        format!("topic {topic} not routed by name server {addr} within {:?}: {last}", self.timeout),
                     ));
                 }
                 tokio::time::sleep(POLL * 2).await;
@@ -453,10 +465,7 @@ impl Cluster {
                 let node = &self.namesrvs[i];
                 match wait_tcp(&node.slot, node.port, deadline).await {
                     Ok(()) => break,
-                    Err(e) if e.kind() == TestkitErrorKind::ProcessExited
-                        && attempt < BIND_RETRIES
-                        && is_bind_failure(e.log_tail().unwrap_or("")) =>
-                    {
+                    Err(e) if attempt < BIND_RETRIES && lost_port_race(&e, &[self.namesrvs[i].port]) => {
                         attempt += 1;
                         let port = ports::reserve_block(1)?;
                         let slot = Slot::new(self.namesrv_spec(i, port)?);
@@ -520,10 +529,7 @@ impl Cluster {
             loop {
                 match self.wait_broker_ready(&self.brokers[i]).await {
                     Ok(()) => break,
-                    Err(e) if e.kind() == TestkitErrorKind::ProcessExited
-                        && attempt < BIND_RETRIES
-                        && is_bind_failure(e.log_tail().unwrap_or("")) =>
-                    {
+                    Err(e) if attempt < BIND_RETRIES && lost_port_race(&e, &self.brokers[i].ports.block()) => {
                         attempt += 1;
                         let node = self.new_broker_node(i)?;
                         let old = std::mem::replace(&mut self.brokers[i], node);
@@ -548,6 +554,25 @@ impl Cluster {
         self.wait_listed(broker, &running, deadline).await
     }
 
+    /// Best effort, at most `limit`: wait until no running name server lists `broker`.
+    async fn wait_unlisted(&self, broker: &BrokerNode, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let addr = broker.addr();
+        for namesrv in self.namesrvs.iter().filter(|n| n.slot.is_running()) {
+            let ns_addr = namesrv.addr();
+            while Instant::now() < deadline {
+                match admin::topic_route(&ns_addr, TBW102, PROBE_TIMEOUT).await {
+                    Ok(Some(route))
+                        if route.brokers.iter().any(|b| b.master_addr.as_deref() == Some(addr.as_str())) =>
+                    {
+                        tokio::time::sleep(POLL / 2).await;
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+
     /// Wait until each of `namesrvs` lists `broker` in the TBW102 route.
     async fn wait_listed(&self, broker: &BrokerNode, namesrvs: &[&NamesrvNode], deadline: Instant) -> Result<()> {
         let addr = broker.addr();
@@ -568,7 +593,7 @@ impl Cluster {
                             "{} not registered with name server {ns_addr} within {:?} ({last}); broker log {}",
                             broker.slot.spec.label,
                             self.timeout,
-                            broker.slot.spec.log.display()
+                            broker.slot.log_location()
                         ),
                     )
                     .with_log_tail(broker.slot.log_tail()));
@@ -586,7 +611,8 @@ async fn wait_tcp(slot: &Slot, port: u16, deadline: Instant) -> Result<()> {
     let started = Instant::now();
     loop {
         slot.check_running("during startup")?;
-        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await {
+        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await
+        {
             drop(stream);
             return Ok(());
         }
@@ -597,7 +623,7 @@ async fn wait_tcp(slot: &Slot, port: u16, deadline: Instant) -> Result<()> {
                     "{} did not accept TCP on {addr} within {:?} (log: {})",
                     slot.spec.label,
                     started.elapsed(),
-                    slot.spec.log.display()
+                    slot.log_location()
                 ),
             )
             .with_log_tail(slot.log_tail()));

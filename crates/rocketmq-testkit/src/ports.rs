@@ -22,7 +22,8 @@ fn taken() -> MutexGuard<'static, BTreeSet<u16>> {
     TAKEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn bindable(port: u16) -> bool {
+/// Whether 127.0.0.1:`port` can be bound right now.
+pub(crate) fn bindable(port: u16) -> bool {
     TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
 }
 

@@ -43,9 +43,8 @@ impl ProcessSpec {
         );
         log.write_all(banner.as_bytes())
             .map_err(|e| TestkitError::io(format!("cannot write log {}", self.log.display()), e))?;
-        let stderr = log
-            .try_clone()
-            .map_err(|e| TestkitError::io(format!("cannot reopen log {}", self.log.display()), e))?;
+        let stderr =
+            log.try_clone().map_err(|e| TestkitError::io(format!("cannot reopen log {}", self.log.display()), e))?;
 
         let mut command = Command::new(&self.program);
         command
@@ -66,9 +65,9 @@ impl ProcessSpec {
         if let Some(filter) = std::env::var_os(RUST_LOG_ENV).filter(|v| !v.is_empty()) {
             command.env("RUST_LOG", filter);
         }
-        command.spawn().map_err(|e| {
-            TestkitError::io(format!("cannot start {} ({})", self.label, self.program.display()), e)
-        })
+        command
+            .spawn()
+            .map_err(|e| TestkitError::io(format!("cannot start {} ({})", self.label, self.program.display()), e))
     }
 }
 
@@ -149,6 +148,15 @@ impl Slot {
         self.pid().is_some()
     }
 
+    /// The log path, with a note when it will be deleted with the cluster directory.
+    pub fn log_location(&self) -> String {
+        if crate::tempdir::keep_requested() {
+            self.spec.log.display().to_string()
+        } else {
+            format!("{}, deleted with the cluster unless RMQ_TESTKIT_KEEP=1", self.spec.log.display())
+        }
+    }
+
     /// The last lines of the log.
     pub fn log_tail(&self) -> String {
         log_tail(&self.spec.log, 40)
@@ -156,9 +164,17 @@ impl Slot {
 
     /// An error for "exited while we waited", with the log tail.
     pub fn exited_error(&self, status: ExitStatus, during: &str) -> TestkitError {
+        // rocketmq-rust reports every startup failure as exit 70 "Service lifecycle operation
+        // failed", without the cause.
+        let hint = if status.code() == Some(70) {
+            "; rocketmq-rust hides the cause (exit 70): usually a port in use, an unknown or \
+             invalid config key, or an unwritable store directory"
+        } else {
+            ""
+        };
         TestkitError::new(
             TestkitErrorKind::ProcessExited,
-            format!("{} exited with {status} {during} (log: {})", self.spec.label, self.spec.log.display()),
+            format!("{} exited with {status} {during} (log: {}){hint}", self.spec.label, self.log_location()),
         )
         .with_log_tail(self.log_tail())
     }

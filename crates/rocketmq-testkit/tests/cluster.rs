@@ -87,6 +87,23 @@ async fn invalid_sizes_are_rejected() {
     assert_eq!(error.kind(), TestkitErrorKind::InvalidArgument);
 }
 
+#[tokio::test]
+async fn a_broker_that_dies_at_startup_fails_fast_with_its_log() {
+    let started = Instant::now();
+    // rocketmq-rust rejects unknown config keys (and says nothing about which one).
+    let error = Cluster::builder()
+        .broker_config("broker", "noSuchKeyForTheTestkit", "1")
+        .start()
+        .await
+        .expect_err("the broker must refuse the config");
+    assert_eq!(error.kind(), TestkitErrorKind::ProcessExited, "{error}");
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    let text = error.to_string();
+    assert!(text.contains("broker 0"), "{text}");
+    assert!(text.contains("last lines of the process log"), "{text}");
+    assert!(error.log_tail().is_some_and(|t| t.contains("rmq-testkit: starting broker 0")), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_namesrvs_two_brokers_kill_restart_and_drop() {
     tokio::time::timeout(TEST_TIMEOUT, async {

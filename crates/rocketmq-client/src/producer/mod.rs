@@ -102,14 +102,16 @@ impl Producer {
             return;
         }
         if let Some(instance) = self.inner.instance.get() {
-            instance.shutdown(&[self.inner.options.group.clone()]).await;
+            instance.shutdown(std::slice::from_ref(&self.inner.options.group), &[]).await;
         }
         tracing::info!(group = %self.inner.options.group, "producer shut down");
     }
 
     fn instance(&self) -> Result<&Arc<ClientInstance>> {
         match self.inner.state.load(Ordering::SeqCst) {
-            RUNNING => self.inner.instance.get().ok_or_else(|| Error::new(ErrorKind::NotStarted, "producer not started")),
+            RUNNING => {
+                self.inner.instance.get().ok_or_else(|| Error::new(ErrorKind::NotStarted, "producer not started"))
+            }
             SHUT_DOWN => Err(Error::new(ErrorKind::Shutdown, "the producer has been shut down")),
             _ => Err(Error::new(ErrorKind::NotStarted, "the producer has not been started: call start() first")),
         }
@@ -177,7 +179,10 @@ impl Producer {
         let queues = info.queues();
         let index = selector.select(queues, msg)?;
         let mq = queues.get(index).ok_or_else(|| {
-            Error::invalid_message(format!("queue selector returned {index}, but the topic has {} queues", queues.len()))
+            Error::invalid_message(format!(
+                "queue selector returned {index}, but the topic has {} queues",
+                queues.len()
+            ))
         })?;
         self.send_once(instance, &prepared, mq, deadline).await
     }
@@ -187,7 +192,8 @@ impl Producer {
     /// using the same key pick the same queue).
     pub async fn send_orderly_by_sharding_key(&self, msg: &Message, sharding_key: &str) -> Result<SendResult> {
         let key = sharding_key.to_owned();
-        let selector = move |queues: &[MessageQueue], _: &Message| -> Result<usize> { Ok(select_by_hash(&key, queues.len())) };
+        let selector =
+            move |queues: &[MessageQueue], _: &Message| -> Result<usize> { Ok(select_by_hash(&key, queues.len())) };
         self.send_with_selector(msg, &selector).await
     }
 
@@ -198,7 +204,12 @@ impl Producer {
         Ok(self.publish_info(instance, topic, deadline).await?.queues().to_vec())
     }
 
-    async fn publish_info(&self, instance: &Arc<ClientInstance>, topic: &str, deadline: Instant) -> Result<Arc<TopicPublishInfo>> {
+    async fn publish_info(
+        &self,
+        instance: &Arc<ClientInstance>,
+        topic: &str,
+        deadline: Instant,
+    ) -> Result<Arc<TopicPublishInfo>> {
         let o = &self.inner.options;
         instance.publish_info(topic, &o.create_topic_key, o.default_topic_queue_nums, deadline).await
     }
@@ -254,7 +265,9 @@ impl Producer {
                     self.inner.faults.record(&mq.broker_name, started.elapsed(), true, !e.is_unreachable());
                     let retry = match mode {
                         SendMode::Sync => e.is_retryable(),
-                        SendMode::Async => matches!(e.kind(), ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::ConnectionClosed),
+                        SendMode::Async => {
+                            matches!(e.kind(), ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::ConnectionClosed)
+                        }
                     };
                     tracing::debug!(topic = %prepared.topic, broker = %mq.broker_name, attempt, error = %e, retry, "send attempt failed");
                     if !retry {
@@ -272,7 +285,12 @@ impl Producer {
         })
     }
 
-    async fn master_addr(&self, instance: &Arc<ClientInstance>, mq: &MessageQueue, deadline: Instant) -> Result<String> {
+    async fn master_addr(
+        &self,
+        instance: &Arc<ClientInstance>,
+        mq: &MessageQueue,
+        deadline: Instant,
+    ) -> Result<String> {
         if let Some(addr) = instance.routes().master_addr(&mq.broker_name) {
             return Ok(addr);
         }
@@ -284,9 +302,15 @@ impl Producer {
         })
     }
 
-    fn build_request(&self, instance: &ClientInstance, prepared: &PreparedMessage, mq: &MessageQueue) -> RemotingCommand {
+    fn build_request(
+        &self,
+        instance: &ClientInstance,
+        prepared: &PreparedMessage,
+        mq: &MessageQueue,
+    ) -> RemotingCommand {
         let options = &self.inner.options;
-        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let now_ms =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         let header = SendMessageRequestHeader {
             producer_group: options.group.clone(),
             topic: prepared.topic.clone(),
@@ -307,13 +331,17 @@ impl Producer {
         instance.request(code, &SendMessageRequestHeaderV2::from(header)).with_body(prepared.body.clone())
     }
 
-    async fn send_once(&self, instance: &Arc<ClientInstance>, prepared: &PreparedMessage, mq: &MessageQueue, deadline: Instant) -> Result<SendResult> {
+    async fn send_once(
+        &self,
+        instance: &Arc<ClientInstance>,
+        prepared: &PreparedMessage,
+        mq: &MessageQueue,
+        deadline: Instant,
+    ) -> Result<SendResult> {
         let addr = self.master_addr(instance, mq, deadline).await?;
         let request = self.build_request(instance, prepared, mq);
-        let response = instance
-            .invoke(&addr, request, remaining(deadline))
-            .await
-            .map_err(|e| e.with_topic(&prepared.topic))?;
+        let response =
+            instance.invoke(&addr, request, remaining(deadline)).await.map_err(|e| e.with_topic(&prepared.topic))?;
         process_send_response(response, prepared, mq, &addr)
     }
 }
@@ -323,7 +351,12 @@ fn remaining(deadline: Instant) -> Duration {
 }
 
 /// Map a send response (`MQClientAPIImpl.processSendResponse`).
-fn process_send_response(response: RemotingCommand, prepared: &PreparedMessage, mq: &MessageQueue, addr: &str) -> Result<SendResult> {
+fn process_send_response(
+    response: RemotingCommand,
+    prepared: &PreparedMessage,
+    mq: &MessageQueue,
+    addr: &str,
+) -> Result<SendResult> {
     let status = match response.code {
         response_code::SUCCESS => SendStatus::Ok,
         response_code::FLUSH_DISK_TIMEOUT => SendStatus::FlushDiskTimeout,
@@ -331,9 +364,8 @@ fn process_send_response(response: RemotingCommand, prepared: &PreparedMessage, 
         response_code::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
         code => return Err(Error::broker(code, response.remark, addr).with_topic(&prepared.topic)),
     };
-    let header: SendMessageResponseHeader = response
-        .decode_header()
-        .map_err(|e| Error::from(e).context("send response header").with_addr(addr))?;
+    let header: SendMessageResponseHeader =
+        response.decode_header().map_err(|e| Error::from(e).context("send response header").with_addr(addr))?;
     Ok(SendResult {
         status,
         msg_id: prepared.uniq_ids.join(","),

@@ -123,9 +123,11 @@ pub fn prepare_batch(msgs: &[Message], options: &ProducerOptions) -> Result<Prep
         uniq_ids.push(uniq);
         entries.push((msg.flag(), msg.body().clone(), props.encode()));
     }
-    let body = batch::encode_batch(
-        entries.iter().map(|(flag, body, props)| batch::BatchEntry { flag: *flag, body, properties: props }),
-    )?;
+    let body = batch::encode_batch(entries.iter().map(|(flag, body, props)| batch::BatchEntry {
+        flag: *flag,
+        body,
+        properties: props,
+    }))?;
     if body.len() > options.max_message_size {
         return Err(Error::invalid_message(format!(
             "batch body is {} bytes, more than the maximum {}",

@@ -105,7 +105,10 @@ mod tests {
 
     #[test]
     fn writable_queues_of_brokers_with_a_master_sorted_by_broker() {
-        let info = TopicPublishInfo::from_route("T", &route(&[("b", true, 2, 6), ("a", true, 1, 6), ("c", false, 4, 6), ("d", true, 3, 4)]));
+        let info = TopicPublishInfo::from_route(
+            "T",
+            &route(&[("b", true, 2, 6), ("a", true, 1, 6), ("c", false, 4, 6), ("d", true, 3, 4)]),
+        );
         let got: Vec<_> = info.queues().iter().map(|q| (q.broker_name.as_str(), q.queue_id)).collect();
         assert_eq!(got, vec![("a", 0), ("b", 0), ("b", 1)]);
         assert!(!info.is_ordered());

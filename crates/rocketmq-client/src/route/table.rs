@@ -94,17 +94,11 @@ impl RouteTable {
 
     /// Every known broker address, with whether it is a master.
     pub fn broker_addrs(&self) -> Vec<(String, bool)> {
-        read(&self.brokers)
-            .values()
-            .flat_map(|addrs| addrs.iter().map(|(id, addr)| (addr.clone(), *id == 0)))
-            .collect()
+        read(&self.brokers).values().flat_map(|addrs| addrs.iter().map(|(id, addr)| (addr.clone(), *id == 0))).collect()
     }
 
     /// The name of the broker at `addr`.
     pub fn broker_name_of(&self, addr: &str) -> Option<String> {
-        read(&self.brokers)
-            .iter()
-            .find(|(_, addrs)| addrs.values().any(|a| a == addr))
-            .map(|(name, _)| name.clone())
+        read(&self.brokers).iter().find(|(_, addrs)| addrs.values().any(|a| a == addr)).map(|(name, _)| name.clone())
     }
 }

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: real clusters from the testkit, unique names,
 //! bounded waits.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rocketmq_client::{ClientOptions, Producer, ProducerOptions};
 use rocketmq_testkit::Cluster;

@@ -568,7 +568,10 @@ mod tests {
             r#"{"clientId":"c","consumerGroup":"g","mqSet":[{"brokerName":"b","queueId":1,"topic":"T"}],"onlyThisBroker":false}"#
         );
         assert_eq!(LockBatchRequestBody::decode(text.as_bytes()).ok(), Some(req));
-        let unlock = UnlockBatchRequestBody::decode(br#"{"clientId":"c","consumerGroup":"g","mqSet":[{"brokerName":"b","queueId":"2","topic":"T"}]}"#).unwrap_or_default();
+        let unlock = UnlockBatchRequestBody::decode(
+            br#"{"clientId":"c","consumerGroup":"g","mqSet":[{"brokerName":"b","queueId":"2","topic":"T"}]}"#,
+        )
+        .unwrap_or_default();
         assert_eq!(unlock.mq_set, vec![mq("T", 2)]);
         assert!(!unlock.only_this_broker);
         let resp = LockBatchResponseBody::decode(br#"{"lockOKMQSet":[]}"#).ok();
@@ -590,7 +593,12 @@ mod tests {
         );
         assert_eq!(ResetOffsetBody::decode(&encoded).ok(), Some(body));
         assert!(ResetOffsetBody::decode(b"{}").is_ok_and(|b| b.offset_table.is_empty()));
-        for bad in [&br#"{"offsetTable":5}"#[..], br#"{"offsetTable":{"notAQueue":1}}"#, b"[]", br#"{"offsetTable":[{"offset":"x"}]}"#] {
+        for bad in [
+            &br#"{"offsetTable":5}"#[..],
+            br#"{"offsetTable":{"notAQueue":1}}"#,
+            b"[]",
+            br#"{"offsetTable":[{"offset":"x"}]}"#,
+        ] {
             assert_eq!(ResetOffsetBody::decode(bad).err().map(|e| e.kind()), Some(ErrorKind::Protocol));
         }
     }

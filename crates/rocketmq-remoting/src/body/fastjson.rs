@@ -32,8 +32,8 @@ const MAX_KEY_DEPTH: usize = 16;
 /// their compact JSON text (key order kept). Everything else is copied unchanged, so invalid
 /// input stays invalid and is reported by the JSON parser that runs next.
 pub fn normalize(input: &[u8]) -> Result<String> {
-    let text = std::str::from_utf8(input)
-        .map_err(|e| Error::protocol("JSON body is not valid UTF-8").with_source(e))?;
+    let text =
+        std::str::from_utf8(input).map_err(|e| Error::protocol("JSON body is not valid UTF-8").with_source(e))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     normalize_str(text, 0)
 }
@@ -45,13 +45,14 @@ pub fn parse_value(input: &[u8]) -> Result<Value> {
 }
 
 /// Parse fastjson output (or standard JSON) into `T`; `what` names the body in the error.
-/// The body must be a JSON object (every Java body class is one).
+/// The body must be a JSON object (every Java body class is one). A key that appears twice
+/// keeps its last value, as with fastjson.
 pub fn parse<T: DeserializeOwned>(input: &[u8], what: &str) -> Result<T> {
-    let json = normalize(input).map_err(|e| Error::protocol(format!("malformed {what} body: {}", e.message())))?;
-    if !json.trim_start().starts_with('{') {
+    let value = parse_value(input).map_err(|e| Error::protocol(format!("malformed {what} body: {}", e.message())))?;
+    if !value.is_object() {
         return Err(Error::protocol(format!("malformed {what} body: not a JSON object")));
     }
-    serde_json::from_str(&json).map_err(|e| Error::protocol(format!("malformed {what} body")).with_source(e))
+    serde_json::from_value(value).map_err(|e| Error::protocol(format!("malformed {what} body")).with_source(e))
 }
 
 /// Serialize `value` as standard JSON bytes (fastjson reads standard JSON).
@@ -295,8 +296,8 @@ fn normalize_str(text: &str, depth: usize) -> Result<String> {
                 let inner = normalize_str(slice(text, i, end)?, depth + 1)?;
                 let value: Value = serde_json::from_str(&inner)
                     .map_err(|e| Error::protocol("malformed object used as a map key").with_source(e))?;
-                let compact = serde_json::to_string(&value)
-                    .map_err(|e| Error::protocol("unprintable map key").with_source(e))?;
+                let compact =
+                    serde_json::to_string(&value).map_err(|e| Error::protocol("unprintable map key").with_source(e))?;
                 push_json(&mut out, &compact);
                 set_key_done(&mut stack);
                 i = end;
@@ -432,10 +433,7 @@ mod tests {
         let keys: Vec<&String> = table.map(|t| t.keys().collect()).unwrap_or_default();
         assert_eq!(
             keys,
-            vec![
-                r#"{"brokerName":"b","queueId":0,"topic":"T"}"#,
-                r#"{"brokerName":"b","queueId":1,"topic":"T{}"}"#
-            ]
+            vec![r#"{"brokerName":"b","queueId":0,"topic":"T"}"#, r#"{"brokerName":"b","queueId":1,"topic":"T{}"}"#]
         );
         let entries: Vec<(MessageQueue, i64)> = table.cloned().map(mq_entries).and_then(Result::ok).unwrap_or_default();
         assert_eq!(entries, vec![(MessageQueue::new("T", "b", 0), 120), (MessageQueue::new("T{}", "b", 1), 7)]);

@@ -142,8 +142,7 @@ impl Serialize for ExpressionType {
 impl<'de> Deserialize<'de> for ExpressionType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let text = Option::<String>::deserialize(d)?.unwrap_or_default();
-        ExpressionType::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown expressionType {text:?}")))
+        ExpressionType::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown expressionType {text:?}")))
     }
 }
 
@@ -364,7 +363,11 @@ mod tests {
     use super::*;
 
     fn tag(expr: &str) -> SubscriptionData {
-        SubscriptionData::build("T", expr, ExpressionType::Tag, 7).unwrap_or_default()
+        let built = SubscriptionData::build("T", expr, ExpressionType::Tag, 7);
+        assert!(built.is_ok(), "build({expr:?}): {built:?}");
+        let built = built.unwrap_or_default();
+        assert_eq!((built.topic.as_str(), built.sub_version), ("T", 7));
+        built
     }
 
     #[test]
@@ -466,9 +469,13 @@ mod tests {
                 consume_type: ConsumeType::ConsumePassively,
                 message_model: MessageModel::Clustering,
                 consume_from_where: ConsumeFromWhere::ConsumeFromLastOffset,
-                subscription_data_set: vec![
-                    SubscriptionData::build("T1", "TagA", ExpressionType::Tag, 1_700_000_000_000).unwrap_or_default(),
-                ],
+                subscription_data_set: vec![SubscriptionData::build(
+                    "T1",
+                    "TagA",
+                    ExpressionType::Tag,
+                    1_700_000_000_000,
+                )
+                .unwrap_or_default()],
                 unit_mode: false,
             }],
             heartbeat_fingerprint: 0,

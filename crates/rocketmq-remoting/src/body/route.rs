@@ -268,6 +268,11 @@ mod tests {
         assert_eq!(route.queue_datas.first().map(|q| (q.perm, q.read_queue_nums, q.topic_sys_flag)), Some((6, 0, 0)));
         assert!(route.topic_queue_mapping_by_broker.is_some());
         assert!(TopicRouteData::decode(b"{}").is_ok());
+        // Repeated keys: the last one wins, as in fastjson.
+        let twice = TopicRouteData::decode(
+            br#"{"queueDatas":[],"queueDatas":[{"brokerName":"b","topicSysFlag":1,"topicSysFlag":2}]}"#,
+        );
+        assert_eq!(twice.ok().and_then(|r| r.queue_datas.first().map(|q| q.topic_sys_flag)), Some(2));
         assert!(TopicRouteData::decode(b"[]").is_err());
         assert!(TopicRouteData::decode(br#"{"queueDatas":[{"perm":true}]}"#).is_err());
     }

@@ -72,7 +72,8 @@ fn read_len(buf: &mut Bytes, what: &str, width: usize) -> Result<usize> {
 
 fn read_string(buf: &mut Bytes, len: usize, what: &str) -> Result<String> {
     let raw = buf.split_to(len);
-    String::from_utf8(raw.to_vec()).map_err(|e| Error::protocol(format!("binary header {what} is not UTF-8")).with_source(e))
+    String::from_utf8(raw.to_vec())
+        .map_err(|e| Error::protocol(format!("binary header {what} is not UTF-8")).with_source(e))
 }
 
 /// Decode a binary header into a command with an empty body.

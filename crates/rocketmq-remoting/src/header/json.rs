@@ -74,13 +74,12 @@ pub fn push_json_string(out: &mut String, s: &str) {
 fn int_field(obj: &serde_json::Map<String, Value>, key: &str, default: i64) -> Result<i64> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(default),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .ok_or_else(|| Error::protocol(format!("JSON header field '{key}' is not an integer: {n}"))),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map_err(|_| Error::protocol(format!("JSON header field '{key}' is not an integer: {s:?}"))),
+        Some(Value::Number(n)) => {
+            n.as_i64().ok_or_else(|| Error::protocol(format!("JSON header field '{key}' is not an integer: {n}")))
+        }
+        Some(Value::String(s)) => {
+            s.trim().parse().map_err(|_| Error::protocol(format!("JSON header field '{key}' is not an integer: {s:?}")))
+        }
         Some(other) => Err(Error::protocol(format!("JSON header field '{key}' has type {other}"))),
     }
 }
@@ -95,8 +94,8 @@ fn value_to_string(value: &Value) -> Option<String> {
 
 /// Decode a JSON header into a command with an empty body.
 pub fn decode_header(header: &[u8]) -> Result<RemotingCommand> {
-    let value: Value = serde_json::from_slice(header)
-        .map_err(|e| Error::protocol("JSON header is not valid JSON").with_source(e))?;
+    let value: Value =
+        serde_json::from_slice(header).map_err(|e| Error::protocol("JSON header is not valid JSON").with_source(e))?;
     let Value::Object(obj) = value else {
         return Err(Error::protocol("JSON header is not an object"));
     };

@@ -219,12 +219,37 @@ mod tests {
         assert_eq!(sorted.len(), RESERVED.len(), "duplicate entry");
         // The 31 names of 4.9.4's set are all present.
         for name in [
-            "TRACE_ON", "MSG_REGION", "KEYS", "TAGS", "WAIT", "DELAY", "RETRY_TOPIC", "REAL_TOPIC",
-            "REAL_QID", "TRAN_MSG", "PGROUP", "MIN_OFFSET", "MAX_OFFSET", "BUYER_ID",
-            "ORIGIN_MESSAGE_ID", "TRANSFER_FLAG", "CORRECTION_FLAG", "MQ2_FLAG", "RECONSUME_TIME",
-            "UNIQ_KEY", "MAX_RECONSUME_TIMES", "CONSUME_START_TIME", "INSTANCE_ID",
-            "CORRELATION_ID", "REPLY_TO_CLIENT", "TTL", "ARRIVE_TIME", "PUSH_REPLY_TIME", "CLUSTER",
-            "MSG_TYPE", "INNER_MULTI_QUEUE_OFFSET",
+            "TRACE_ON",
+            "MSG_REGION",
+            "KEYS",
+            "TAGS",
+            "WAIT",
+            "DELAY",
+            "RETRY_TOPIC",
+            "REAL_TOPIC",
+            "REAL_QID",
+            "TRAN_MSG",
+            "PGROUP",
+            "MIN_OFFSET",
+            "MAX_OFFSET",
+            "BUYER_ID",
+            "ORIGIN_MESSAGE_ID",
+            "TRANSFER_FLAG",
+            "CORRECTION_FLAG",
+            "MQ2_FLAG",
+            "RECONSUME_TIME",
+            "UNIQ_KEY",
+            "MAX_RECONSUME_TIMES",
+            "CONSUME_START_TIME",
+            "INSTANCE_ID",
+            "CORRELATION_ID",
+            "REPLY_TO_CLIENT",
+            "TTL",
+            "ARRIVE_TIME",
+            "PUSH_REPLY_TIME",
+            "CLUSTER",
+            "MSG_TYPE",
+            "INNER_MULTI_QUEUE_OFFSET",
         ] {
             assert!(is_reserved(name), "{name} should be reserved");
         }
@@ -234,9 +259,20 @@ mod tests {
 
     #[test]
     fn user_and_unlisted_names_are_not_reserved() {
-        for name in ["a", "color", "unicode", "keys", "Tags", "", "__SHARDINGKEY", "__transactionId__",
-            "CHECK_IMMUNITY_TIME_IN_SECONDS", "INNER_NUM", "TRANSACTION_CHECK_TIMES", "__STARTDELIVERTIME"]
-        {
+        for name in [
+            "a",
+            "color",
+            "unicode",
+            "keys",
+            "Tags",
+            "",
+            "__SHARDINGKEY",
+            "__transactionId__",
+            "CHECK_IMMUNITY_TIME_IN_SECONDS",
+            "INNER_NUM",
+            "TRANSACTION_CHECK_TIMES",
+            "__STARTDELIVERTIME",
+        ] {
             assert!(!is_reserved(name), "{name} should not be reserved");
         }
     }

@@ -216,10 +216,7 @@ mod tests {
         // A value may contain further name/value separators; only the first one splits.
         assert_eq!(Properties::decode("k\u{1}a\u{1}b"), props(&[("k", "a\u{1}b")]));
         // Last duplicate wins, at the first position.
-        assert_eq!(
-            Properties::decode("a\u{1}1\u{2}b\u{1}2\u{2}a\u{1}3"),
-            props(&[("a", "3"), ("b", "2")])
-        );
+        assert_eq!(Properties::decode("a\u{1}1\u{2}b\u{1}2\u{2}a\u{1}3"), props(&[("a", "3"), ("b", "2")]));
     }
 
     #[test]

@@ -229,10 +229,9 @@ pub fn decode_message(buf: &mut Bytes) -> Result<MessageExt> {
         return Err(Error::protocol(format!("stored message truncated: {} bytes, no TOTALSIZE", buf.remaining())));
     }
     let total = i64::from(i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]));
-    let total = usize::try_from(total)
-        .ok()
-        .filter(|&t| t >= MIN_RECORD_LEN)
-        .ok_or_else(|| Error::protocol(format!("stored message TOTALSIZE {total} is below the minimum {MIN_RECORD_LEN}")))?;
+    let total = usize::try_from(total).ok().filter(|&t| t >= MIN_RECORD_LEN).ok_or_else(|| {
+        Error::protocol(format!("stored message TOTALSIZE {total} is below the minimum {MIN_RECORD_LEN}"))
+    })?;
     if total > buf.remaining() {
         return Err(Error::protocol(format!(
             "stored message TOTALSIZE {total} exceeds the {} bytes left",
@@ -321,8 +320,9 @@ pub fn decode_messages(mut body: Bytes) -> Result<Vec<MessageExt>> {
     let mut out = Vec::new();
     while body.has_remaining() {
         let index = out.len();
-        let msg = decode_message(&mut body)
-            .map_err(|e| Error::protocol(format!("stored message #{index}: {}", e.message())))?;
+        let msg = decode_message(&mut body).map_err(|e| {
+            Error::protocol(format!("cannot decode stored message #{index} of the body")).with_source(e)
+        })?;
         out.push(msg);
     }
     Ok(out)
@@ -564,6 +564,9 @@ mod tests {
         msg.sys_flag = MessageSysFlag::COMPRESSED_FLAG | MessageSysFlag::COMPRESSION_LZ4_TYPE;
         let err = decode_message(&mut encode_message(&msg)?).err();
         assert!(err.is_some_and(|e| e.message().contains("not supported")));
+        // decode_messages names the record and keeps the cause.
+        let err = decode_messages(encode_message(&msg)?).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("#0") && err.contains("LZ4 decompression is not supported"), "{err}");
         // A corrupt compressed body is an error.
         msg.sys_flag = MessageSysFlag::COMPRESSED_FLAG;
         msg.body = Bytes::from_static(b"definitely not zlib");

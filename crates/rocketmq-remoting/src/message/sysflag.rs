@@ -260,10 +260,7 @@ mod tests {
     fn message_sys_flag_helpers() {
         let f = 769 | MessageSysFlag::TRANSACTION_PREPARED_TYPE;
         assert_eq!(MessageSysFlag::get_transaction_value(f), 4);
-        assert_eq!(
-            MessageSysFlag::reset_transaction_value(f, MessageSysFlag::TRANSACTION_COMMIT_TYPE),
-            769 | 8
-        );
+        assert_eq!(MessageSysFlag::reset_transaction_value(f, MessageSysFlag::TRANSACTION_COMMIT_TYPE), 769 | 8);
         assert_eq!(MessageSysFlag::clear_compressed_flag(769), 768);
         assert!(MessageSysFlag::is_compressed(769));
         assert!(!MessageSysFlag::is_compressed(768));

@@ -161,10 +161,7 @@ mod tests {
         // a-producer-json/009: UNIQ_KEY C00002021B575FFD2B277B5EB9A80000 was created 2 ms before
         // bornTimestamp g=1795561005482 (2026-11-24T22:56:45.482Z) on a machine running in UTC.
         assert_eq!(time_part(1_795_561_005_482 - 2), 0x7B5E_B9A8);
-        assert_eq!(
-            format_uniq_id("C00002021B575FFD2B27", 1_795_561_005_480, 0),
-            "C00002021B575FFD2B277B5EB9A80000"
-        );
+        assert_eq!(format_uniq_id("C00002021B575FFD2B27", 1_795_561_005_480, 0), "C00002021B575FFD2B277B5EB9A80000");
     }
 
     #[test]
@@ -208,7 +205,8 @@ mod tests {
 
     #[test]
     fn ids_are_unique_across_threads() {
-        let handles: Vec<_> = (0..4).map(|_| std::thread::spawn(|| (0..2000).map(|_| create_uniq_id()).collect::<Vec<_>>())).collect();
+        let handles: Vec<_> =
+            (0..4).map(|_| std::thread::spawn(|| (0..2000).map(|_| create_uniq_id()).collect::<Vec<_>>())).collect();
         let mut all = HashSet::new();
         for h in handles {
             for id in h.join().unwrap_or_default() {

@@ -11,7 +11,8 @@
 //! one JSON line: `kill-broker I`, `start-broker I`, `kill-namesrv I`, `start-namesrv I`,
 //! `create-topic NAME QUEUES`, `info`, `stop`. Success is `{"ok": true, ...}`, failure
 //! `{"ok": false, "error": "..."}`. On `stop`, stdin EOF (the parent died), SIGTERM, SIGINT or
-//! SIGHUP every server is killed and the process exits 0.
+//! SIGHUP every server is killed and the process exits 0 (a signal also interrupts a running
+//! command; EOF lets the commands read before it finish first).
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -240,7 +241,10 @@ async fn run(options: Options) -> ExitCode {
             emit(&error_reply("interrupted by a signal during startup"));
             return ExitCode::FAILURE;
         }
-        _ = wait_eof(&mut eof) => return ExitCode::FAILURE,
+        _ = wait_eof(&mut eof) => {
+            emit(&error_reply("stdin closed during startup (the parent went away); stopped"));
+            return ExitCode::FAILURE;
+        }
     };
     let mut cluster = match started {
         Ok(cluster) => cluster,
@@ -263,7 +267,14 @@ async fn run(options: Options) -> ExitCode {
                 if line.trim().is_empty() {
                     continue;
                 }
-                match execute(&cluster, line.trim()).await {
+                // A signal interrupts a running command (its waits are bounded, but a parent that
+                // gave up should not sit through them). Stdin EOF does not: commands piped in
+                // before EOF still run, then the loop sees EOF and stops.
+                let outcome = tokio::select! {
+                    outcome = execute(&cluster, line.trim()) => outcome,
+                    _ = signals.any() => break,
+                };
+                match outcome {
                     Some(reply) => {
                         if !emit(&reply) {
                             break;

@@ -1,0 +1,78 @@
+"""Result types shared by :mod:`rocketmq.client` and :mod:`rocketmq.aio`.
+
+Kept in a module of their own so the native extension can build them without importing the
+public API modules.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import NamedTuple
+
+__all__ = ["SendResult", "SendStatus"]
+
+
+class SendStatus(IntEnum):
+    """How durable a stored message is (every value means the broker stored it)."""
+
+    OK = 0
+    FLUSH_DISK_TIMEOUT = 1
+    FLUSH_SLAVE_TIMEOUT = 2
+    SLAVE_NOT_AVAILABLE = 3
+
+
+# The 2.x type was ``namedtuple('SendResult', ['status', 'msg_id', 'offset'])``: the same
+# three fields, typed.
+class _SendResultBase(NamedTuple):
+    status: SendStatus
+    msg_id: str
+    offset: int
+
+
+class SendResult(_SendResultBase):
+    """The outcome of a send: the 2.x ``namedtuple('SendResult', ['status', 'msg_id',
+    'offset'])`` (``len() == 3``, unpackable, indexable, equal to the plain tuple) plus
+    attributes that are not part of the tuple.
+
+    * ``status`` -- :class:`SendStatus`
+    * ``msg_id`` -- the client-generated unique id (32 hex digits; comma-joined for a batch)
+    * ``offset`` -- the offset in the queue (of the first message, for a batch)
+    * ``offset_msg_id`` -- the broker's id (store host + commit-log offset)
+    * ``queue_id``, ``broker_name``, ``topic`` -- the queue the message went to
+    * ``queue_offset`` -- same as ``offset``
+    * ``transaction_id`` -- as echoed by the broker, or None
+    """
+
+    offset_msg_id: str
+    queue_id: int
+    broker_name: str
+    topic: str
+    queue_offset: int
+    transaction_id: str | None
+
+    def __new__(
+        cls,
+        status: SendStatus,
+        msg_id: str,
+        offset: int,
+        offset_msg_id: str = "",
+        queue_id: int = -1,
+        broker_name: str = "",
+        topic: str = "",
+        transaction_id: str | None = None,
+    ) -> SendResult:
+        self = super().__new__(cls, status, msg_id, offset)  # type: ignore[misc]
+        self.offset_msg_id = offset_msg_id
+        self.queue_id = queue_id
+        self.broker_name = broker_name
+        self.topic = topic
+        self.queue_offset = offset
+        self.transaction_id = transaction_id
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"SendResult(status={self.status!r}, msg_id={self.msg_id!r}, offset={self.offset!r}, "
+            f"offset_msg_id={self.offset_msg_id!r}, queue_id={self.queue_id!r}, "
+            f"broker_name={self.broker_name!r}, topic={self.topic!r})"
+        )

@@ -1,0 +1,59 @@
+//! The thread that runs user callbacks (`send_async`'s success and exception callbacks).
+//!
+//! Completions arrive on runtime workers, which must never wait for the GIL (a worker stuck
+//! behind a busy Python thread would stall every connection it serves). They push a job onto a
+//! channel; one dedicated thread, `rocketmq-callbacks`, takes the GIL per job and calls the
+//! user's function. Callbacks therefore run one at a time, in completion order, on a thread that
+//! may itself block (e.g. call `send_sync`). An exception raised by a callback is logged with its
+//! traceback through the `rocketmq` logger and dropped: it never reaches the runtime.
+
+use pyo3::prelude::*;
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Mutex, OnceLock};
+
+/// Work for the callback thread: runs with the GIL held.
+pub type Job = Box<dyn for<'py> FnOnce(Python<'py>) + Send>;
+
+static SENDER: OnceLock<Sender<Job>> = OnceLock::new();
+static START: Mutex<()> = Mutex::new(());
+
+fn sender() -> Option<&'static Sender<Job>> {
+    if let Some(tx) = SENDER.get() {
+        return Some(tx);
+    }
+    let _guard = START.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(tx) = SENDER.get() {
+        return Some(tx);
+    }
+    let (tx, rx) = channel::<Job>();
+    let spawned = std::thread::Builder::new().name("rocketmq-callbacks".to_owned()).spawn(move || {
+        while let Ok(job) = rx.recv() {
+            // During interpreter finalization the job (and the Python objects it owns) is
+            // dropped without running: nothing can be called any more.
+            let _ = Python::try_attach(job);
+        }
+    });
+    match spawned {
+        Ok(_) => Some(SENDER.get_or_init(|| tx)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the rocketmq callback thread");
+            None
+        }
+    }
+}
+
+/// Queue `job` for the callback thread. Returns false (and drops the job) only if the thread
+/// could not be started.
+pub fn submit(job: Job) -> bool {
+    match sender() {
+        Some(tx) => tx.send(job).is_ok(),
+        None => false,
+    }
+}
+
+/// Call `callback(arg)`; if it raises, log the exception with its traceback.
+pub fn call_logged<'py>(py: Python<'py>, callback: &Bound<'py, PyAny>, arg: Bound<'py, PyAny>, what: &str) {
+    if let Err(err) = callback.call1((arg,)) {
+        crate::logging::log_exception(py, &format!("{what} raised an exception; it was ignored"), err);
+    }
+}

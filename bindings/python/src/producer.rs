@@ -1,0 +1,566 @@
+//! `rocketmq._rocketmq.ProducerCore`: the native producer behind `rocketmq.client.Producer`
+//! (blocking, 2.x API) and `rocketmq.aio.Producer` (awaitables).
+//!
+//! Settings are stored as given and validated by `start()`, so every configuration error
+//! surfaces as `ProducerStartFailed` (and `ValueError`), as with the 2.x C++ core. Blocking
+//! calls release the GIL through [`crate::blocking::run`]; `*_aio` methods return awaitables
+//! driven by the shared runtime.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyInt;
+use rocketmq_client::{ClientOptions, Error, ErrorKind, Message, MessageQueue, Producer, ProducerOptions};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use crate::blocking;
+use crate::callbacks;
+use crate::errors::{local, to_pyerr, IntoPyResult, Op};
+use crate::logging;
+use crate::message::{text_arg, PyMessage};
+use crate::results::{self, AioOutcome, ToPython};
+use crate::runtime;
+
+/// Environment variable read when no name server address is set (as the Java client does).
+const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
+
+/// ACL credentials, stored for the signing hook of a later release. Never printed.
+#[derive(Clone)]
+struct Credentials {
+    #[allow(dead_code)] // read by the ACL hook once the client crate has one
+    access_key: String,
+    #[allow(dead_code)]
+    secret_key: String,
+    #[allow(dead_code)]
+    channel: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(<redacted>)")
+    }
+}
+
+/// Settings as given by the user; turned into options (and checked) by `start()`.
+#[derive(Debug, Clone, Default)]
+struct Settings {
+    group: String,
+    namesrv_addr: Option<String>,
+    instance_name: Option<String>,
+    send_timeout_ms: Option<i64>,
+    compress_level: Option<i64>,
+    compress_over: Option<i64>,
+    max_message_size: Option<i64>,
+    retry_times: Option<i64>,
+    credentials: Option<Credentials>,
+}
+
+/// Setting checks return the message of a Config error.
+type Check<T> = Result<T, String>;
+
+fn positive_ms(value: i64, what: &str) -> Check<Duration> {
+    u64::try_from(value)
+        .ok()
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("{what} must be a positive number of milliseconds, got {value}"))
+}
+
+fn in_range<T: TryFrom<i64>>(value: i64, what: &str, min: i64) -> Check<T> {
+    if value < min {
+        return Err(format!("{what} must be at least {min}, got {value}"));
+    }
+    T::try_from(value).map_err(|_| format!("{what} {value} is out of range"))
+}
+
+impl Settings {
+    fn build(&self) -> Result<(ProducerOptions, ClientOptions), Box<Error>> {
+        self.build_inner().map_err(|e| match e {
+            BuildError::Client(e) => e,
+            BuildError::Check(message) => Box::new(Error::config(message)),
+        })
+    }
+
+    fn build_inner(&self) -> Result<(ProducerOptions, ClientOptions), BuildError> {
+        let mut producer = ProducerOptions::new(self.group.clone());
+        let mut client = ClientOptions::default();
+        let env_addr = std::env::var(NAMESRV_ADDR_ENV).ok().filter(|a| !a.trim().is_empty());
+        match self.namesrv_addr.as_deref().or(env_addr.as_deref()) {
+            Some(addr) => client.set_namesrv_addr(addr).map_err(|e| BuildError::Client(Box::new(e)))?,
+            None => {
+                return Err(BuildError::Check(
+                    "no name server address: call set_name_server_address(\"host:port\") or set NAMESRV_ADDR"
+                        .to_owned(),
+                ))
+            }
+        }
+        client.instance_name = self.instance_name.clone();
+        if let Some(ms) = self.send_timeout_ms {
+            producer.send_timeout = positive_ms(ms, "send timeout")?;
+        }
+        if let Some(level) = self.compress_level {
+            producer.compress_level = in_range(level, "compress level", 0)?;
+        }
+        if let Some(over) = self.compress_over {
+            producer.compress_over = in_range(over, "compress threshold", 0)?;
+        }
+        if let Some(size) = self.max_message_size {
+            producer.max_message_size = in_range(size, "max message size", 1)?;
+        }
+        if let Some(n) = self.retry_times {
+            producer.retry_times_when_send_failed = in_range(n, "retry times", 0)?;
+            producer.retry_times_when_send_async_failed = producer.retry_times_when_send_failed;
+        }
+        Ok((producer, client))
+    }
+}
+
+enum BuildError {
+    Client(Box<Error>),
+    Check(String),
+}
+
+impl From<String> for BuildError {
+    fn from(message: String) -> Self {
+        BuildError::Check(message)
+    }
+}
+
+/// The native producer. Thread-safe: any number of Python threads may send at once.
+#[pyclass(module = "rocketmq._rocketmq", name = "ProducerCore", frozen)]
+#[derive(Debug)]
+pub struct ProducerCore {
+    settings: Mutex<Settings>,
+    producer: OnceLock<Producer>,
+    starting: AtomicBool,
+}
+
+fn lock(m: &Mutex<Settings>) -> MutexGuard<'_, Settings> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Resets the `starting` flag when `start()` returns, however it returns.
+struct StartingGuard<'a>(&'a AtomicBool);
+
+impl Drop for StartingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Messages of a batch: any iterable of `Message`.
+fn messages_arg(msgs: &Bound<'_, PyAny>) -> PyResult<Vec<Message>> {
+    let mut out = Vec::new();
+    for item in msgs.try_iter()? {
+        let item = item?;
+        let msg = item.cast::<PyMessage>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "send_batch() wants Message objects, got {}",
+                item.get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string())
+            ))
+        })?;
+        out.push(msg.borrow().core().clone());
+    }
+    Ok(out)
+}
+
+impl ProducerCore {
+    fn settings(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, Settings>> {
+        if self.producer.get().is_some() || self.starting.load(Ordering::SeqCst) {
+            return Err(to_pyerr(
+                py,
+                Op::Other,
+                &Error::config("the producer is already started: change settings before start()"),
+            ));
+        }
+        Ok(lock(&self.settings))
+    }
+
+    /// The running producer, or a NotStarted error for `op`.
+    fn running(&self, py: Python<'_>, op: Op) -> PyResult<Producer> {
+        logging::maybe_refresh_level(py);
+        match self.producer.get() {
+            Some(p) => Ok(p.clone()),
+            None => Err(to_pyerr(
+                py,
+                op,
+                &local(ErrorKind::NotStarted, "the producer has not been started: call start() first"),
+            )),
+        }
+    }
+
+    /// Run a client future with the GIL released and convert its result.
+    fn block_on<T, F>(py: Python<'_>, op: Op, fut: F) -> PyResult<T>
+    where
+        F: std::future::Future<Output = Result<T, Error>> + Send,
+        T: Send,
+    {
+        blocking::run(py, fut)?.or_raise(py, op)
+    }
+
+    /// Wrap a client future as an awaitable (asyncio API).
+    fn awaitable<'py, T, F>(py: Python<'py>, op: Op, fut: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+        T: ToPython,
+    {
+        runtime::get()?;
+        pyo3_async_runtimes::tokio::future_into_py(py, async move { Ok(AioOutcome { op, result: fut.await }) })
+    }
+
+    fn new_producer(&self, py: Python<'_>) -> PyResult<Producer> {
+        let built = lock(&self.settings).build();
+        let (options, client) = built.map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
+        Ok(Producer::new(options, client))
+    }
+}
+
+#[pymethods]
+impl ProducerCore {
+    #[new]
+    fn new(py: Python<'_>, group: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let _ = py;
+        Ok(ProducerCore {
+            settings: Mutex::new(Settings { group: text_arg(group, "group")?, ..Settings::default() }),
+            producer: OnceLock::new(),
+            starting: AtomicBool::new(false),
+        })
+    }
+
+    /// The producer group.
+    #[getter]
+    fn group(&self) -> String {
+        match self.producer.get() {
+            Some(p) => p.options().group.clone(),
+            None => lock(&self.settings).group.clone(),
+        }
+    }
+
+    /// `ip@instance` once started, else None. Unique per producer object.
+    #[getter]
+    fn client_id(&self) -> Option<String> {
+        self.producer.get().and_then(|p| p.client_id().map(str::to_owned))
+    }
+
+    /// Whether `start()` succeeded (stays true after shutdown).
+    #[getter]
+    fn started(&self) -> bool {
+        self.producer.get().is_some()
+    }
+
+    fn set_group(&self, py: Python<'_>, group: &Bound<'_, PyAny>) -> PyResult<()> {
+        let group = text_arg(group, "group")?;
+        self.settings(py)?.group = group;
+        Ok(())
+    }
+
+    fn set_namesrv_addr(&self, py: Python<'_>, addr: &Bound<'_, PyAny>) -> PyResult<()> {
+        let addr = text_arg(addr, "name server address")?;
+        self.settings(py)?.namesrv_addr = Some(addr);
+        Ok(())
+    }
+
+    fn set_instance_name(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
+        let name = text_arg(name, "instance name")?;
+        self.settings(py)?.instance_name = Some(name).filter(|n| !n.is_empty());
+        Ok(())
+    }
+
+    fn set_send_timeout_ms(&self, py: Python<'_>, timeout_ms: i64) -> PyResult<()> {
+        self.settings(py)?.send_timeout_ms = Some(timeout_ms);
+        Ok(())
+    }
+
+    fn set_compress_level(&self, py: Python<'_>, level: i64) -> PyResult<()> {
+        self.settings(py)?.compress_level = Some(level);
+        Ok(())
+    }
+
+    fn set_compress_over(&self, py: Python<'_>, size: i64) -> PyResult<()> {
+        self.settings(py)?.compress_over = Some(size);
+        Ok(())
+    }
+
+    fn set_max_message_size(&self, py: Python<'_>, size: i64) -> PyResult<()> {
+        self.settings(py)?.max_message_size = Some(size);
+        Ok(())
+    }
+
+    fn set_retry_times(&self, py: Python<'_>, times: i64) -> PyResult<()> {
+        self.settings(py)?.retry_times = Some(times);
+        Ok(())
+    }
+
+    fn set_session_credentials(
+        &self,
+        py: Python<'_>,
+        access_key: &Bound<'_, PyAny>,
+        access_secret: &Bound<'_, PyAny>,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let credentials = Credentials {
+            access_key: text_arg(access_key, "access key")?,
+            secret_key: text_arg(access_secret, "access secret")?,
+            channel: text_arg(channel, "channel")?,
+        };
+        self.settings(py)?.credentials = Some(credentials);
+        Ok(())
+    }
+
+    /// Whether credentials were set (they are not yet used for signing).
+    #[getter]
+    fn has_credentials(&self) -> bool {
+        lock(&self.settings).credentials.is_some()
+    }
+
+    /// Validate the settings and start. Starting a started producer does nothing; a producer
+    /// that was shut down cannot start again.
+    fn start(&self, py: Python<'_>) -> PyResult<()> {
+        logging::refresh_level(py);
+        if let Some(p) = self.producer.get() {
+            let p = p.clone();
+            return Self::block_on(py, Op::ProducerStart, async move { p.start().await });
+        }
+        if self.starting.swap(true, Ordering::SeqCst) {
+            return Err(to_pyerr(py, Op::ProducerStart, &local(ErrorKind::NotStarted, "start() is already running")));
+        }
+        let _guard = StartingGuard(&self.starting);
+        let producer = self.new_producer(py)?;
+        let p = producer.clone();
+        Self::block_on(py, Op::ProducerStart, async move { p.start().await })?;
+        let _ = self.producer.set(producer);
+        Ok(())
+    }
+
+    /// Unregister from the brokers and close connections. Idempotent; does nothing before
+    /// start.
+    fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+        logging::maybe_refresh_level(py);
+        if let Some(p) = self.producer.get() {
+            let p = p.clone();
+            blocking::run(py, async move { p.shutdown().await })?;
+        }
+        Ok(())
+    }
+
+    #[pyo3(signature = (msg, timeout_ms=None))]
+    fn send<'py>(
+        &self,
+        py: Python<'py>,
+        msg: PyRef<'py, PyMessage>,
+        timeout_ms: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let producer = self.running(py, Op::SendSync)?;
+        let msg = msg.core().clone();
+        let timeout = match timeout_ms {
+            Some(ms) => Some(positive_ms(ms, "timeout").map_err(|m| to_pyerr(py, Op::SendSync, &Error::config(m)))?),
+            None => None,
+        };
+        let result = Self::block_on(py, Op::SendSync, async move {
+            match timeout {
+                Some(t) => producer.send_with_timeout(&msg, t).await,
+                None => producer.send(&msg).await,
+            }
+        })?;
+        results::send_result(py, &result)
+    }
+
+    fn send_oneway(&self, py: Python<'_>, msg: PyRef<'_, PyMessage>) -> PyResult<()> {
+        let producer = self.running(py, Op::SendOneway)?;
+        let msg = msg.core().clone();
+        Self::block_on(py, Op::SendOneway, async move { producer.send_oneway(&msg).await })
+    }
+
+    fn send_batch<'py>(&self, py: Python<'py>, msgs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let msgs = messages_arg(msgs)?;
+        let producer = self.running(py, Op::SendSync)?;
+        let result = Self::block_on(py, Op::SendSync, async move { producer.send_batch(&msgs).await })?;
+        results::send_result(py, &result)
+    }
+
+    fn send_orderly_by_sharding_key<'py>(
+        &self,
+        py: Python<'py>,
+        msg: PyRef<'py, PyMessage>,
+        sharding_key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let key = text_arg(sharding_key, "sharding key")?;
+        let producer = self.running(py, Op::SendOrderly)?;
+        let msg = msg.core().clone();
+        let result =
+            Self::block_on(
+                py,
+                Op::SendOrderly,
+                async move { producer.send_orderly_by_sharding_key(&msg, &key).await },
+            )?;
+        results::send_result(py, &result)
+    }
+
+    /// Ordered send through a Python selector: `selector(queue_count, msg, arg) -> int` runs on
+    /// the calling thread (with the GIL) between fetching the topic's queues and sending. Its
+    /// exceptions propagate unchanged.
+    fn send_with_selector<'py>(
+        &self,
+        py: Python<'py>,
+        msg: &Bound<'py, PyMessage>,
+        selector: &Bound<'py, PyAny>,
+        arg: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if !selector.is_callable() {
+            return Err(PyTypeError::new_err("queue_selector must be callable: selector(mq_size, msg, arg) -> int"));
+        }
+        let producer = self.running(py, Op::SendOrderly)?;
+        let core_msg = msg.borrow().core().clone();
+        let topic = core_msg.topic().to_owned();
+        let p = producer.clone();
+        let queues: Vec<MessageQueue> =
+            Self::block_on(py, Op::SendOrderly, async move { p.publish_queues(&topic).await })?;
+        if queues.is_empty() {
+            return Err(to_pyerr(
+                py,
+                Op::SendOrderly,
+                &local(ErrorKind::RouteNotFound, "the topic has no writable queue").with_topic(core_msg.topic()),
+            ));
+        }
+        let picked = selector.call1((queues.len(), msg, arg))?;
+        if !picked.is_instance_of::<PyInt>() {
+            return Err(PyTypeError::new_err(format!(
+                "queue_selector must return an int, got {}",
+                picked.get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string())
+            )));
+        }
+        let index: i64 = picked.extract()?;
+        let Some(mq) = usize::try_from(index).ok().and_then(|i| queues.get(i)).cloned() else {
+            let e = Error::invalid_message(format!(
+                "queue_selector returned {index}, but the topic has {} queues (valid: 0..{})",
+                queues.len(),
+                queues.len()
+            ))
+            .with_topic(core_msg.topic());
+            return Err(to_pyerr(py, Op::SendOrderly, &e));
+        };
+        let result = Self::block_on(py, Op::SendOrderly, async move { producer.send_to_queue(&core_msg, &mq).await })?;
+        results::send_result(py, &result)
+    }
+
+    /// Send in the background; exactly one of the callbacks is later called on the
+    /// `rocketmq-callbacks` thread: `success_callback(SendResult)` or
+    /// `exception_callback(ProducerSendAsyncFailed)`. Raises at once only if the producer is
+    /// not started or a callback is not callable.
+    #[pyo3(signature = (msg, success_callback=None, exception_callback=None))]
+    fn send_async(
+        &self,
+        py: Python<'_>,
+        msg: PyRef<'_, PyMessage>,
+        success_callback: Option<Bound<'_, PyAny>>,
+        exception_callback: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        for (cb, what) in [(&success_callback, "success_callback"), (&exception_callback, "exception_callback")] {
+            if cb.as_ref().is_some_and(|cb| !cb.is_none() && !cb.is_callable()) {
+                return Err(PyTypeError::new_err(format!("{what} must be callable or None")));
+            }
+        }
+        let on_success = success_callback.filter(|cb| !cb.is_none()).map(Bound::unbind);
+        let on_exception = exception_callback.filter(|cb| !cb.is_none()).map(Bound::unbind);
+        let producer = self.running(py, Op::SendAsync)?;
+        let rt = runtime::get()?;
+        let msg = msg.core().clone();
+        rt.spawn(async move {
+            let result = producer.send_async(&msg).await;
+            let job: callbacks::Job = Box::new(move |py| match result {
+                Ok(r) => {
+                    let Some(cb) = on_success else { return };
+                    match results::send_result(py, &r) {
+                        Ok(obj) => callbacks::call_logged(py, cb.bind(py), obj, "send_async success_callback"),
+                        Err(e) => logging::log_exception(py, "cannot build the SendResult of send_async", e),
+                    }
+                }
+                Err(e) => {
+                    let exc = to_pyerr(py, Op::SendAsync, &e);
+                    match on_exception {
+                        Some(cb) => {
+                            let value = exc.into_value(py).into_bound(py).into_any();
+                            callbacks::call_logged(py, cb.bind(py), value, "send_async exception_callback");
+                        }
+                        None => {
+                            logging::log_exception(py, "send_async failed and no exception_callback was given", exc)
+                        }
+                    }
+                }
+            });
+            if !callbacks::submit(job) {
+                tracing::error!("send_async completion dropped: the callback thread is not running");
+            }
+        });
+        Ok(())
+    }
+
+    // ---- asyncio ----
+
+    fn start_aio<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        logging::refresh_level(py);
+        // Starting does no I/O: do it now (GIL released) and hand back a finished awaitable.
+        self.start(py)?;
+        Self::awaitable(py, Op::ProducerStart, async { Ok(()) })
+    }
+
+    fn shutdown_aio<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let producer = self.producer.get().cloned();
+        Self::awaitable(py, Op::Other, async move {
+            if let Some(p) = producer {
+                p.shutdown().await;
+            }
+            Ok(())
+        })
+    }
+
+    #[pyo3(signature = (msg, timeout_ms=None))]
+    fn send_aio<'py>(
+        &self,
+        py: Python<'py>,
+        msg: PyRef<'py, PyMessage>,
+        timeout_ms: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let producer = self.running(py, Op::SendSync)?;
+        let msg = msg.core().clone();
+        let timeout = match timeout_ms {
+            Some(ms) => Some(positive_ms(ms, "timeout").map_err(|m| to_pyerr(py, Op::SendSync, &Error::config(m)))?),
+            None => None,
+        };
+        Self::awaitable(py, Op::SendSync, async move {
+            match timeout {
+                Some(t) => producer.send_with_timeout(&msg, t).await,
+                None => producer.send(&msg).await,
+            }
+        })
+    }
+
+    fn send_oneway_aio<'py>(&self, py: Python<'py>, msg: PyRef<'py, PyMessage>) -> PyResult<Bound<'py, PyAny>> {
+        let producer = self.running(py, Op::SendOneway)?;
+        let msg = msg.core().clone();
+        Self::awaitable(py, Op::SendOneway, async move { producer.send_oneway(&msg).await })
+    }
+
+    fn send_batch_aio<'py>(&self, py: Python<'py>, msgs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let msgs = messages_arg(msgs)?;
+        let producer = self.running(py, Op::SendSync)?;
+        Self::awaitable(py, Op::SendSync, async move { producer.send_batch(&msgs).await })
+    }
+
+    fn send_orderly_by_sharding_key_aio<'py>(
+        &self,
+        py: Python<'py>,
+        msg: PyRef<'py, PyMessage>,
+        sharding_key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let key = text_arg(sharding_key, "sharding key")?;
+        let producer = self.running(py, Op::SendOrderly)?;
+        let msg = msg.core().clone();
+        Self::awaitable(py, Op::SendOrderly, async move { producer.send_orderly_by_sharding_key(&msg, &key).await })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<ProducerCore group={:?} client_id={:?}>", self.group(), self.client_id())
+    }
+}

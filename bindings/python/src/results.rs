@@ -1,0 +1,80 @@
+//! Converting client results to Python objects, for blocking calls and awaitables alike.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+use rocketmq_client::{Error, SendResult};
+
+use crate::errors::{to_pyerr, Op};
+
+/// Where the pure-Python result types live (a namedtuple subclass and an IntEnum).
+const TYPES_MODULE: &str = "rocketmq._types";
+
+static SEND_RESULT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static SEND_STATUS_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+
+fn status_member(py: Python<'_>, code: i32) -> PyResult<Bound<'_, PyAny>> {
+    let members = SEND_STATUS_MEMBERS.get_or_try_init(py, || -> PyResult<Vec<Py<PyAny>>> {
+        let cls = py.import(TYPES_MODULE)?.getattr("SendStatus")?;
+        (0..4).map(|i| cls.call1((i,)).map(Bound::unbind)).collect()
+    })?;
+    match usize::try_from(code).ok().and_then(|i| members.get(i)) {
+        Some(member) => Ok(member.bind(py).clone()),
+        None => Ok(code.into_pyobject(py)?.into_any()),
+    }
+}
+
+/// `rocketmq.client.SendResult(status, msg_id, offset)` with the extra attributes.
+pub fn send_result<'py>(py: Python<'py>, r: &SendResult) -> PyResult<Bound<'py, PyAny>> {
+    let cls = SEND_RESULT.import(py, TYPES_MODULE, "SendResult")?;
+    let status = status_member(py, r.status.as_i32())?;
+    cls.call1((
+        status,
+        r.msg_id.as_str(),
+        r.queue_offset,
+        r.offset_msg_id.as_str(),
+        r.queue.queue_id,
+        r.queue.broker_name.as_str(),
+        r.queue.topic.as_str(),
+        r.transaction_id.as_deref(),
+    ))
+}
+
+/// A value that becomes a Python object once the GIL is held.
+pub trait ToPython: Send + 'static {
+    /// Convert.
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>;
+}
+
+impl ToPython for SendResult {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        send_result(py, &self)
+    }
+}
+
+impl ToPython for () {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(py.None().into_bound(py))
+    }
+}
+
+/// The output of an asyncio call: converted (and, for errors, mapped to the operation's
+/// exception class) by pyo3-async-runtimes when it resolves the `asyncio.Future`, with the GIL
+/// it holds anyway: a failed call costs no extra GIL acquisition on a runtime worker.
+pub struct AioOutcome<T> {
+    pub op: Op,
+    pub result: Result<T, Error>,
+}
+
+impl<'py, T: ToPython> IntoPyObject<'py> for AioOutcome<T> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        match self.result {
+            Ok(value) => value.to_python(py),
+            Err(e) => Err(to_pyerr(py, self.op, &e)),
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! The push consumer against a real rocketmq-rust name server and broker.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{client_options, cluster, producer, unique};
+use rocketmq_client::consumer::{ConsumeFromWhere, MessageModel};
+use rocketmq_client::{ConsumeResult, ConsumerOptions, Message, MessageExt, Producer, PushConsumer};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::timeout;
+
+/// Everything a test listener saw, and a counter to wait on.
+#[derive(Clone)]
+struct Inbox {
+    msgs: Arc<Mutex<Vec<MessageExt>>>,
+    count: watch::Sender<usize>,
+}
+
+impl Inbox {
+    fn new() -> Self {
+        Inbox { msgs: Arc::default(), count: watch::channel(0).0 }
+    }
+
+    fn push(&self, batch: &[MessageExt]) {
+        let mut msgs = self.msgs.lock().unwrap();
+        msgs.extend(batch.iter().cloned());
+        let n = msgs.len();
+        self.count.send_replace(n);
+    }
+
+    async fn wait_for(&self, n: usize, within: Duration) -> Vec<MessageExt> {
+        let mut rx = self.count.subscribe();
+        let reached = timeout(within, rx.wait_for(|c| *c >= n)).await;
+        let msgs = self.msgs.lock().unwrap().clone();
+        assert!(reached.is_ok(), "expected {n} messages within {within:?}, got {}", msgs.len());
+        msgs
+    }
+
+    fn snapshot(&self) -> Vec<MessageExt> {
+        self.msgs.lock().unwrap().clone()
+    }
+}
+
+fn consumer(
+    ns: &str,
+    group: &str,
+    topic: &str,
+    expr: &str,
+    options: impl FnOnce(&mut ConsumerOptions),
+) -> (PushConsumer, Inbox) {
+    let mut o = ConsumerOptions::new(group);
+    o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    o.consume_thread_count = 4;
+    options(&mut o);
+    let c = PushConsumer::new(o, client_options(ns));
+    c.subscribe(topic, expr).unwrap();
+    let inbox = Inbox::new();
+    let sink = inbox.clone();
+    c.register_listener(move |msgs: &[MessageExt], _: &rocketmq_client::consumer::ConsumeContext| {
+        sink.push(msgs);
+        ConsumeResult::Success
+    })
+    .unwrap();
+    (c, inbox)
+}
+
+async fn send_n(p: &Producer, topic: &str, n: usize, tag: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let mut m = Message::new(topic, format!("{tag}-{i}\0bin\u{1}"));
+        m.set_tags(tag);
+        ids.push(p.send(&m).await.unwrap().msg_id);
+    }
+    ids
+}
+
+const LONG: Duration = Duration::from_secs(60);
+
+/// body → (reconsume times, topic) of each delivery.
+type Attempts = HashMap<String, Vec<(i32, String)>>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_message_is_consumed_with_tags_and_binary_bodies() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_all");
+    cluster.create_topic(&topic, 4).await.unwrap();
+    let p = producer(&ns).await;
+    let ids_a = send_n(&p, &topic, 30, "TagA").await;
+    let _ids_b = send_n(&p, &topic, 10, "TagB").await;
+    let ids_c = send_n(&p, &topic, 10, "TagC").await;
+
+    let (all, all_inbox) = consumer(&ns, &unique("cg_all"), &topic, "*", |_| {});
+    let (some, some_inbox) = consumer(&ns, &unique("cg_tags"), &topic, "TagA || TagC", |_| {});
+    all.start().await.unwrap();
+    some.start().await.unwrap();
+    let got = all_inbox.wait_for(50, LONG).await;
+    let bodies: HashSet<Vec<u8>> = got.iter().map(|m| m.body.to_vec()).collect();
+    assert_eq!(bodies.len(), 50, "50 distinct bodies");
+    assert!(got.iter().all(|m| m.body.ends_with(b"\0bin\x01")), "binary bodies intact");
+    assert!(got.iter().all(|m| m.topic == topic));
+    let filtered = some_inbox.wait_for(40, LONG).await;
+    let tags: HashSet<_> = filtered.iter().map(|m| m.tags().unwrap_or("").to_owned()).collect();
+    assert_eq!(tags, HashSet::from(["TagA".to_owned(), "TagC".to_owned()]));
+    let filtered_ids: HashSet<String> = filtered.iter().map(|m| m.msg_id()).collect();
+    assert!(ids_a.iter().chain(&ids_c).all(|id| filtered_ids.contains(id)), "every TagA/TagC message arrived");
+    // Running info lists the subscriptions and the assigned queues.
+    let info = all.running_info().unwrap();
+    assert!(info.subscription_set.iter().any(|s| s.topic == topic));
+    assert!(info.mq_table.iter().any(|(mq, _)| mq.topic == topic));
+    all.shutdown().await;
+    some.shutdown().await;
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn start_without_subscription_or_name_server_fails() {
+    let c = PushConsumer::new(ConsumerOptions::new("cg_nosub"), client_options("127.0.0.1:9"));
+    c.register_listener(|_: &[MessageExt], _: &rocketmq_client::consumer::ConsumeContext| ConsumeResult::Success)
+        .unwrap();
+    assert!(c.start().await.is_err(), "no subscription");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (c, _) = consumer(&format!("127.0.0.1:{port}"), "cg_nons", "T", "*", |_| {});
+    let e = timeout(Duration::from_secs(10), c.start()).await.expect("no hang").expect_err("no name server");
+    assert!(e.to_string().contains(&port.to_string()), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn broadcasting_delivers_to_every_consumer() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_bc");
+    cluster.create_topic(&topic, 2).await.unwrap();
+    let group = unique("cg_bc");
+    let dir = std::env::temp_dir().join(unique("offsets"));
+    let (c1, in1) = consumer(&ns, &group, &topic, "*", |o| {
+        o.message_model = MessageModel::Broadcasting;
+        o.offset_store_dir = Some(dir.clone());
+    });
+    let (c2, in2) = consumer(&ns, &group, &topic, "*", |o| {
+        o.message_model = MessageModel::Broadcasting;
+        o.offset_store_dir = Some(dir.clone());
+    });
+    c1.start().await.unwrap();
+    c2.start().await.unwrap();
+    let p = producer(&ns).await;
+    send_n(&p, &topic, 20, "x").await;
+    assert_eq!(in1.wait_for(20, LONG).await.len(), 20);
+    assert_eq!(in2.wait_for(20, LONG).await.len(), 20);
+    c1.shutdown().await;
+    c2.shutdown().await;
+    let files: Vec<_> = walk(&dir).into_iter().filter(|p| p.ends_with("offsets.json")).collect();
+    assert_eq!(files.len(), 2, "each broadcasting consumer persisted its offsets: {files:?}");
+    p.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_group_splits_queues_and_takes_over_when_a_member_leaves() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_split");
+    cluster.create_topic(&topic, 4).await.unwrap();
+    let group = unique("cg_split");
+    let (c1, in1) = consumer(&ns, &group, &topic, "*", |o| o.rebalance_interval = Duration::from_secs(2));
+    let (c2, in2) = consumer(&ns, &group, &topic, "*", |o| o.rebalance_interval = Duration::from_secs(2));
+    c1.start().await.unwrap();
+    c2.start().await.unwrap();
+    // Both see each other after the broker's notification or the next periodic round.
+    let split = timeout(LONG, async {
+        loop {
+            c1.rebalance_now().await.unwrap();
+            c2.rebalance_now().await.unwrap();
+            let (a, b) = (queues_of(&c1, &topic), queues_of(&c2, &topic));
+            if a.len() == 2 && b.len() == 2 && a.is_disjoint(&b) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(split.is_ok(), "queues split 2/2: {:?} vs {:?}", queues_of(&c1, &topic), queues_of(&c2, &topic));
+    let p = producer(&ns).await;
+    let ids = send_n(&p, &topic, 40, "x").await;
+    let total = timeout(LONG, async {
+        loop {
+            let n: HashSet<String> = in1.snapshot().iter().chain(in2.snapshot().iter()).map(|m| m.msg_id()).collect();
+            if n.len() >= 40 {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("40 messages across the group");
+    assert!(ids.iter().all(|id| total.contains(id)));
+    assert!(!in1.snapshot().is_empty() && !in2.snapshot().is_empty(), "both members consumed");
+    // c1 leaves: c2 takes every queue and gets what is sent next.
+    c1.shutdown().await;
+    let took_over = timeout(LONG, async {
+        loop {
+            c2.rebalance_now().await.unwrap();
+            if queues_of(&c2, &topic).len() == 4 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(took_over.is_ok(), "c2 owns all 4 queues: {:?}", queues_of(&c2, &topic));
+    let before = in2.snapshot().len();
+    let later = send_n(&p, &topic, 20, "y").await;
+    let got = in2.wait_for(before + 20, LONG).await;
+    let seen: HashSet<String> = got.iter().map(|m| m.msg_id()).collect();
+    assert!(later.iter().all(|id| seen.contains(id)));
+    c2.shutdown().await;
+    p.shutdown().await;
+}
+
+fn queues_of(c: &PushConsumer, topic: &str) -> HashSet<i32> {
+    c.assigned_queues().into_iter().filter(|q| q.topic == topic).map(|q| q.queue_id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_consumer_resumes_from_its_committed_offset() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_resume");
+    cluster.create_topic(&topic, 2).await.unwrap();
+    let group = unique("cg_resume");
+    let p = producer(&ns).await;
+    let first = send_n(&p, &topic, 20, "a").await;
+    let (c1, in1) = consumer(&ns, &group, &topic, "*", |_| {});
+    c1.start().await.unwrap();
+    in1.wait_for(20, LONG).await;
+    c1.shutdown().await; // persists offsets
+    let second = send_n(&p, &topic, 20, "b").await;
+    let (c2, in2) = consumer(&ns, &group, &topic, "*", |_| {});
+    c2.start().await.unwrap();
+    let got = in2.wait_for(20, LONG).await;
+    let ids: HashSet<String> = got.iter().map(|m| m.msg_id()).collect();
+    assert!(second.iter().all(|id| ids.contains(id)), "nothing lost");
+    let replayed = first.iter().filter(|id| ids.contains(*id)).count();
+    assert_eq!(replayed, 0, "the committed offset was honoured (no replay of the first batch)");
+    c2.shutdown().await;
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reconsume_later_and_panics_redeliver_with_reconsume_times() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_retry");
+    cluster.create_topic(&topic, 1).await.unwrap();
+    let group = unique("cg_retry");
+    let mut o = ConsumerOptions::new(&group);
+    o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    o.delay_level_when_next_consume = 1; // 1 s instead of the broker's 10 s
+    let c = PushConsumer::new(o, client_options(&ns));
+    c.subscribe(&topic, "*").unwrap();
+    let attempts: Arc<Mutex<Attempts>> = Arc::default();
+    let (done_tx, mut done_rx) = watch::channel(0usize);
+    let seen = attempts.clone();
+    c.register_listener(move |msgs: &[MessageExt], _: &rocketmq_client::consumer::ConsumeContext| {
+        let mut a = seen.lock().unwrap();
+        let m = &msgs[0];
+        let body = String::from_utf8_lossy(&m.body).to_string();
+        let entry = a.entry(body.clone()).or_default();
+        entry.push((m.reconsume_times, m.topic.clone()));
+        let n = entry.len();
+        drop(a);
+        if n == 1 {
+            if body == "panic" {
+                panic!("listener failure");
+            }
+            return ConsumeResult::ReconsumeLater;
+        }
+        done_tx.send_modify(|d| *d += 1);
+        ConsumeResult::Success
+    })
+    .unwrap();
+    c.start().await.unwrap();
+    let p = producer(&ns).await;
+    for body in ["later", "panic"] {
+        p.send(&Message::new(&topic, body)).await.unwrap();
+    }
+    let ok = timeout(LONG, done_rx.wait_for(|d| *d >= 2)).await;
+    let a = attempts.lock().unwrap().clone();
+    assert!(ok.is_ok(), "both messages redelivered: {a:?}");
+    for body in ["later", "panic"] {
+        let tries = &a[body];
+        assert_eq!(tries[0].0, 0, "first delivery");
+        assert_eq!(tries[1].0, 1, "redelivery counts one reconsume: {tries:?}");
+        assert_eq!(tries[1].1, topic, "the retry message shows its original topic");
+    }
+    c.shutdown().await;
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delay_level_messages_arrive_after_their_delay() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_delay");
+    cluster.create_topic(&topic, 1).await.unwrap();
+    let (c, inbox) = consumer(&ns, &unique("cg_delay"), &topic, "*", |_| {});
+    c.start().await.unwrap();
+    let p = producer(&ns).await;
+    let mut m = Message::new(&topic, "delayed");
+    m.set_delay_time_level(2).unwrap(); // 5 s
+    let sent_at = std::time::Instant::now();
+    p.send(&m).await.unwrap();
+    let got = inbox.wait_for(1, LONG).await;
+    let waited = sent_at.elapsed();
+    assert!(waited >= Duration::from_millis(4500), "arrived after {waited:?}, before its 5 s delay");
+    assert_eq!(got[0].body.as_ref(), b"delayed");
+    c.shutdown().await;
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn orderly_consumption_keeps_per_queue_order() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_orderly");
+    cluster.create_topic(&topic, 4).await.unwrap();
+    let (c, inbox) = consumer(&ns, &unique("cg_orderly"), &topic, "*", |o| o.orderly = true);
+    c.start().await.unwrap();
+    let p = producer(&ns).await;
+    for i in 0..100 {
+        let key = format!("order-{}", i % 5);
+        p.send_orderly_by_sharding_key(&Message::new(&topic, format!("{key}:{i}")), &key).await.unwrap();
+    }
+    let got = inbox.wait_for(100, LONG).await;
+    let mut per_key: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for m in &got {
+        let body = String::from_utf8_lossy(&m.body).to_string();
+        let (key, seq) = body.split_once(':').unwrap();
+        per_key.entry(key.to_owned()).or_default().push(seq.parse().unwrap());
+    }
+    for (key, seqs) in &per_key {
+        let mut sorted = seqs.clone();
+        sorted.sort();
+        assert_eq!(seqs, &sorted, "{key} delivered in send order");
+    }
+    c.shutdown().await;
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn consumption_resumes_after_a_broker_restart_and_nothing_is_lost() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_restart");
+    cluster.create_topic(&topic, 2).await.unwrap();
+    let (c, inbox) = consumer(&ns, &unique("cg_restart"), &topic, "*", |_| {});
+    c.start().await.unwrap();
+    let p = producer(&ns).await;
+    let mut ids = send_n(&p, &topic, 20, "before").await;
+    inbox.wait_for(20, LONG).await;
+    cluster.kill_broker(0).unwrap();
+    cluster.start_broker(0).await.unwrap();
+    // Sends may fail while the broker comes back: retry each until acknowledged.
+    for i in 0..20 {
+        let m = Message::new(&topic, format!("after-{i}"));
+        let id = timeout(LONG, async {
+            loop {
+                match p.send(&m).await {
+                    Ok(r) => return r.msg_id,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+        })
+        .await
+        .expect("the broker accepts sends again");
+        ids.push(id);
+    }
+    let got = timeout(LONG, async {
+        loop {
+            let seen: HashSet<String> = inbox.snapshot().iter().map(|m| m.msg_id()).collect();
+            if ids.iter().all(|id| seen.contains(id)) {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(got.is_ok(), "every acknowledged message was consumed after the restart");
+    c.shutdown().await;
+    p.shutdown().await;
+}

@@ -193,15 +193,21 @@ impl PyMessage {
 
     /// Never shows the body, only its length.
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
         let class = slf.get_type().name()?.to_string();
         let this = slf.borrow();
         let m = &this.inner;
-        let opt = |v: Option<&str>| v.map_or_else(|| "None".to_owned(), |s| format!("{s:?}"));
+        let repr = |v: Option<&str>| -> PyResult<String> {
+            match v {
+                Some(s) => Ok(PyString::new(py, s).repr()?.to_string()),
+                None => Ok("None".to_owned()),
+            }
+        };
         Ok(format!(
-            "<{class} topic={:?} tags={} keys={} body=<{} bytes>>",
-            m.topic(),
-            opt(m.tags()),
-            opt(m.keys()),
+            "<{class} topic={} tags={} keys={} body=<{} bytes>>",
+            repr(Some(m.topic()))?,
+            repr(m.tags())?,
+            repr(m.keys())?,
             m.body().len()
         ))
     }

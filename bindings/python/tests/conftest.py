@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from typing import Callable
 
 import pytest
-from testkit import TestCluster
 
 from rocketmq.client import Producer
+
+from testkit import TestCluster
 
 # Bound for every wait on a callback or a log record.
 WAIT_TIMEOUT = 20.0

@@ -20,6 +20,7 @@ Pure stdlib, Python >= 3.9.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import queue
@@ -35,13 +36,15 @@ __all__ = ["BrokerInfo", "TestCluster", "TestkitError", "find_testkit_binary"]
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BINARY_NAME = "rmq-testkit"
-# Default seconds for one command (a broker restart takes ~0.3 s, a name server restart ~10 s).
+# Default seconds for one command (a broker restart takes ~0.3 s, a name server restart 10-40 s).
 COMMAND_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
 
 
 class TestkitError(RuntimeError):
     """The test cluster could not be started or driven."""
+
+    __test__ = False  # keep pytest from collecting it (the name starts with "Test")
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,7 @@ def find_testkit_binary() -> Path:
     if cargo_target:
         target_dirs.insert(0, Path(cargo_target))
     candidates = [
-        d / profile / BINARY_NAME
-        for d in target_dirs
-        for profile in ("debug", "release")
+        d / profile / BINARY_NAME for d in target_dirs for profile in ("debug", "release")
     ]
     found = [p for p in candidates if p.is_file() and os.access(p, os.X_OK)]
     if not found:
@@ -155,7 +156,8 @@ class TestCluster:
             )
         except OSError as e:
             raise TestkitError(f"cannot run {binary}: {e}") from e
-        assert self._proc.stdout is not None and self._proc.stderr is not None
+        assert self._proc.stdout is not None
+        assert self._proc.stderr is not None
         self._spawn_reader(self._proc.stdout, self._on_stdout_line, "stdout")
         self._spawn_reader(self._proc.stderr, self._stderr.append, "stderr")
         try:
@@ -193,7 +195,7 @@ class TestCluster:
                 self._close_stdin()
                 self._proc = None
 
-    def __enter__(self) -> TestCluster:  # noqa: PYI034 (typing.Self needs Python 3.11)
+    def __enter__(self) -> TestCluster:
         if self._proc is None:
             self.start()
         return self
@@ -256,12 +258,10 @@ class TestCluster:
         self._command(f"kill-namesrv {int(i)}", timeout)
 
     def start_namesrv(self, i: int, timeout: float = COMMAND_TIMEOUT) -> None:
-        """Restart name server `i` and wait until every running broker re-registered (<= ~10 s)."""
+        """Restart name server `i`; wait until every running broker re-registered (10-40 s)."""
         self._command(f"start-namesrv {int(i)}", timeout)
 
-    def create_topic(
-        self, name: str, queues: int = 4, timeout: float = COMMAND_TIMEOUT
-    ) -> None:
+    def create_topic(self, name: str, queues: int = 4, timeout: float = COMMAND_TIMEOUT) -> None:
         """Create `name` with `queues` queues on every running broker and wait for its route."""
         if not name or any(c.isspace() for c in name):
             raise ValueError(f"invalid topic name {name!r}")
@@ -323,9 +323,7 @@ class TestCluster:
         try:
             reply = json.loads(line)
         except ValueError as e:
-            raise TestkitError(
-                f"rmq-testkit answered {what!r} with non-JSON: {line!r}"
-            ) from e
+            raise TestkitError(f"rmq-testkit answered {what!r} with non-JSON: {line!r}") from e
         if not isinstance(reply, dict):
             raise TestkitError(f"rmq-testkit answered {what!r} with {reply!r}")
         return reply
@@ -333,9 +331,7 @@ class TestCluster:
     def _on_stdout_line(self, line: str) -> None:
         self._lines.put(line)
 
-    def _spawn_reader(
-        self, stream: IO[str], sink: Callable[[str], None], name: str
-    ) -> None:
+    def _spawn_reader(self, stream: IO[str], sink: Callable[[str], None], name: str) -> None:
         def pump() -> None:
             try:
                 for raw in stream:
@@ -343,6 +339,8 @@ class TestCluster:
             except (OSError, ValueError):
                 pass
             finally:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.close()
                 if name == "stdout":
                     self._lines.put(None)
 
@@ -355,10 +353,8 @@ class TestCluster:
     def _close_stdin(self) -> None:
         proc = self._proc
         if proc is not None and proc.stdin is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 proc.stdin.close()
-            except (OSError, ValueError):
-                pass
 
     def _terminate(self) -> None:
         """SIGTERM (rmq-testkit then kills its servers), SIGKILL as a last resort."""
@@ -371,10 +367,8 @@ class TestCluster:
                 proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    pass
         self._close_stdin()
 
     def __repr__(self) -> str:

@@ -341,7 +341,9 @@ impl Cluster {
     }
 
     /// Restart name server `i` on the same port and wait until it accepts TCP and every
-    /// running broker has re-registered with it (brokers register every 10 s here).
+    /// running broker has re-registered with it: within 10 s (the registration period here) for
+    /// brokers that did not try to reach it while it was down, up to ~40 s for those that did
+    /// (rocketmq-rust skips an unreachable name server until its 30 s rescan).
     pub async fn start_namesrv(&self, i: usize) -> Result<()> {
         let namesrv = self.namesrv(i)?;
         namesrv.slot.start()?;

@@ -4,13 +4,18 @@
 from collections.abc import Awaitable, Iterable
 from typing import Any, Callable, final
 
+from typing_extensions import disjoint_base
+
 from rocketmq._types import SendResult
 from rocketmq.exceptions import ProducerSendAsyncFailed
+
+__all__ = ["Message", "ProducerCore", "__version__", "select_by_hash"]
 
 __version__: str
 
 def select_by_hash(key: str, queue_count: int) -> int: ...
 
+@disjoint_base
 class Message:
     def __new__(cls, topic: str | bytes, *args: Any, **kwargs: Any) -> Message: ...
     def set_keys(self, keys: str | bytes | list[str] | tuple[str, ...]) -> None: ...
@@ -62,7 +67,9 @@ class ProducerCore:
     def send(self, msg: Message, timeout_ms: int | None = None) -> SendResult: ...
     def send_oneway(self, msg: Message) -> None: ...
     def send_batch(self, msgs: Iterable[Message]) -> SendResult: ...
-    def send_orderly_by_sharding_key(self, msg: Message, sharding_key: str | bytes) -> SendResult: ...
+    def send_orderly_by_sharding_key(
+        self, msg: Message, sharding_key: str | bytes
+    ) -> SendResult: ...
     def send_with_selector(
         self, msg: Message, selector: Callable[[int, Message, Any], int], arg: Any
     ) -> SendResult: ...

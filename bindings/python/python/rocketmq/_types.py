@@ -61,7 +61,7 @@ class SendResult(_SendResultBase):
         topic: str = "",
         transaction_id: str | None = None,
     ) -> SendResult:
-        self = super().__new__(cls, status, msg_id, offset)  # type: ignore[misc]
+        self = super().__new__(cls, status, msg_id, offset)
         self.offset_msg_id = offset_msg_id
         self.queue_id = queue_id
         self.broker_name = broker_name

@@ -20,8 +20,8 @@ of the blocking API: ``send`` raises ``ProducerSendSyncFailed`` subclasses (also
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import TracebackType
-from typing import Iterable, Optional
 
 from ._rocketmq import Message, ProducerCore
 from ._types import SendResult, SendStatus
@@ -49,13 +49,13 @@ class Producer:
         self,
         group: str,
         *,
-        namesrv_addr: Optional[str] = None,
-        instance_name: Optional[str] = None,
-        send_timeout_ms: Optional[int] = None,
-        retry_times: Optional[int] = None,
-        compress_level: Optional[int] = None,
-        compress_over: Optional[int] = None,
-        max_message_size: Optional[int] = None,
+        namesrv_addr: str | None = None,
+        instance_name: str | None = None,
+        send_timeout_ms: int | None = None,
+        retry_times: int | None = None,
+        compress_level: int | None = None,
+        compress_over: int | None = None,
+        max_message_size: int | None = None,
     ) -> None:
         core = ProducerCore(group)
         if namesrv_addr is not None:
@@ -80,9 +80,9 @@ class Producer:
 
     async def __aexit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc_value: Optional[BaseException],
-        traceback: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         await self.shutdown()
 
@@ -95,7 +95,7 @@ class Producer:
         return self._core.group
 
     @property
-    def client_id(self) -> Optional[str]:
+    def client_id(self) -> str | None:
         """``ip@instance`` once started, else None."""
         return self._core.client_id
 
@@ -107,7 +107,7 @@ class Producer:
         """Unregister from the brokers and close connections. Idempotent."""
         await self._core.shutdown_aio()
 
-    async def send(self, msg: Message, *, timeout_ms: Optional[int] = None) -> SendResult:
+    async def send(self, msg: Message, *, timeout_ms: int | None = None) -> SendResult:
         """Send and wait for the broker, retrying on another broker within the timeout."""
         return await self._core.send_aio(msg, timeout_ms)
 

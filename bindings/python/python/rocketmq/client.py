@@ -35,8 +35,9 @@ pending Ctrl-C interrupts it (``KeyboardInterrupt``) within about 50 ms.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable
 
 from ._rocketmq import Message, ProducerCore, select_by_hash
 from ._types import SendResult, SendStatus
@@ -90,9 +91,9 @@ class Producer:
         self,
         group_id: str,
         orderly: bool = False,
-        timeout: Optional[int] = None,
-        compress_level: Optional[int] = None,
-        max_message_size: Optional[int] = None,
+        timeout: int | None = None,
+        compress_level: int | None = None,
+        max_message_size: int | None = None,
     ) -> None:
         self._core = ProducerCore(group_id)
         self.orderly = bool(orderly)
@@ -109,9 +110,9 @@ class Producer:
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc_value: Optional[BaseException],
-        traceback: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         self.shutdown()
 
@@ -126,7 +127,7 @@ class Producer:
         return self._core.group
 
     @property
-    def client_id(self) -> Optional[str]:
+    def client_id(self) -> str | None:
         """``ip@instance`` once started (unique per producer object), else None."""
         return self._core.client_id
 
@@ -222,7 +223,7 @@ class Producer:
         msg: Message,
         arg: Any,
         queue_selector: QueueSelector = hashing_queue_selector,
-        retry_times: Optional[int] = None,
+        retry_times: int | None = None,
     ) -> SendResult:
         """Send to the queue ``queue_selector(mq_size, msg, arg)`` picks (0.5 API).
 
@@ -232,15 +233,16 @@ class Producer:
         accepted too. Ordered sends are not retried (a retry could reorder), so
         ``retry_times`` is accepted and ignored.
         """
-        if isinstance(queue_selector, int) and (retry_times is None or callable(retry_times)):
-            queue_selector, retry_times = retry_times or hashing_queue_selector, queue_selector
-        return self._core.send_with_selector(msg, queue_selector, arg)
+        selector: Any = queue_selector
+        if isinstance(selector, int) and (retry_times is None or callable(retry_times)):
+            selector = retry_times or hashing_queue_selector
+        return self._core.send_with_selector(msg, selector, arg)
 
     def send_async(
         self,
         msg: Message,
-        success_callback: Optional[SuccessCallback],
-        exception_callback: Optional[ExceptionCallback],
+        success_callback: SuccessCallback | None,
+        exception_callback: ExceptionCallback | None,
     ) -> None:
         """Send in the background (0.5 API, removed in 2.0, restored).
 

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use rocketmq_remoting::body::consumer::{
-    ConsumerListBody, LockBatchRequestBody, LockBatchResponseBody, UnlockBatchRequestBody,
+    CheckClientRequestBody, ConsumerListBody, LockBatchRequestBody, LockBatchResponseBody, UnlockBatchRequestBody,
 };
 use rocketmq_remoting::header::{
     ConsumerGroupHeader, ConsumerSendMsgBackRequestHeader, EmptyHeader, OffsetResponseHeader, PullMessageRequestHeader,
@@ -158,6 +158,24 @@ pub async fn consumer_ids(inst: &ClientInstance, addr: &str, group: &str) -> Res
         inst.invoke(addr, inst.request(request_code::GET_CONSUMER_LIST_BY_GROUP, &header), ADMIN_TIMEOUT).await?;
     let response = expect_success(response, addr)?;
     Ok(ConsumerListBody::decode(&response.body).map_err(Error::from)?.consumer_id_list)
+}
+
+/// CHECK_CLIENT_CONFIG (46): let the broker validate a non-TAG subscription before consuming
+/// (`MQClientAPIImpl.checkClientInBroker`).
+pub async fn check_client_config(
+    inst: &ClientInstance,
+    addr: &str,
+    group: &str,
+    subscription: &rocketmq_remoting::body::heartbeat::SubscriptionData,
+) -> Result<()> {
+    let body = CheckClientRequestBody {
+        client_id: inst.client_id().to_owned(),
+        group: group.to_owned(),
+        namespace: None,
+        subscription_data: subscription.clone(),
+    };
+    let request = inst.request(request_code::CHECK_CLIENT_CONFIG, &EmptyHeader).with_body(body.encode());
+    expect_success(inst.invoke(addr, request, ADMIN_TIMEOUT).await?, addr).map(|_| ())
 }
 
 /// LOCK_BATCH_MQ (41): returns the queues actually locked for this client.

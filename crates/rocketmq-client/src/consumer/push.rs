@@ -185,6 +185,11 @@ impl PushConsumer {
             instance.shutdown(&[], &[]).await;
             return Err(last_error.unwrap_or_else(|| Error::new(ErrorKind::Connect, "no name server answered")));
         }
+        if let Err(e) = check_filters_in_broker(&core).await {
+            core.running.store(false, Ordering::SeqCst);
+            instance.shutdown(&[], &[]).await;
+            return Err(e);
+        }
         core.consume
             .start(Arc::downgrade(&core), core.options.consume_thread_count, &core.options.group)
             .map_err(|e| Error::config(format!("cannot start consume threads: {e}")))?;
@@ -300,6 +305,30 @@ impl PushConsumer {
     pub fn running_info(&self) -> Option<rocketmq_remoting::body::consumer::ConsumerRunningInfo> {
         self.inner.core.get().map(|c| c.running_info())
     }
+}
+
+/// Java `checkClientInBroker`: every SQL92 subscription is validated by a broker serving its
+/// topic, so a bad expression or a broker without property filtering fails `start()`.
+async fn check_filters_in_broker(core: &Core) -> Result<()> {
+    let subs: Vec<SubscriptionData> = core
+        .subscribed_topics()
+        .iter()
+        .filter_map(|t| core.subscription(t))
+        .filter(|s| s.expression_type != ExpressionType::Tag)
+        .collect();
+    for sub in subs {
+        let Some(route) = core.instance.routes().route(&sub.topic) else { continue };
+        let Some(addr) = route.broker_datas.iter().find_map(|b| b.master_addr()) else { continue };
+        super::broker_api::check_client_config(&core.instance, addr, core.group(), &sub).await.map_err(|e| {
+            Error::config(format!(
+                "the broker rejected the {} subscription {:?}: {e}",
+                sub.expression_type.as_str(),
+                sub.sub_string
+            ))
+            .with_topic(&sub.topic)
+        })?;
+    }
+    Ok(())
 }
 
 impl ConsumerHooks for Core {

@@ -65,7 +65,7 @@ lint: venv
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/ruff check $(PYBIND)/python $(PYBIND)/tests examples bench
 	$(VENV)/bin/ruff format --check $(PYBIND)/python $(PYBIND)/tests examples bench
-	$(VENV)/bin/mypy $(PYBIND)/python/rocketmq
+	$(VENV)/bin/mypy --config-file $(PYBIND)/pyproject.toml $(PYBIND)/python/rocketmq
 	$(PY) -m mypy.stubtest rocketmq._rocketmq
 
 fmt: venv

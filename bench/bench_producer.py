@@ -87,8 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     body = b"x" * args.body
 
-    with TestCluster() as cluster:
-        cluster.start(namesrvs=1, brokers=1)
+    with TestCluster().start(namesrvs=1, brokers=1) as cluster:
         topic = f"bench_{uuid.uuid4().hex[:8]}"
         cluster.create_topic(topic, 8)
         print(f"cluster up: namesrv {cluster.namesrv_addr}, topic {topic}, {args.count} x {args.body} B")

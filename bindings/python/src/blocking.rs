@@ -13,7 +13,8 @@
 //! `PyErr_CheckSignals`. A pending Ctrl-C (or `_thread.interrupt_main()`) therefore raises
 //! `KeyboardInterrupt` within about that interval, and the in-flight future is dropped, which
 //! cancels it (its pending request is removed from the connection's waiter table). Signals are
-//! only delivered on the main thread; on other threads the check is a cheap no-op.
+//! only delivered on the main thread; on other threads the check is a cheap no-op. A daemon
+//! thread still waiting when the interpreter exits never re-enters it (`interpreter`).
 
 use pyo3::{PyErr, Python};
 use std::future::Future;
@@ -48,10 +49,7 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    let handle = match crate::runtime::get() {
-        Ok(rt) => rt.handle().clone(),
-        Err(e) => return Err(e),
-    };
+    let handle = crate::runtime::get()?.handle().clone();
     py.detach(move || {
         let _entered = handle.enter();
         let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
@@ -60,6 +58,7 @@ where
         let mut next_check = Instant::now() + SIGNAL_CHECK_INTERVAL;
         loop {
             if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+                crate::interpreter::park_if_exiting();
                 return Ok(out);
             }
             // Park until woken or until the next signal check is due. Spurious wake-ups only
@@ -72,7 +71,8 @@ where
                 }
             }
             next_check = Instant::now() + SIGNAL_CHECK_INTERVAL;
-            // `try_attach` instead of `attach`: never panic if the interpreter is finalizing.
+            // A daemon thread still waiting while the interpreter exits must not re-enter it.
+            crate::interpreter::park_if_exiting();
             if let Some(Err(interrupt)) = Python::try_attach(|py| py.check_signals()) {
                 // Dropping `fut` (at return) cancels the call.
                 return Err(interrupt);

@@ -28,14 +28,15 @@ fn sender() -> Option<&'static Sender<Job>> {
     let (tx, rx) = channel::<Job>();
     let spawned = std::thread::Builder::new().name("rocketmq-callbacks".to_owned()).spawn(move || {
         while let Ok(job) = rx.recv() {
-            // During interpreter finalization the job (and the Python objects it owns) is
-            // dropped without running: nothing can be called any more.
-            let _ = Python::try_attach(job);
+            // Once the interpreter is exiting the job (and the Python objects it owns) is
+            // dropped without running: see `interpreter`.
+            let _ = crate::interpreter::attach(job);
         }
     });
     match spawned {
         Ok(_) => Some(SENDER.get_or_init(|| tx)),
         Err(e) => {
+            drop(_guard); // never log (which may take the GIL) while holding a lock
             tracing::error!(error = %e, "cannot start the rocketmq callback thread");
             None
         }

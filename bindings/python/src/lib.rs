@@ -9,12 +9,14 @@
 //! * [`message`]: the `Message` class;
 //! * [`producer`]: `ProducerCore`, blocking and asyncio methods;
 //! * [`callbacks`]: the thread running user callbacks;
+//! * [`interpreter`]: keeping Rust threads out of the interpreter while it exits;
 //! * [`logging`]: tracing records forwarded to `logging.getLogger("rocketmq")`;
 //! * [`results`]: conversion of results to Python objects.
 
 mod blocking;
 mod callbacks;
 mod errors;
+mod interpreter;
 mod logging;
 mod message;
 mod producer;
@@ -36,6 +38,7 @@ fn _rocketmq(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<message::PyMessage>()?;
     m.add_class::<producer::ProducerCore>()?;
     m.add_function(wrap_pyfunction!(select_by_hash, m)?)?;
+    interpreter::install(m)?;
     logging::install(m.py());
     Ok(())
 }

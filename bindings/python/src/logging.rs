@@ -9,9 +9,9 @@
 //! * INFO and above are always handed to `Logger.log`, which applies the logger's current level
 //!   (and its handlers' and filters'), so those levels are respected exactly. The client emits
 //!   few of them (start, shutdown, warnings).
-//! * The GIL is taken with `Python::try_attach` on the thread that emits the record; no Rust lock
-//!   of this module is held while calling into Python, and during interpreter finalization
-//!   records are dropped.
+//! * The GIL is taken on the thread that emits the record (through `interpreter::attach`); no
+//!   Rust lock is held while calling into Python, and once the interpreter is exiting records
+//!   are dropped.
 //! * Records carry the event's message and fields (`key=value`) plus the Rust target as the
 //!   `rocketmq_target` attribute of the LogRecord. The crates never put message bodies or
 //!   credentials in fields; this module adds nothing of the kind.
@@ -156,7 +156,8 @@ impl<S: Subscriber> Layer<S> for PyLoggingLayer {
 }
 
 fn emit(level: u32, text: &str, target: &str) {
-    let _ = Python::try_attach(|py| {
+    // Records emitted while the interpreter exits are dropped (see `interpreter`).
+    let _ = crate::interpreter::attach(|py| {
         let result = (|| -> PyResult<()> {
             let logger = logger(py)?;
             let extra = PyDict::new(py);

@@ -75,7 +75,7 @@ impl PyMessage {
     /// `Message(topic)`. Subclasses may take extra constructor arguments; they are ignored here.
     #[new]
     #[classmethod]
-    #[pyo3(signature = (topic, *args, **kwargs))]
+    #[pyo3(signature = (topic, *args, **kwargs), text_signature = "(topic, *args, **kwargs)")]
     fn new(
         cls: &Bound<'_, PyType>,
         topic: &Bound<'_, PyAny>,
@@ -89,6 +89,11 @@ impl PyMessage {
         let topic = text_arg(topic, "topic")?;
         Ok(PyMessage { inner: CoreMessage::new(topic, Bytes::new()) })
     }
+
+    /// Accepts (and ignores) the constructor's arguments, so subclasses can call
+    /// `super().__init__(topic)`: the message is fully built by `__new__`.
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn __init__(&self, _args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) {}
 
     /// Set the business keys. Several keys are separated by spaces; a list or tuple of keys is
     /// joined with spaces.

@@ -4,7 +4,9 @@
 //! Settings are stored as given and validated by `start()`, so every configuration error
 //! surfaces as `ProducerStartFailed` (and `ValueError`), as with the 2.x C++ core. Blocking
 //! calls release the GIL through [`crate::blocking::run`]; `*_aio` methods return awaitables
-//! driven by the shared runtime.
+//! driven by the shared runtime. Messages are copied (cheaply: the body is reference-counted)
+//! and their borrow released before the GIL is, so other threads may reuse or change a
+//! `Message` while it is being sent.
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -219,8 +221,7 @@ impl ProducerCore {
 #[pymethods]
 impl ProducerCore {
     #[new]
-    fn new(py: Python<'_>, group: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let _ = py;
+    fn new(group: &Bound<'_, PyAny>) -> PyResult<Self> {
         Ok(ProducerCore {
             settings: Mutex::new(Settings { group: text_arg(group, "group")?, ..Settings::default() }),
             producer: OnceLock::new(),
@@ -348,11 +349,11 @@ impl ProducerCore {
     fn send<'py>(
         &self,
         py: Python<'py>,
-        msg: PyRef<'py, PyMessage>,
+        msg: &Bound<'py, PyMessage>,
         timeout_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::SendSync)?;
-        let msg = msg.core().clone();
+        let msg = msg.borrow().core().clone();
         let timeout = match timeout_ms {
             Some(ms) => Some(positive_ms(ms, "timeout").map_err(|m| to_pyerr(py, Op::SendSync, &Error::config(m)))?),
             None => None,
@@ -366,9 +367,9 @@ impl ProducerCore {
         results::send_result(py, &result)
     }
 
-    fn send_oneway(&self, py: Python<'_>, msg: PyRef<'_, PyMessage>) -> PyResult<()> {
+    fn send_oneway(&self, py: Python<'_>, msg: &Bound<'_, PyMessage>) -> PyResult<()> {
         let producer = self.running(py, Op::SendOneway)?;
-        let msg = msg.core().clone();
+        let msg = msg.borrow().core().clone();
         Self::block_on(py, Op::SendOneway, async move { producer.send_oneway(&msg).await })
     }
 
@@ -382,12 +383,12 @@ impl ProducerCore {
     fn send_orderly_by_sharding_key<'py>(
         &self,
         py: Python<'py>,
-        msg: PyRef<'py, PyMessage>,
+        msg: &Bound<'py, PyMessage>,
         sharding_key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let key = text_arg(sharding_key, "sharding key")?;
         let producer = self.running(py, Op::SendOrderly)?;
-        let msg = msg.core().clone();
+        let msg = msg.borrow().core().clone();
         let result =
             Self::block_on(
                 py,
@@ -452,7 +453,7 @@ impl ProducerCore {
     fn send_async(
         &self,
         py: Python<'_>,
-        msg: PyRef<'_, PyMessage>,
+        msg: &Bound<'_, PyMessage>,
         success_callback: Option<Bound<'_, PyAny>>,
         exception_callback: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
@@ -465,7 +466,7 @@ impl ProducerCore {
         let on_exception = exception_callback.filter(|cb| !cb.is_none()).map(Bound::unbind);
         let producer = self.running(py, Op::SendAsync)?;
         let rt = runtime::get()?;
-        let msg = msg.core().clone();
+        let msg = msg.borrow().core().clone();
         rt.spawn(async move {
             let result = producer.send_async(&msg).await;
             let job: callbacks::Job = Box::new(move |py| match result {
@@ -519,11 +520,11 @@ impl ProducerCore {
     fn send_aio<'py>(
         &self,
         py: Python<'py>,
-        msg: PyRef<'py, PyMessage>,
+        msg: &Bound<'py, PyMessage>,
         timeout_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::SendSync)?;
-        let msg = msg.core().clone();
+        let msg = msg.borrow().core().clone();
         let timeout = match timeout_ms {
             Some(ms) => Some(positive_ms(ms, "timeout").map_err(|m| to_pyerr(py, Op::SendSync, &Error::config(m)))?),
             None => None,
@@ -536,9 +537,9 @@ impl ProducerCore {
         })
     }
 
-    fn send_oneway_aio<'py>(&self, py: Python<'py>, msg: PyRef<'py, PyMessage>) -> PyResult<Bound<'py, PyAny>> {
+    fn send_oneway_aio<'py>(&self, py: Python<'py>, msg: &Bound<'py, PyMessage>) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::SendOneway)?;
-        let msg = msg.core().clone();
+        let msg = msg.borrow().core().clone();
         Self::awaitable(py, Op::SendOneway, async move { producer.send_oneway(&msg).await })
     }
 
@@ -551,12 +552,12 @@ impl ProducerCore {
     fn send_orderly_by_sharding_key_aio<'py>(
         &self,
         py: Python<'py>,
-        msg: PyRef<'py, PyMessage>,
+        msg: &Bound<'py, PyMessage>,
         sharding_key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let key = text_arg(sharding_key, "sharding key")?;
         let producer = self.running(py, Op::SendOrderly)?;
-        let msg = msg.core().clone();
+        let msg = msg.borrow().core().clone();
         Self::awaitable(py, Op::SendOrderly, async move { producer.send_orderly_by_sharding_key(&msg, &key).await })
     }
 

@@ -251,5 +251,6 @@ class Producer:
         thread with the GIL held; callbacks run one at a time, in completion order. An
         exception raised by a callback is logged with its traceback through the ``rocketmq``
         logger and otherwise ignored. Raises at once only if the producer is not started.
+        Completions still pending when the interpreter exits are dropped without a callback.
         """
         self._core.send_async(msg, success_callback, exception_callback)

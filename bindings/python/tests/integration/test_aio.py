@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import unique
 
 from rocketmq import exceptions as exc
 from rocketmq.aio import Message, Producer, SendResult, SendStatus
+
+from helpers import unique
 
 pytestmark = pytest.mark.integration
 

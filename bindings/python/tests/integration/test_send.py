@@ -7,12 +7,13 @@ import threading
 import time
 
 import pytest
-from conftest import WAIT_TIMEOUT, LogCapture, unique
-from testkit import TestCluster
 
 from rocketmq import exceptions as exc
 from rocketmq.client import Message, Producer, SendResult, SendStatus, hashing_queue_selector
 from rocketmq.consts import MessageProperty
+
+from helpers import WAIT_TIMEOUT, LogCapture, unique
+from testkit import TestCluster
 
 pytestmark = pytest.mark.integration
 

@@ -160,6 +160,16 @@ def test_subclassable() -> None:
     assert repr(msg).startswith("<OrderMessage ")
 
 
+def test_subclass_calling_super_init() -> None:
+    class Tagged(Message):
+        def __init__(self, topic: str, tag: str) -> None:
+            super().__init__(topic)
+            self.set_tags(tag)
+
+    msg = Tagged("T", "TagA")
+    assert (msg.topic, msg.tags) == ("T", "TagA")
+
+
 def test_base_class_rejects_extra_arguments() -> None:
     with pytest.raises(TypeError):
         Message("T", "extra")  # type: ignore[call-arg]

@@ -42,15 +42,14 @@ impl NameServers {
         }
         let deadline = Instant::now() + timeout;
         let start = self.current.load(Ordering::Relaxed);
-        let mut failures = Vec::new();
+        let mut failures: Vec<(String, Error)> = Vec::new();
         for step in 0..self.addrs.len() {
             let index = (start + step) % self.addrs.len();
             let addr = &self.addrs[index];
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
+            if Instant::now() >= deadline {
                 break;
             }
-            match pool.invoke(addr, make(), remaining).await {
+            match pool.invoke(addr, make(), deadline.saturating_duration_since(Instant::now())).await {
                 Ok(response) => {
                     if step > 0 {
                         self.current.store(index, Ordering::Relaxed);
@@ -60,15 +59,24 @@ impl NameServers {
                 }
                 Err(e) => {
                     tracing::debug!(namesrv = %addr, error = %e, "name server request failed");
-                    failures.push(format!("{addr}: {e}"));
+                    failures.push((addr.clone(), e.into()));
                 }
             }
         }
-        let kind = if failures.is_empty() { ErrorKind::Timeout } else { ErrorKind::Connect };
-        Err(Error::new(
-            kind,
-            format!("no name server answered within {} ms ({})", timeout.as_millis(), failures.join("; ")),
-        ))
+        // Keep the failures' own kind: all timed out → Timeout; any refused/unreachable → Connect.
+        let kind = if failures.iter().any(|(_, e)| e.kind() == ErrorKind::Connect) {
+            ErrorKind::Connect
+        } else if failures.iter().any(|(_, e)| e.kind() == ErrorKind::ConnectionClosed) {
+            ErrorKind::ConnectionClosed
+        } else {
+            ErrorKind::Timeout
+        };
+        let detail = if failures.is_empty() {
+            format!("no time left within {} ms", timeout.as_millis())
+        } else {
+            failures.iter().map(|(addr, e)| format!("{addr}: {e}")).collect::<Vec<_>>().join("; ")
+        };
+        Err(Error::new(kind, format!("no name server answered ({detail})")))
     }
 
     /// GET_ROUTEINFO_BY_TOPIC. `Ok(None)` when the name server does not know the topic.

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+#
+# Licensed to the Apache Software Foundation (ASF) under one
+# or more contributor license agreements.  See the NOTICE file
+# distributed with this work for additional information
+# regarding copyright ownership.  The ASF licenses this file
+# to you under the Apache License, Version 2.0 (the
+# "License"); you may not use this file except in compliance
+# with the License.  You may obtain a copy of the License at
+#
+#   http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing,
+# software distributed under the License is distributed on an
+# "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY
+# KIND, either express or implied.  See the License for the
+# specific language governing permissions and limitations
+# under the License.
+#
+# The producer tests of apache/rocketmq-client-python v2.0.0 (tests/test_producer.py),
+# unchanged except: the transaction test is left out (TransactionMQProducer comes later) and
+# the import line names only what these tests use.
+import sys
+
+import pytest
+
+from rocketmq.client import Message, SendStatus
+
+pytestmark = [pytest.mark.compat, pytest.mark.integration]
+
+PY_VERSION = sys.version_info[0]
+
+
+def test_producer_send_sync(producer):
+    msg = Message('test')
+    msg.set_keys('send_sync')
+    msg.set_tags('XXX')
+    msg.set_body('XXXX')
+    ret = producer.send_sync(msg)
+    assert ret.status == SendStatus.OK
+
+
+def test_producer_send_oneway(producer):
+    msg = Message('test')
+    msg.set_keys('send_oneway')
+    msg.set_tags('XXX')
+    msg.set_body('XXXX')
+    producer.send_oneway(msg)
+
+
+def test_producer_send_orderly_with_sharding_key(orderly_producer):
+    msg = Message('test')
+    msg.set_keys('sharding_message')
+    msg.set_tags('sharding')
+    msg.set_body('sharding message')
+    msg.set_property('property', 'test')
+    ret = orderly_producer.send_orderly_with_sharding_key(msg, 'order1')
+    assert ret.status == SendStatus.OK

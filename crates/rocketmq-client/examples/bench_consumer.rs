@@ -8,7 +8,9 @@
 //! Prints one JSON object on stdout.
 
 use rocketmq_client::consumer::{ConsumeContext, ConsumeFromWhere};
-use rocketmq_client::{ClientOptions, ConsumeResult, ConsumerOptions, Message, MessageExt, Producer, ProducerOptions, PushConsumer};
+use rocketmq_client::{
+    ClientOptions, ConsumeResult, ConsumerOptions, Message, MessageExt, Producer, ProducerOptions, PushConsumer,
+};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
@@ -112,7 +114,10 @@ async fn run(args: Args) -> rocketmq_client::Result<()> {
         let _ = tokio::time::timeout(Duration::from_secs(600), count_rx.wait_for(|n| *n >= args.count)).await;
         let elapsed = started.elapsed().as_secs_f64();
         let got = *count_rx.borrow();
-        println!("{{\"mode\":\"drain\",\"count\":{got},\"msg_per_s\":{:.1},\"seconds\":{elapsed:.3}}}", got as f64 / elapsed);
+        println!(
+            "{{\"mode\":\"drain\",\"count\":{got},\"msg_per_s\":{:.1},\"seconds\":{elapsed:.3}}}",
+            got as f64 / elapsed
+        );
     } else {
         let producer = Producer::new(ProducerOptions::new(format!("{}_p", args.group)), client);
         producer.start().await?;

@@ -92,15 +92,24 @@ async fn every_message_is_consumed_with_tags_and_binary_bodies() {
     let ids_a = send_n(&p, &topic, 30, "TagA").await;
     let _ids_b = send_n(&p, &topic, 10, "TagB").await;
     let ids_c = send_n(&p, &topic, 10, "TagC").await;
+    // A body over the 4 KiB threshold travels zlib-compressed and must come back as sent.
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    let mut big_msg = Message::new(&topic, big.clone());
+    big_msg.set_tags("TagBig");
+    p.send(&big_msg).await.unwrap();
 
     let (all, all_inbox) = consumer(&ns, &unique("cg_all"), &topic, "*", |_| {});
     let (some, some_inbox) = consumer(&ns, &unique("cg_tags"), &topic, "TagA || TagC", |_| {});
     all.start().await.unwrap();
     some.start().await.unwrap();
-    let got = all_inbox.wait_for(50, LONG).await;
+    let got = all_inbox.wait_for(51, LONG).await;
     let bodies: HashSet<Vec<u8>> = got.iter().map(|m| m.body.to_vec()).collect();
-    assert_eq!(bodies.len(), 50, "50 distinct bodies");
-    assert!(got.iter().all(|m| m.body.ends_with(b"\0bin\x01")), "binary bodies intact");
+    assert_eq!(bodies.len(), 51, "51 distinct bodies");
+    assert!(bodies.contains(&big), "the compressed body decompressed to the original bytes");
+    assert!(
+        got.iter().filter(|m| m.tags() != Some("TagBig")).all(|m| m.body.ends_with(b"\0bin\x01")),
+        "binary bodies intact"
+    );
     assert!(got.iter().all(|m| m.topic == topic));
     let filtered = some_inbox.wait_for(40, LONG).await;
     let tags: HashSet<_> = filtered.iter().map(|m| m.tags().unwrap_or("").to_owned()).collect();
@@ -421,7 +430,8 @@ async fn sql92_subscriptions_are_checked_and_never_deliver_non_matching_messages
 
     let bad = PushConsumer::new(ConsumerOptions::new(unique("cg_sql_bad")), client_options(&ns));
     bad.subscribe_sql(&topic, "a >>> (").unwrap();
-    bad.register_listener(|_: &[MessageExt], _: &rocketmq_client::consumer::ConsumeContext| ConsumeResult::Success).unwrap();
+    bad.register_listener(|_: &[MessageExt], _: &rocketmq_client::consumer::ConsumeContext| ConsumeResult::Success)
+        .unwrap();
     let e = bad.start().await.expect_err("malformed SQL92 is rejected by the broker");
     assert!(e.to_string().contains("SQL92"), "{e}");
 
@@ -464,7 +474,8 @@ async fn sql92_subscriptions_are_checked_and_never_deliver_non_matching_messages
     })
     .await;
     assert!(passed.is_ok(), "the consumer's offset moved past the 5 messages");
-    let bodies: HashSet<String> = inbox.snapshot().iter().map(|m| String::from_utf8_lossy(&m.body).to_string()).collect();
+    let bodies: HashSet<String> =
+        inbox.snapshot().iter().map(|m| String::from_utf8_lossy(&m.body).to_string()).collect();
     assert!(!bodies.contains("a=3"), "a non-matching message was delivered: {bodies:?}");
     eprintln!("SQL92 `a > 5` delivered {bodies:?} (Java broker: a=10, a=6, a=42, a=100)");
     c.shutdown().await;

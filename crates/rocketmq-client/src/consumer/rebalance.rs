@@ -128,6 +128,9 @@ impl Core {
                     continue;
                 }
             };
+            // Remember where the queue starts: running info reports it at once, and a fresh
+            // group that starts at the max offset commits that position with its first pull.
+            self.offsets.update(&mq, offset, false);
             let pq = Arc::new(ProcessQueue::new());
             if orderly_clustering {
                 Core::mark_locked(&pq, true);

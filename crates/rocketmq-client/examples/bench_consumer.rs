@@ -5,6 +5,7 @@
 //!   and report msg/s from start() to the last message.
 //! - latency: send `count` messages at `rate` msg/s, each carrying its send time; report the
 //!   send-to-listener latency percentiles.
+//!
 //! Prints one JSON object on stdout.
 
 use rocketmq_client::consumer::{ConsumeContext, ConsumeFromWhere};

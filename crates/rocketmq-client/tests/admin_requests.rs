@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client_options, cluster, producer, unique, WAIT};
+use common::{client_options, cluster, eventually, producer, unique, WAIT};
 use rocketmq_client::consumer::{ConsumeContext, ConsumeFromWhere};
 use rocketmq_client::{ConsumeResult, ConsumerOptions, Message, MessageExt, PushConsumer};
 use rocketmq_remoting::body::consumer::{CMResult, ConsumeMessageDirectlyResult, ConsumerRunningInfo};
@@ -148,27 +148,21 @@ async fn broker_driven_offset_reset_skips_to_the_new_offset() {
     p.send(&Message::new(&topic, "warm")).await.unwrap();
     timeout(WAIT, got_rx.wait_for(|v| v.iter().any(|b| b == "warm"))).await.expect("warm-up consumed").unwrap();
     p.send(&Message::new(&topic, "gate")).await.unwrap();
-    let stored = timeout(WAIT, async {
-        loop {
-            let header = rocketmq_remoting::header::QueryConsumerOffsetRequestHeader {
-                consumer_group: group.clone(),
-                topic: topic.clone(),
-                queue_id: 0,
-                set_zero_if_not_found: Some(false),
-                broker_name: None,
-            };
-            let r = admin
-                .invoke(&broker.addr, RemotingCommand::request(request_code::QUERY_CONSUMER_OFFSET, &header), WAIT)
-                .await
-                .unwrap();
-            if r.code == response_code::SUCCESS && r.ext_fields.get("offset").is_some_and(|o| o != "0" && o != "-1") {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+    eventually(WAIT, "the group's offset reached the broker", || async {
+        let header = rocketmq_remoting::header::QueryConsumerOffsetRequestHeader {
+            consumer_group: group.clone(),
+            topic: topic.clone(),
+            queue_id: 0,
+            set_zero_if_not_found: Some(false),
+            broker_name: None,
+        };
+        let r = admin
+            .invoke(&broker.addr, RemotingCommand::request(request_code::QUERY_CONSUMER_OFFSET, &header), WAIT)
+            .await
+            .unwrap();
+        r.code == response_code::SUCCESS && r.ext_fields.get("offset").is_some_and(|o| o != "0" && o != "-1")
     })
     .await;
-    assert!(stored.is_ok(), "the group's offset reached the broker");
     for i in 0..9 {
         p.send(&Message::new(&topic, format!("skip-{i}"))).await.unwrap();
     }
@@ -181,22 +175,15 @@ async fn broker_driven_offset_reset_skips_to_the_new_offset() {
         .unwrap();
     assert_eq!(response.code, response_code::SUCCESS, "remark: {:?}", response.remark);
     // The client applies the reset: its offset for the queue becomes the end of the queue (11).
-    let applied = timeout(WAIT, async {
-        loop {
-            let at_end = consumer
-                .running_info()
-                .unwrap()
-                .mq_table
-                .iter()
-                .any(|(mq, q)| mq.topic == topic && q.commit_offset >= 11 && q.cached_msg_count == 0);
-            if at_end {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+    eventually(WAIT, "the reset applied (offset at the end, nothing cached)", || async {
+        consumer
+            .running_info()
+            .unwrap()
+            .mq_table
+            .iter()
+            .any(|(mq, q)| mq.topic == topic && q.commit_offset >= 11 && q.cached_msg_count == 0)
     })
     .await;
-    assert!(applied.is_ok(), "reset applied: {:?}", consumer.running_info().map(|i| i.mq_table));
     gate_tx.send(()).unwrap();
     p.send(&Message::new(&topic, "after")).await.unwrap();
     timeout(WAIT, got_rx.wait_for(|v| v.iter().any(|b| b == "after"))).await.expect("new message delivered").unwrap();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client_options, cluster, producer, unique};
+use common::{client_options, cluster, eventually, producer, unique};
 use rocketmq_client::consumer::{ConsumeFromWhere, MessageModel};
 use rocketmq_client::{ConsumeResult, ConsumerOptions, Message, MessageExt, Producer, PushConsumer};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -194,47 +194,28 @@ async fn a_group_splits_queues_and_takes_over_when_a_member_leaves() {
     c1.start().await.unwrap();
     c2.start().await.unwrap();
     // Both see each other after the broker's notification or the next periodic round.
-    let split = timeout(LONG, async {
-        loop {
-            c1.rebalance_now().await.unwrap();
-            c2.rebalance_now().await.unwrap();
-            let (a, b) = (queues_of(&c1, &topic), queues_of(&c2, &topic));
-            if a.len() == 2 && b.len() == 2 && a.is_disjoint(&b) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+    eventually(LONG, "queues split 2/2 between the members", || async {
+        c1.rebalance_now().await.unwrap();
+        c2.rebalance_now().await.unwrap();
+        let (a, b) = (queues_of(&c1, &topic), queues_of(&c2, &topic));
+        a.len() == 2 && b.len() == 2 && a.is_disjoint(&b)
     })
     .await;
-    assert!(split.is_ok(), "queues split 2/2: {:?} vs {:?}", queues_of(&c1, &topic), queues_of(&c2, &topic));
     let p = producer(&ns).await;
     let ids = send_n(&p, &topic, 40, "x").await;
-    let total = timeout(LONG, async {
-        loop {
-            let n: HashSet<String> = in1.snapshot().iter().chain(in2.snapshot().iter()).map(|m| m.msg_id()).collect();
-            if n.len() >= 40 {
-                return n;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await
-    .expect("40 messages across the group");
+    let seen_by_group =
+        || -> HashSet<String> { in1.snapshot().iter().chain(in2.snapshot().iter()).map(|m| m.msg_id()).collect() };
+    eventually(LONG, "40 messages across the group", || async { seen_by_group().len() >= 40 }).await;
+    let total = seen_by_group();
     assert!(ids.iter().all(|id| total.contains(id)));
     assert!(!in1.snapshot().is_empty() && !in2.snapshot().is_empty(), "both members consumed");
     // c1 leaves: c2 takes every queue and gets what is sent next.
     c1.shutdown().await;
-    let took_over = timeout(LONG, async {
-        loop {
-            c2.rebalance_now().await.unwrap();
-            if queues_of(&c2, &topic).len() == 4 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+    eventually(LONG, "c2 owns all 4 queues", || async {
+        c2.rebalance_now().await.unwrap();
+        queues_of(&c2, &topic).len() == 4
     })
     .await;
-    assert!(took_over.is_ok(), "c2 owns all 4 queues: {:?}", queues_of(&c2, &topic));
     let before = in2.snapshot().len();
     let later = send_n(&p, &topic, 20, "y").await;
     let got = in2.wait_for(before + 20, LONG).await;
@@ -387,32 +368,25 @@ async fn consumption_resumes_after_a_broker_restart_and_nothing_is_lost() {
     inbox.wait_for(20, LONG).await;
     cluster.kill_broker(0).unwrap();
     cluster.start_broker(0).await.unwrap();
-    // Sends may fail while the broker comes back: retry each until acknowledged.
     for i in 0..20 {
         let m = Message::new(&topic, format!("after-{i}"));
-        let id = timeout(LONG, async {
-            loop {
-                match p.send(&m).await {
-                    Ok(r) => return r.msg_id,
-                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                }
+        // Sends may fail while the broker comes back: the producer's own retries plus a
+        // bounded outer loop (each attempt is bounded by the send timeout).
+        let mut acked = None;
+        for _ in 0..20 {
+            if let Ok(r) = p.send(&m).await {
+                acked = Some(r.msg_id);
+                break;
             }
-        })
-        .await
-        .expect("the broker accepts sends again");
+        }
+        let id = acked.expect("the broker accepts sends again");
         ids.push(id);
     }
-    let got = timeout(LONG, async {
-        loop {
-            let seen: HashSet<String> = inbox.snapshot().iter().map(|m| m.msg_id()).collect();
-            if ids.iter().all(|id| seen.contains(id)) {
-                return seen;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+    eventually(LONG, "every acknowledged message consumed after the restart", || async {
+        let seen: HashSet<String> = inbox.snapshot().iter().map(|m| m.msg_id()).collect();
+        ids.iter().all(|id| seen.contains(id))
     })
     .await;
-    assert!(got.is_ok(), "every acknowledged message was consumed after the restart");
     c.shutdown().await;
     p.shutdown().await;
 }
@@ -462,18 +436,12 @@ async fn sql92_subscriptions_are_checked_and_never_deliver_non_matching_messages
     last.put_user_property("a", "100").unwrap();
     p.send(&last).await.unwrap();
     // Wait until the consumer has moved past all 5 messages (filtered or not).
-    let passed = timeout(LONG, async {
-        loop {
-            let info = c.running_info().unwrap();
-            let offset = info.mq_table.iter().find(|(mq, _)| mq.topic == topic).map_or(-1, |(_, q)| q.commit_offset);
-            if offset >= 5 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+    eventually(LONG, "the consumer's offset moved past the 5 messages", || async {
+        let info = c.running_info().unwrap();
+        info.mq_table.iter().find(|(mq, _)| mq.topic == topic).is_some_and(|(_, q)| q.commit_offset >= 5)
     })
     .await;
-    assert!(passed.is_ok(), "the consumer's offset moved past the 5 messages");
+
     let bodies: HashSet<String> =
         inbox.snapshot().iter().map(|m| String::from_utf8_lossy(&m.body).to_string()).collect();
     assert!(!bodies.contains("a=3"), "a non-matching message was delivered: {bodies:?}");

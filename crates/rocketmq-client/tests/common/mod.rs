@@ -36,3 +36,20 @@ pub async fn producer(namesrv_addr: &str) -> Producer {
     p.start().await.expect("producer starts");
     p
 }
+
+/// Poll `check` (every 20 ms) until it holds, failing the test after `within`. For conditions
+/// nothing notifies about (queue assignment, offsets seen through running info).
+pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {within:?} waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

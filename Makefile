@@ -57,8 +57,9 @@ test-python: dev-build
 	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_DEBUG) $(PYTEST) $(PYBIND)/tests
 
 bench: broker release-build
-	$(CARGO) build --release -p rocketmq-client --example bench_producer
+	$(CARGO) build --release -p rocketmq-client --example bench_producer --example bench_consumer
 	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_producer.py --rust-bench $(CURDIR)/target/release/examples/bench_producer
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_consumer.py --rust-bench $(CURDIR)/target/release/examples/bench_consumer
 
 lint: venv
 	$(CARGO) fmt --all -- --check

@@ -11,9 +11,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bindings" / "python" / "tests"))
 
-from testkit import TestCluster  # noqa: E402
+from testkit import TestCluster
 
-__all__ = ["TestCluster", "percentile", "run_rust_reference", "ratio"]
+__all__ = ["TestCluster", "percentile", "ratio", "run_rust_reference"]
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -24,9 +24,13 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[index]
 
 
-def run_rust_reference(binary: str, args: list[str], timeout: float = 600) -> dict[str, dict[str, Any]]:
+def run_rust_reference(
+    binary: str, args: list[str], timeout: float = 600
+) -> dict[str, dict[str, Any]]:
     """Run a Rust bench example and index its JSON lines by their "mode"."""
-    out = subprocess.run([binary, *args], capture_output=True, text=True, timeout=timeout, check=False)
+    out = subprocess.run(
+        [binary, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{binary} failed ({out.returncode}): {out.stderr[-2000:]}")
     results: dict[str, dict[str, Any]] = {}

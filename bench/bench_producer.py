@@ -15,11 +15,12 @@ import time
 import uuid
 
 from _common import TestCluster, percentile, ratio, run_rust_reference
-
 from rocketmq.client import Message, Producer
 
 
-def sync_sends(producer: Producer, topic: str, body: bytes, count: int) -> dict[str, float]:
+def sync_sends(
+    producer: Producer, topic: str, body: bytes, count: int
+) -> dict[str, float]:
     msg = Message(topic)
     msg.set_body(body)
     latencies: list[float] = []
@@ -38,7 +39,9 @@ def sync_sends(producer: Producer, topic: str, body: bytes, count: int) -> dict[
     }
 
 
-def async_sends(producer: Producer, topic: str, body: bytes, count: int, window: int) -> dict[str, float]:
+def async_sends(
+    producer: Producer, topic: str, body: bytes, count: int, window: int
+) -> dict[str, float]:
     msg = Message(topic)
     msg.set_body(body)
     slots = threading.Semaphore(window)
@@ -56,14 +59,18 @@ def async_sends(producer: Producer, topic: str, body: bytes, count: int, window:
     started = time.perf_counter()
     for _ in range(count):
         slots.acquire()
-        producer.send_async(msg, lambda _result: finish(True), lambda _error: finish(False))
+        producer.send_async(
+            msg, lambda _result: finish(True), lambda _error: finish(False)
+        )
     if not done.wait(timeout=300):
         raise RuntimeError(f"async sends did not complete: {state}")
     elapsed = time.perf_counter() - started
     return {"msg_per_s": count / elapsed, "failed": float(state["failed"])}
 
 
-def batch_sends(producer: Producer, topic: str, body: bytes, count: int, batch: int) -> dict[str, float]:
+def batch_sends(
+    producer: Producer, topic: str, body: bytes, count: int, batch: int
+) -> dict[str, float]:
     msgs = []
     for _ in range(batch):
         m = Message(topic)
@@ -79,7 +86,9 @@ def batch_sends(producer: Producer, topic: str, body: bytes, count: int, batch: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rust-bench", required=True, help="path of the bench_producer example binary")
+    parser.add_argument(
+        "--rust-bench", required=True, help="path of the bench_producer example binary"
+    )
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--body", type=int, default=1024)
     parser.add_argument("--window", type=int, default=256)
@@ -90,12 +99,26 @@ def main() -> None:
     with TestCluster().start(namesrvs=1, brokers=1) as cluster:
         topic = f"bench_{uuid.uuid4().hex[:8]}"
         cluster.create_topic(topic, 8)
-        print(f"cluster up: namesrv {cluster.namesrv_addr}, topic {topic}, {args.count} x {args.body} B")
+        print(
+            f"cluster up: namesrv {cluster.namesrv_addr}, topic {topic}, {args.count} x {args.body} B"
+        )
 
         rust = run_rust_reference(
             args.rust_bench,
-            ["--namesrv", cluster.namesrv_addr, "--topic", topic, "--count", str(args.count),
-             "--body", str(args.body), "--window", str(args.window), "--batch", str(args.batch)],
+            [
+                "--namesrv",
+                cluster.namesrv_addr,
+                "--topic",
+                topic,
+                "--count",
+                str(args.count),
+                "--body",
+                str(args.body),
+                "--window",
+                str(args.window),
+                "--batch",
+                str(args.batch),
+            ],
         )
 
         producer = Producer(f"bench_py_{uuid.uuid4().hex[:8]}")
@@ -114,7 +137,9 @@ def main() -> None:
 
     rs_sync, rs_async, rs_batch = rust["sync"], rust["async"], rust["batch"]
     print()
-    print(f"{'mode':<8} {'python msg/s':>13} {'rust msg/s':>11} {'py/rust':>8}   latency (ms) python | rust")
+    print(
+        f"{'mode':<8} {'python msg/s':>13} {'rust msg/s':>11} {'py/rust':>8}   latency (ms) python | rust"
+    )
     print(
         f"{'sync':<8} {py_sync['msg_per_s']:>13.0f} {rs_sync['msg_per_s']:>11.0f} "
         f"{ratio(py_sync['msg_per_s'], rs_sync['msg_per_s']):>8}   "
@@ -130,7 +155,9 @@ def main() -> None:
         f"{ratio(py_batch['msg_per_s'], rs_batch['msg_per_s']):>8}   {args.batch} per batch"
     )
     print()
-    print("targets: sync p99 <= 0.5 ms on loopback; Python throughput >= 0.85x the Rust core's")
+    print(
+        "targets: sync p99 <= 0.5 ms on loopback; Python throughput >= 0.85x the Rust core's"
+    )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ pub enum Op {
     SendOrderly,
     /// `send_async()` (passed to the exception callback) -> `ProducerSendAsyncFailed`.
     SendAsync,
+    /// `PushConsumer.start()` -> `PushConsumerStartFailed`.
+    ConsumerStart,
     /// Anything else (message setters, configuration): only the kind class.
     Other,
 }
@@ -42,6 +44,7 @@ impl Op {
             Op::SendOneway => Some("ProducerSendOneway"),
             Op::SendOrderly => Some("ProducerSendOrderly"),
             Op::SendAsync => Some("ProducerSendAsync"),
+            Op::ConsumerStart => Some("PushConsumerStart"),
             Op::Other => None,
         }
     }
@@ -54,6 +57,7 @@ impl Op {
             Op::SendOneway => "ProducerSendOnewayFailed",
             Op::SendOrderly => "ProducerSendOrderlyFailed",
             Op::SendAsync => "ProducerSendAsyncFailed",
+            Op::ConsumerStart => "PushConsumerStartFailed",
             Op::Other => "RocketMQException",
         }
     }

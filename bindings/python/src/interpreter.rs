@@ -7,9 +7,11 @@
 //!
 //! * an `atexit` hook (registered at import, so it runs after the user's own hooks) sets
 //!   [`EXITING`] and waits, with the GIL released and for at most [`EXIT_GRACE`], until every
-//!   thread that attached through [`attach`] (the callback thread, the logging bridge on runtime
-//!   workers) has left the interpreter;
-//! * from then on [`attach`] refuses (the work, e.g. a callback or a log record, is dropped);
+//!   thread that attached through [`attach`] (the callback thread, the consumers' consume
+//!   threads, the logging bridge on runtime workers) has left the interpreter;
+//! * from then on [`attach`] refuses (the work, e.g. a callback or a log record, is dropped; a
+//!   consume thread refused a message parks for good without acknowledging it, see
+//!   `consumer`);
 //! * a Python thread still blocked in a call (necessarily a daemon thread: non-daemon threads were
 //!   joined before `atexit`) never returns into the interpreter: it parks until the process exits
 //!   ([`park_if_exiting`]), as CPython 3.14 itself does with such threads.
@@ -40,13 +42,17 @@ impl Drop for Leave {
     fn drop(&mut self) {
         let mut n = attached();
         *n = n.saturating_sub(1);
-        LEFT.notify_all();
+        // Only the exit hook waits, and it sets EXITING under this lock before it does: no
+        // wake-up (a futex syscall) on the common path.
+        if EXITING.load(Ordering::SeqCst) {
+            LEFT.notify_all();
+        }
     }
 }
 
-/// Run `f` with the GIL on a thread Python did not create. `None` once the interpreter is
-/// exiting (or not initialized): the caller drops its work.
-pub fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+/// Count the calling thread as inside the interpreter while `f` runs (the exit hook waits for
+/// it); `None` without running `f` once the interpreter is exiting.
+fn enter<R>(f: impl FnOnce() -> R) -> Option<R> {
     {
         let mut n = attached();
         if EXITING.load(Ordering::SeqCst) {
@@ -55,7 +61,74 @@ pub fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
         *n += 1;
     }
     let _leave = Leave;
-    Python::try_attach(f)
+    Some(f())
+}
+
+/// Run `f` with the GIL on a thread Python did not create. `None` once the interpreter is
+/// exiting (or not initialized): the caller drops its work.
+pub fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    enter(|| Python::try_attach(f)).flatten()
+}
+
+/// [`attach`] for a long-lived thread that calls into Python again and again (a consume
+/// thread): its Python thread state is created once and kept until the thread ends.
+///
+/// Without this, every `PyGILState_Ensure` on a thread with no thread state creates one, with
+/// a fresh frame stack that CPython 3.11+ maps with `mmap`, and the matching release deletes it
+/// again (`munmap` and a TLB shoot-down on every core): profiling a drain showed that as the
+/// largest per-message cost of a consume thread.
+pub fn attach_pinned<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    attach(|py| {
+        pin_thread_state(py);
+        f(py)
+    })
+}
+
+/// The extra `PyGILState_Ensure` reference a pinned thread holds on its thread state.
+struct Pin(pyo3::ffi::PyGILState_STATE);
+
+impl Drop for Pin {
+    /// Thread exit: give the reference back (GIL taken for it), so CPython deletes the thread
+    /// state. Skipped (the state leaks, with the process about to end) once the interpreter is
+    /// exiting.
+    fn drop(&mut self) {
+        let pinned = self.0;
+        let _ = enter(|| {
+            #[allow(unsafe_code)]
+            // SAFETY: the interpreter is initialized and not finalizing (checked by `enter`
+            // under the same lock the exit hook takes), and this thread has a thread state
+            // (pinned below). `outer` takes the GIL; releasing `pinned` (LOCKED) only lowers the
+            // thread state's counter; releasing `outer` (UNLOCKED) brings it to zero, which
+            // clears and deletes the thread state and releases the GIL. No Python object or
+            // pyo3 state of this thread is used.
+            unsafe {
+                if pyo3::ffi::Py_IsInitialized() != 0 {
+                    let outer = pyo3::ffi::PyGILState_Ensure();
+                    pyo3::ffi::PyGILState_Release(pinned);
+                    pyo3::ffi::PyGILState_Release(outer);
+                }
+            }
+        });
+    }
+}
+
+thread_local! {
+    static PINNED: std::cell::RefCell<Option<Pin>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Take one extra reference on this thread's thread state (once per thread).
+fn pin_thread_state(_attached: Python<'_>) {
+    let _ = PINNED.try_with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.is_none() {
+            #[allow(unsafe_code)]
+            // SAFETY: the caller holds the GIL (the `Python` token), so this thread has a
+            // current thread state: `PyGILState_Ensure` only increments its gilstate counter
+            // and returns PyGILState_LOCKED. The matching release is in `Pin::drop`.
+            let state = unsafe { pyo3::ffi::PyGILState_Ensure() };
+            *slot = Some(Pin(state));
+        }
+    });
 }
 
 /// Whether the interpreter is exiting and this thread is not the one finalizing it.

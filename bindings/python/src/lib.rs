@@ -8,18 +8,22 @@
 //! * [`errors`]: the one mapping from client errors to `rocketmq.exceptions` classes;
 //! * [`message`]: the `Message` class;
 //! * [`producer`]: `ProducerCore`, blocking and asyncio methods;
-//! * [`callbacks`]: the thread running user callbacks;
+//! * [`consumer`]: `PushConsumerCore`, Python callbacks on the core's consume threads;
+//! * [`received`]: the `ReceivedMessage` class handed to consumer callbacks;
+//! * [`callbacks`]: the thread running user callbacks (`send_async`);
 //! * [`interpreter`]: keeping Rust threads out of the interpreter while it exits;
 //! * [`logging`]: tracing records forwarded to `logging.getLogger("rocketmq")`;
 //! * [`results`]: conversion of results to Python objects.
 
 mod blocking;
 mod callbacks;
+mod consumer;
 mod errors;
 mod interpreter;
 mod logging;
 mod message;
 mod producer;
+mod received;
 mod results;
 mod runtime;
 
@@ -37,6 +41,8 @@ fn _rocketmq(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<message::PyMessage>()?;
     m.add_class::<producer::ProducerCore>()?;
+    m.add_class::<consumer::PushConsumerCore>()?;
+    m.add_class::<received::PyReceivedMessage>()?;
     m.add_function(wrap_pyfunction!(select_by_hash, m)?)?;
     interpreter::install(m)?;
     logging::install(m.py());

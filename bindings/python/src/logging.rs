@@ -176,17 +176,34 @@ fn emit(level: u32, text: &str, target: &str) {
     });
 }
 
+/// Python's `logging.WARNING`.
+pub const WARNING: u32 = 30;
+/// Python's `logging.ERROR`.
+pub const ERROR: u32 = 40;
+
 /// Log `err` with its traceback at ERROR level (a user callback raised).
 pub fn log_exception(py: Python<'_>, message: &str, err: PyErr) {
+    log_exception_at(py, ERROR, message, err);
+}
+
+/// Log `err` with its traceback at `level` (a Python `logging` level).
+pub fn log_exception_at(py: Python<'_>, level: u32, message: &str, err: PyErr) {
     let result = (|| -> PyResult<()> {
         let kwargs = PyDict::new(py);
         kwargs.set_item("exc_info", err.clone_ref(py).into_value(py))?;
-        logger(py)?.call_method("error", (message,), Some(&kwargs))?;
+        logger(py)?.call_method("log", (level, message), Some(&kwargs))?;
         Ok(())
     })();
     if let Err(e) = result {
         e.write_unraisable(py, None);
         err.write_unraisable(py, None);
+    }
+}
+
+/// Log `message` at `level` from a thread holding the GIL (no traceback).
+pub fn log_at(py: Python<'_>, level: u32, message: &str) {
+    if let Err(e) = logger(py).and_then(|l| l.call_method1("log", (level, message))) {
+        e.write_unraisable(py, None);
     }
 }
 

@@ -50,7 +50,7 @@ fn body_arg(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
 }
 
 /// A property name given as `str`, `bytes` or a `MessageProperty` member (its `.value`).
-fn property_name(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+pub(crate) fn property_name(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
         return text_arg(obj, "property name");
     }

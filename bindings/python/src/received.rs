@@ -45,25 +45,9 @@ fn host(addr: &SocketAddr) -> String {
     addr.to_string()
 }
 
-/// `MessageExt.storeSize` is not kept by the decoder; recompute the record length from the
-/// fields (exact for uncompressed bodies; the body counts decompressed).
+/// `MessageExt.storeSize`: the record size the broker stored (TOTALSIZE).
 fn store_size(m: &MessageExt) -> i64 {
-    let host_len = |a: &SocketAddr| if a.is_ipv4() { 8 } else { 20 };
-    let props: usize = m.properties.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>().saturating_sub(1);
-    let topic_len_field = if m.topic.len() > 127 { 2 } else { 1 };
-    let total = 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8
-        + host_len(&m.born_host)
-        + 8
-        + host_len(&m.store_host)
-        + 4
-        + 8
-        + 4
-        + m.body.len()
-        + topic_len_field
-        + m.topic.len()
-        + 2
-        + props;
-    i64::try_from(total).unwrap_or(i64::MAX)
+    i64::from(m.store_size)
 }
 
 #[pymethods]

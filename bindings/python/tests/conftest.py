@@ -4,6 +4,8 @@
   testkit binary or the broker is missing the fixture errors: integration tests never skip.
 * ``topic`` / ``group``: fresh uuid-suffixed names; ``topic`` is created on every broker.
 * ``producer``: a started ``rocketmq.client.Producer`` on ``cluster``, shut down afterwards.
+* ``make_consumer``: builds ``PushConsumer`` objects on ``cluster`` (fresh group, 4 threads,
+  consuming from the first offset unless told otherwise), all shut down afterwards.
 * ``black_hole``: a loopback address that accepts TCP connections and never answers.
 * ``closed_addr``: a loopback address that refuses connections.
 * ``rocketmq_log``: records of the ``rocketmq`` logger, with a bounded wait.
@@ -14,10 +16,11 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterator
+from typing import Callable
 
 import pytest
 
-from rocketmq.client import Producer
+from rocketmq.client import ConsumeFromWhere, MessageModel, Producer, PushConsumer
 
 from helpers import LogCapture, unique
 from testkit import TestCluster
@@ -55,6 +58,31 @@ def producer(namesrv_addr: str, group: str) -> Iterator[Producer]:
         yield p
     finally:
         p.shutdown()
+
+
+@pytest.fixture
+def make_consumer(namesrv_addr: str) -> Iterator[Callable[..., PushConsumer]]:
+    made: list[PushConsumer] = []
+
+    def make(
+        group: str | None = None,
+        *,
+        orderly: bool = False,
+        model: MessageModel = MessageModel.CLUSTERING,
+        first: bool = True,
+        threads: int = 4,
+    ) -> PushConsumer:
+        consumer = PushConsumer(group or unique("cg"), orderly=orderly, message_model=model)
+        consumer.set_name_server_address(namesrv_addr)
+        if first:
+            consumer.set_consume_from_where(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET)
+        consumer.set_thread_count(threads)
+        made.append(consumer)
+        return consumer
+
+    yield make
+    for consumer in made:
+        consumer.shutdown()
 
 
 @pytest.fixture

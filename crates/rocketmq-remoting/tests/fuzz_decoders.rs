@@ -316,7 +316,7 @@ fn stored_messages_round_trip() -> TestResult {
                 sys_flag |= MessageSysFlag::STOREHOSTADDRESS_V6_FLAG;
             }
             let topic_len = if rng.u8(..4) == 0 { rng.usize(100..400) } else { rng.usize(..30) };
-            let msg = MessageExt {
+            let mut msg = MessageExt {
                 queue_id: rng.i32(..),
                 flag: rng.i32(..),
                 queue_offset: rng.i64(..),
@@ -329,11 +329,14 @@ fn stored_messages_round_trip() -> TestResult {
                 reconsume_times: rng.i32(..),
                 prepared_transaction_offset: rng.i64(..),
                 body_crc: body_crc(&payload),
+                store_size: 0,
                 body: Bytes::from(payload),
                 topic: (0..topic_len).map(|_| char::from(b'a' + rng.u8(..26))).collect(),
                 properties: random_properties(&mut rng),
             };
-            body.extend_from_slice(&encode_message(&msg)?);
+            let encoded = encode_message(&msg)?;
+            msg.store_size = i32::try_from(encoded.len())?;
+            body.extend_from_slice(&encoded);
             assert_eq!(msg_id::decode(&msg.offset_msg_id())?, (msg.store_host, msg.commit_log_offset));
             msgs.push(msg);
         }

@@ -9,7 +9,14 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import NamedTuple
 
-__all__ = ["SendResult", "SendStatus"]
+__all__ = [
+    "ConsumeFromWhere",
+    "ConsumeStatus",
+    "MessageModel",
+    "MessageQueue",
+    "SendResult",
+    "SendStatus",
+]
 
 
 class SendStatus(IntEnum):
@@ -76,3 +83,51 @@ class SendResult(_SendResultBase):
             f"offset_msg_id={self.offset_msg_id!r}, queue_id={self.queue_id!r}, "
             f"broker_name={self.broker_name!r}, topic={self.topic!r})"
         )
+
+
+class ConsumeStatus(IntEnum):
+    """What a :class:`~rocketmq.client.PushConsumer` callback answers (values as in 2.x).
+
+    Returning ``None`` counts as ``CONSUME_SUCCESS``.
+    """
+
+    CONSUME_SUCCESS = 0
+    RECONSUME_LATER = 1
+
+
+class MessageModel(IntEnum):
+    """How a consumer group shares messages (values as in 2.x, ``rocketmq.ffi.MessageModel``).
+
+    * ``CLUSTERING`` -- the group's consumers share the queues; each message goes to one of them;
+      offsets are stored on the broker.
+    * ``BROADCASTING`` -- every consumer of the group gets every message; offsets are stored in
+      a local file (see ``PushConsumer.set_offset_store_dir``); failed messages are not retried.
+    """
+
+    BROADCASTING = 0
+    CLUSTERING = 1
+
+
+class ConsumeFromWhere(IntEnum):
+    """Where a consumer group *without a stored offset* starts (values are Java's ordinals).
+
+    Once the group has committed an offset for a queue, it resumes from there whatever this
+    says.
+
+    * ``CONSUME_FROM_LAST_OFFSET`` (default) -- only messages stored from now on;
+    * ``CONSUME_FROM_FIRST_OFFSET`` -- everything the broker still holds;
+    * ``CONSUME_FROM_TIMESTAMP`` -- messages stored at or after
+      ``PushConsumer.set_consume_timestamp(...)`` (default: 30 minutes before ``start()``).
+    """
+
+    CONSUME_FROM_LAST_OFFSET = 0
+    CONSUME_FROM_FIRST_OFFSET = 4
+    CONSUME_FROM_TIMESTAMP = 5
+
+
+class MessageQueue(NamedTuple):
+    """One queue of a topic: ``(topic, broker_name, queue_id)``."""
+
+    topic: str
+    broker_name: str
+    queue_id: int

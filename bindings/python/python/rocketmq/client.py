@@ -2,7 +2,7 @@
 
 Existing code keeps working unchanged::
 
-    from rocketmq.client import Producer, Message
+    from rocketmq.client import Producer, Message, PushConsumer, ConsumeStatus
 
     producer = Producer("my_group")
     producer.set_name_server_address("127.0.0.1:9876")
@@ -15,13 +15,32 @@ Existing code keeps working unchanged::
     print(ret.status, ret.msg_id, ret.offset)
     producer.shutdown()
 
+    def callback(msg):
+        print(msg.id, msg.body, msg.get_property("property"))
+        return ConsumeStatus.CONSUME_SUCCESS
+
+    consumer = PushConsumer("my_consumer_group")
+    consumer.set_name_server_address("127.0.0.1:9876")
+    consumer.subscribe("MyTopic", callback)
+    consumer.start()
+    ...
+    consumer.shutdown()
+
 Differences from 2.x, all fixes or restorations:
 
-* ``with Producer(...) as p`` binds the producer (2.x bound None).
-* Bodies are bytes end to end (2.x truncated them at the first NUL byte).
+* ``with Producer(...) as p`` / ``with PushConsumer(...) as c`` bind the client (2.x bound None).
+* Bodies are bytes end to end (2.x truncated them at the first NUL byte), sent and received.
 * ``send_async``, ``send_batch`` and ``send_orderly`` (queue selector) are back (removed in 2.0).
 * ``send_orderly_with_sharding_key`` works whether or not ``orderly=True`` was given.
 * Messages can be read back (``msg.topic``, ``msg.body``, ``msg.get_property(...)``).
+* ``PushConsumer.subscribe`` keeps one callback *per topic* (2.x sent every topic's messages
+  to the last callback registered).
+* A callback that raises, or returns something other than a ``ConsumeStatus`` or None, means
+  RECONSUME_LATER, logged with its traceback through the ``rocketmq`` logger (2.x passed an
+  uninitialised value to the C++ core). Returning None means CONSUME_SUCCESS.
+* A ``ReceivedMessage`` stays valid after the callback returns (2.x's dangled).
+* Consume-from-where, consume timestamp, max reconsume times, pull thresholds, SQL92
+  subscriptions, allocation strategy and the retry delay can be set.
 * Errors raise classes that keep the 2.x names *and* subclass the natural builtin
   (``TimeoutError``, ``ConnectionError``, ``ValueError``, ``RuntimeError``); see
   :mod:`rocketmq.exceptions`.
@@ -35,19 +54,36 @@ pending Ctrl-C interrupts it (``KeyboardInterrupt``) within about 50 ms.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Union
 
-from ._rocketmq import Message, ProducerCore, select_by_hash
-from ._types import SendResult, SendStatus
-from .exceptions import ProducerSendAsyncFailed, UnsupportedFeatureError
+from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage, select_by_hash
+from ._types import (
+    ConsumeFromWhere,
+    ConsumeStatus,
+    MessageModel,
+    MessageQueue,
+    SendResult,
+    SendStatus,
+)
+from .exceptions import InvalidConfigError, ProducerSendAsyncFailed, UnsupportedFeatureError
 
 __all__ = [
-    "Message",
-    "Producer",
-    "SendResult",
+    # rocketmq-client-python 2.x
     "SendStatus",
+    "Message",
+    "ReceivedMessage",
+    "Producer",
+    "PushConsumer",
+    "ConsumeStatus",
+    # also importable from 2.x's rocketmq.client, now listed
+    "SendResult",
+    "MessageModel",
+    # rocketmq-py additions
+    "ConsumeFromWhere",
+    "MessageQueue",
     "hashing_queue_selector",
 ]
 
@@ -55,6 +91,8 @@ __all__ = [
 QueueSelector = Callable[[int, Message, Any], int]
 SuccessCallback = Callable[[SendResult], Any]
 ExceptionCallback = Callable[[ProducerSendAsyncFailed], Any]
+#: ``callback(msg) -> ConsumeStatus | None``: a :class:`PushConsumer` callback.
+ConsumeCallback = Callable[[ReceivedMessage], Optional[Union[ConsumeStatus, int]]]
 
 
 def hashing_queue_selector(mq_size: int, msg: Message, arg: Any) -> int:
@@ -254,3 +292,283 @@ class Producer:
         Completions still pending when the interpreter exits are dropped without a callback.
         """
         self._core.send_async(msg, success_callback, exception_callback)
+
+
+# ---- consumer ---------------------------------------------------------------------------------
+
+_TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
+
+
+def _epoch_ms(value: int | _dt.datetime | str) -> int:
+    """A consume timestamp as epoch ms: an int (epoch ms), a ``datetime`` (naive = local time)
+    or Java's ``yyyyMMddHHmmss`` string (local time)."""
+    if isinstance(value, bool):
+        raise TypeError("the consume timestamp must be epoch ms (int), a datetime or a str")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, _dt.datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) != 14 or not text.isdigit():
+                raise ValueError(text)
+            parsed = _dt.datetime.strptime(text, _TIMESTAMP_FORMAT)
+        except ValueError:
+            raise InvalidConfigError(
+                f"consume timestamp {value!r} is not in Java's yyyyMMddHHmmss format "
+                "(e.g. '20240131235959'); pass epoch ms or a datetime instead",
+                kind="config",
+            ) from None
+        return int(parsed.timestamp() * 1000)
+    raise TypeError(
+        "the consume timestamp must be epoch ms (int), a datetime or a yyyyMMddHHmmss str, "
+        f"not {type(value).__name__}"
+    )
+
+
+class PushConsumer:
+    """A push consumer, with the rocketmq-client-python 2.x API.
+
+    ``PushConsumer(group_id, orderly=False, message_model=MessageModel.CLUSTERING)``, then
+    :meth:`set_name_server_address`, :meth:`subscribe` (one callback per topic) and
+    :meth:`start`. Messages arrive on the consumer's own threads: each
+    ``callback(msg: ReceivedMessage)`` call holds the GIL only while it runs, so other Python
+    threads keep running, and a slow callback never holds up fetching from other queues.
+
+    The callback's answer:
+
+    * ``ConsumeStatus.CONSUME_SUCCESS`` or ``None`` -- the message is done;
+    * ``ConsumeStatus.RECONSUME_LATER`` -- it is redelivered later (after 10 s, 30 s, 1 min ...
+      unless :meth:`set_delay_level_when_next_consume` says otherwise; orderly: retried in place
+      after 1 s), with ``reconsume_times`` incremented; after :meth:`set_max_reconsume_times`
+      attempts (default 16) it goes to the group's dead-letter queue;
+    * an exception, or any other value -- logged (WARNING, with the traceback, on the
+      ``rocketmq`` logger) and treated as ``RECONSUME_LATER``.
+
+    With :meth:`set_message_batch_max_size` > 1 the callback is still called once per message
+    (as in 2.x); the first failure makes it and the rest of that batch be redelivered (orderly
+    consumers retry the whole batch in place, as Java does).
+
+    Settings are checked by :meth:`start`, which raises ``PushConsumerStartFailed`` (also a
+    ``ValueError`` for invalid settings, a ``ConnectionError``/``TimeoutError`` when no name
+    server answers). Changing settings or subscriptions after :meth:`start` raises
+    ``InvalidConfigError``.
+    """
+
+    def __init__(
+        self,
+        group_id: str,
+        orderly: bool = False,
+        message_model: MessageModel | int = MessageModel.CLUSTERING,
+    ) -> None:
+        self._core = PushConsumerCore(group_id, bool(orderly))
+        self.set_message_model(message_model)
+
+    def __enter__(self) -> PushConsumer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} group={self.group!r} client_id={self.client_id!r}>"
+
+    # ---- state --------------------------------------------------------------------------------
+
+    @property
+    def group(self) -> str:
+        """The consumer group."""
+        return self._core.group
+
+    @property
+    def orderly(self) -> bool:
+        """Whether messages of a queue are consumed one at a time, in order."""
+        return self._core.orderly
+
+    @property
+    def client_id(self) -> str | None:
+        """``ip@instance`` once started, else None."""
+        return self._core.client_id
+
+    @property
+    def consumed_count(self) -> int:
+        """How many messages the callbacks have acknowledged so far."""
+        return self._core.consumed_count
+
+    def assigned_queues(self) -> list[MessageQueue]:
+        """The queues this consumer is consuming now (retry topic included), sorted."""
+        return [MessageQueue(*q) for q in self._core.assigned_queues()]
+
+    def rebalance_now(self) -> None:
+        """Share out the queues again now (otherwise every 20 s, and when the group changes)."""
+        self._core.rebalance_now()
+
+    # ---- subscriptions ------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        topic: str,
+        callback: ConsumeCallback,
+        expression: str = "*",
+        expression_type: str = "TAG",
+    ) -> None:
+        """Consume ``topic``: ``callback(msg)`` gets its messages (and only its messages).
+
+        ``expression`` filters by tag: ``"*"`` (everything), ``"TagA"``, ``"TagA || TagB"``;
+        with ``expression_type="SQL92"`` it is an SQL92 condition over message properties
+        (see :meth:`subscribe_sql`). Subscribing a topic again replaces its expression and
+        callback.
+        """
+        kind = str(expression_type).upper()
+        if kind not in ("TAG", "SQL92"):
+            raise InvalidConfigError(
+                f"expression_type must be 'TAG' or 'SQL92', got {expression_type!r}", kind="config"
+            )
+        self._core.subscribe(topic, callback, expression, kind == "SQL92")
+
+    def subscribe_sql(self, topic: str, callback: ConsumeCallback, sql: str) -> None:
+        """Consume the messages of ``topic`` whose properties match ``sql`` (e.g.
+        ``"a > 5 AND region = 'eu'"``). The broker needs ``enablePropertyFilter=true``;
+        :meth:`start` fails if it rejects the expression."""
+        self._core.subscribe(topic, callback, sql, True)
+
+    # ---- settings (before start) --------------------------------------------------------------
+
+    def set_message_model(self, model: MessageModel | int) -> None:
+        """``MessageModel.CLUSTERING`` (default) or ``MessageModel.BROADCASTING``."""
+        self._core.set_message_model(int(model))
+
+    def set_thread_count(self, thread_count: int) -> None:
+        """Consume threads (default 20). Orderly consumers use at most one per queue."""
+        self._core.set_thread_count(int(thread_count))
+
+    def set_message_batch_max_size(self, max_size: int) -> None:
+        """Messages handed to one consume thread at once (default 1, at most 1024); the
+        callback is still called once per message."""
+        self._core.set_message_batch_max_size(int(max_size))
+
+    def set_pull_batch_size(self, size: int) -> None:
+        """Messages fetched per pull request (default 32)."""
+        self._core.set_pull_batch_size(int(size))
+
+    def set_group(self, group_id: str) -> None:
+        self._core.set_group(group_id)
+
+    def set_instance_name(self, name: str) -> None:
+        """Instance name in the client id; by default each consumer gets a unique one."""
+        self._core.set_instance_name(name)
+
+    def set_name_server_address(self, addr: str) -> None:
+        """Name servers as ``"host:port;host2:port"``. Without it, ``NAMESRV_ADDR`` is used."""
+        self._core.set_namesrv_addr(addr)
+
+    def set_namesrv_addr(self, addr: str) -> None:
+        """0.x name of :meth:`set_name_server_address`."""
+        self.set_name_server_address(addr)
+
+    def set_name_server_domain(self, domain: str) -> None:
+        """Not supported: raises :class:`~rocketmq.exceptions.UnsupportedFeatureError`."""
+        raise UnsupportedFeatureError(
+            "set_name_server_domain (HTTP name-server lookup) is not supported by rocketmq-py; "
+            "use set_name_server_address('host:port;host2:port') or the NAMESRV_ADDR variable"
+        )
+
+    def set_namesrv_domain(self, domain: str) -> None:
+        """0.x name of :meth:`set_name_server_domain` (not supported)."""
+        self.set_name_server_domain(domain)
+
+    def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
+        """Store ACL credentials. Kept but not used yet (request signing comes in a later
+        release): brokers that enforce ACL will refuse this consumer."""
+        self._core.set_session_credentials(access_key, access_secret, channel)
+
+    def set_message_trace(self, message_trace: bool) -> None:
+        """Message trace (2.x master): only ``False`` is supported in this release."""
+        if message_trace:
+            raise UnsupportedFeatureError("message trace is not supported yet")
+
+    def set_consume_from_where(self, where: ConsumeFromWhere | int, strict: bool = False) -> None:
+        """Where a group without a stored offset starts (default
+        ``ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET``).
+
+        As with the Java and C++ clients, by default the broker has the last word for a new
+        group: when all of a queue's messages are still in its memory (a young topic), it
+        answers "offset 0", so the group starts at the beginning whatever this says.
+        ``strict=True`` asks the broker not to (RocketMQ 5.x brokers; 4.x ignore the request),
+        so ``where`` always decides.
+        """
+        self._core.set_consume_from_where(int(where), bool(strict))
+
+    def set_consume_timestamp(self, timestamp: int | _dt.datetime | str) -> None:
+        """The start point of ``CONSUME_FROM_TIMESTAMP``: epoch milliseconds (int), a
+        ``datetime`` (naive means local time) or Java's ``"yyyyMMddHHmmss"`` string (local
+        time). Default: 30 minutes before :meth:`start`."""
+        self._core.set_consume_timestamp_ms(_epoch_ms(timestamp))
+
+    def set_max_reconsume_times(self, times: int) -> None:
+        """Deliveries of a failing message before it goes to the dead-letter queue (default
+        16; orderly: unlimited). -1 means the default."""
+        self._core.set_max_reconsume_times(int(times))
+
+    def set_pull_threshold_for_queue(self, count: int) -> None:
+        """Messages cached per queue before fetching pauses (default 1000)."""
+        self._core.set_pull_threshold_for_queue(int(count))
+
+    def set_pull_threshold_size_for_queue(self, size_mib: int) -> None:
+        """MiB of bodies cached per queue before fetching pauses (default 100)."""
+        self._core.set_pull_threshold_size_for_queue(int(size_mib))
+
+    def set_allocate_strategy(self, name: str) -> None:
+        """How a clustering group shares queues: ``"AVG"`` (default), ``"AVG_BY_CIRCLE"`` or
+        ``"CONSISTENT_HASH"`` (Java class names are accepted too)."""
+        self._core.set_allocate_strategy(name)
+
+    def set_delay_level_when_next_consume(self, level: int) -> None:
+        """Delay level of redeliveries after RECONSUME_LATER (concurrent consumers): 0
+        (default) lets the broker escalate (10 s, 30 s, 1 min, ...), 1 = 1 s, 2 = 5 s, 3 =
+        10 s ...; -1 sends failed messages straight to the dead-letter queue."""
+        self._core.set_delay_level_when_next_consume(int(level))
+
+    def set_suspend_current_queue_time(self, millis: int) -> None:
+        """Orderly consumers: pause before retrying a failed message in place (default 1000)."""
+        self._core.set_suspend_current_queue_time_ms(int(millis))
+
+    def set_offset_store_dir(self, path: str) -> None:
+        """Broadcasting: directory of the local offset files (default ``$ROCKETMQ_OFFSETS_DIR``,
+        else ``~/.rocketmq_offsets``)."""
+        self._core.set_offset_store_dir(str(path))
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Check the settings, reach the name server and begin consuming.
+
+        Raises ``PushConsumerStartFailed``: without any subscription, for invalid settings
+        (also ``ValueError``), when no name server answers (also ``ConnectionError`` or
+        ``TimeoutError``), or when a broker rejects an SQL92 subscription.
+        """
+        self._core.start()
+
+    def shutdown(self) -> None:
+        """Stop fetching, let callbacks in progress finish (at most 10 s), commit the
+        consumed offsets and leave the group. Idempotent; does nothing before :meth:`start`.
+
+        Called from inside a callback (on a consume thread), it cannot wait for that callback
+        to finish: it begins the shutdown and returns at once. The callback then completes
+        normally (with a batch size > 1, the rest of its batch is still delivered), no further
+        batches are, and the shutdown finishes in the background (a later ``shutdown()`` from
+        another thread waits for it). A started consumer that is garbage-collected without
+        ``shutdown()`` is shut down in the background too.
+
+        Without ``shutdown()`` (the interpreter just exits), callbacks still running get up to
+        2 s; consumption then stops and the offsets acknowledged since the last periodic commit
+        (every 5 s) are not committed: those messages are delivered again to the group.
+        """
+        self._core.shutdown()

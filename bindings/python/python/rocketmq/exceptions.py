@@ -108,6 +108,14 @@ __all__ = [
     "ProducerSendAsyncRouteNotFound",
     "ProducerSendAsyncProtocolError",
     "ProducerSendAsyncNotStarted",
+    "PushConsumerStartTimeout",
+    "PushConsumerStartConnectionError",
+    "PushConsumerStartInvalidMessage",
+    "PushConsumerStartInvalidConfig",
+    "PushConsumerStartBrokerError",
+    "PushConsumerStartRouteNotFound",
+    "PushConsumerStartProtocolError",
+    "PushConsumerStartNotStarted",
 ]
 
 
@@ -209,7 +217,8 @@ class ConsumerException(RocketMQException):
 
 
 class PushConsumerStartFailed(ConsumerException):
-    """``PushConsumer.start()`` failed."""
+    """``PushConsumer.start()`` failed: invalid settings, no subscription, no name server
+    reachable, a subscription the broker rejects, or the consumer was shut down."""
 
 
 class PullConsumerStartFailed(ConsumerException):
@@ -440,4 +449,39 @@ class ProducerSendAsyncProtocolError(ProducerSendAsyncFailed, ProtocolError):
 
 
 class ProducerSendAsyncNotStarted(ProducerSendAsyncFailed, NotStartedError):
+    pass
+
+
+# PushConsumerStartFailed: PushConsumer.start()
+
+
+class PushConsumerStartTimeout(PushConsumerStartFailed, RocketMQTimeoutError):
+    pass
+
+
+class PushConsumerStartConnectionError(PushConsumerStartFailed, RocketMQConnectionError):
+    pass
+
+
+class PushConsumerStartInvalidMessage(PushConsumerStartFailed, InvalidMessageError):
+    pass
+
+
+class PushConsumerStartInvalidConfig(PushConsumerStartFailed, InvalidConfigError):
+    pass
+
+
+class PushConsumerStartBrokerError(PushConsumerStartFailed, BrokerError):
+    pass
+
+
+class PushConsumerStartRouteNotFound(PushConsumerStartFailed, RouteNotFoundError):
+    pass
+
+
+class PushConsumerStartProtocolError(PushConsumerStartFailed, ProtocolError):
+    pass
+
+
+class PushConsumerStartNotStarted(PushConsumerStartFailed, NotStartedError):
     pass

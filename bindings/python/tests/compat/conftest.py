@@ -2,15 +2,22 @@
 
 The upstream tests send to the literal topic ``'test'``; it is created on this session's
 private cluster (nothing else uses that name), so the upstream code runs unchanged.
+
+``push_consumer`` differs from upstream's (``PushConsumer('push_consumer_group')``) in one
+respect: upstream ran on a fresh broker where ``'test'`` held only the consumer test's own
+message. Here the producer tests share the topic, so each consumer gets a fresh group that
+starts at the time the fixture is created (``CONSUME_FROM_TIMESTAMP``, strict) and so sees
+exactly the messages its test sends. Redeliveries come after 1 s instead of 10 s.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from rocketmq.client import Producer
+from rocketmq.client import ConsumeFromWhere, Producer, PushConsumer
 
 from helpers import unique
 from testkit import TestCluster
@@ -40,3 +47,18 @@ def orderly_producer(cluster: TestCluster) -> Iterator[Producer]:
     prod.start()
     yield prod
     prod.shutdown()
+
+
+@pytest.fixture
+def push_consumer(cluster: TestCluster) -> Iterator[PushConsumer]:
+    consumer = PushConsumer(unique("push_consumer_group"))
+    consumer.set_name_server_address(cluster.namesrv_addr)
+    # Everything stored before this millisecond belongs to earlier tests.
+    now = time.time_ns() // 1_000_000
+    while time.time_ns() // 1_000_000 == now:
+        pass
+    consumer.set_consume_from_where(ConsumeFromWhere.CONSUME_FROM_TIMESTAMP, strict=True)
+    consumer.set_consume_timestamp(now + 1)
+    consumer.set_delay_level_when_next_consume(1)
+    yield consumer
+    consumer.shutdown()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 import sample_producer_2x
@@ -10,7 +12,7 @@ import sample_producer_2x
 from helpers import WAIT_TIMEOUT, unique
 from testkit import TestCluster
 
-from rocketmq.client import SendStatus
+from rocketmq.client import Message, Producer, PushConsumer, SendStatus
 
 pytestmark = [pytest.mark.compat, pytest.mark.integration]
 
@@ -106,3 +108,55 @@ def test_style_05(cluster: TestCluster, topic: str) -> None:
         assert scope["ret"].status == 0  # type: ignore[attr-defined]
     finally:
         scope["producer"].shutdown()  # type: ignore[attr-defined]
+
+
+class StopSample(Exception):
+    """Raised by the fake ``time.sleep`` to leave the sample's ``while True`` loop."""
+
+
+def test_samples_consumer(
+    cluster: TestCluster, topic: str, producer: Producer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = Path(__file__).with_name("sample_consumer_2x.py").read_text(encoding="utf-8")
+    source = (
+        source.replace("'127.0.0.1:9876'", repr(cluster.namesrv_addr))
+        .replace("'TopicTest'", repr(topic))
+        .replace("'consumer_group'", repr(unique("consumer_group")))
+    )
+    scope: dict[str, Any] = {"__name__": "sample_consumer_2x"}
+    exec(compile(source, "sample_consumer_2x.py", "exec"), scope)
+    printed = threading.Event()
+    sample_callback = scope["callback"]
+
+    def callback(msg: Any) -> Any:
+        result = sample_callback(msg)
+        printed.set()
+        return result
+
+    class FakeTime:
+        @staticmethod
+        def sleep(seconds: float) -> NoReturn:
+            msg = Message(topic)
+            msg.set_body("sample body")
+            msg.set_property("property", "test")
+            producer.send_sync(msg)
+            assert printed.wait(WAIT_TIMEOUT)
+            raise StopSample
+
+    scope["callback"] = callback
+    scope["time"] = FakeTime
+    with pytest.raises(StopSample) as info:
+        scope["start_consume_message"]()
+    tb = info.value.__traceback__
+    consumers = []
+    while tb is not None:
+        consumers += [v for v in tb.tb_frame.f_locals.values() if isinstance(v, PushConsumer)]
+        tb = tb.tb_next
+    assert len(consumers) == 1
+    consumers[0].shutdown()
+    out = capsys.readouterr().out
+    assert out.startswith("start consume message\n")
+    line = out.splitlines()[1]
+    msg_id, rest = line.split(" ", 1)
+    assert len(msg_id) == 32
+    assert rest == "b'sample body' b'test'"

@@ -14,6 +14,7 @@ OPERATIONS = {
     "ProducerSendOneway": exc.ProducerSendOnewayFailed,
     "ProducerSendOrderly": exc.ProducerSendOrderlyFailed,
     "ProducerSendAsync": exc.ProducerSendAsyncFailed,
+    "PushConsumerStart": exc.PushConsumerStartFailed,
 }
 KINDS = {
     "Timeout": (exc.RocketMQTimeoutError, TimeoutError),
@@ -31,8 +32,9 @@ def test_2x_tree() -> None:
     assert issubclass(exc.RocketMQException, Exception)
     for name in ["NullPointerException", "MallocFailed", "ProducerException", "ConsumerException"]:
         assert issubclass(getattr(exc, name), exc.RocketMQException)
-    for cls in OPERATIONS.values():
-        assert issubclass(cls, exc.ProducerException)
+    for name, cls in OPERATIONS.items():
+        base = exc.ConsumerException if name.startswith("PushConsumer") else exc.ProducerException
+        assert issubclass(cls, base)
     assert issubclass(exc.PushConsumerStartFailed, exc.ConsumerException)
     assert issubclass(exc.PullConsumerStartFailed, exc.ConsumerException)
 

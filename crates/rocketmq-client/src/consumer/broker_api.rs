@@ -68,17 +68,20 @@ pub async fn pull(
 }
 
 /// QUERY_CONSUMER_OFFSET (14): `Ok(None)` when the broker has no offset for the group.
+/// `set_zero_if_not_found: Some(false)` asks a 5.x broker not to answer 0 for a group it has
+/// no offset for (`None` leaves the header field out, as Java's push consumer does).
 pub async fn query_consumer_offset(
     inst: &ClientInstance,
     addr: &str,
     group: &str,
     mq: &MessageQueue,
+    set_zero_if_not_found: Option<bool>,
 ) -> Result<Option<i64>> {
     let header = QueryConsumerOffsetRequestHeader {
         consumer_group: group.to_owned(),
         topic: mq.topic.clone(),
         queue_id: mq.queue_id,
-        set_zero_if_not_found: None,
+        set_zero_if_not_found,
         broker_name: Some(mq.broker_name.clone()),
     };
     let response = inst.invoke(addr, inst.request(request_code::QUERY_CONSUMER_OFFSET, &header), ADMIN_TIMEOUT).await?;

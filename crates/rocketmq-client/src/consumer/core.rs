@@ -122,7 +122,8 @@ impl Core {
             return store.read_offset(&self.offsets, mq);
         }
         let addr = self.master_addr(mq).await?;
-        broker_api::query_consumer_offset(&self.instance, &addr, self.group(), mq).await
+        let zero_if_not_found = if self.options.strict_consume_from_where { Some(false) } else { None };
+        broker_api::query_consumer_offset(&self.instance, &addr, self.group(), mq, zero_if_not_found).await
     }
 
     /// Where a newly assigned queue starts (`RebalancePushImpl.computePullFromWhereWithException`).

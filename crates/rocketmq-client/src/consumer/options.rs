@@ -22,6 +22,13 @@ pub struct ConsumerOptions {
     /// Epoch ms for [`ConsumeFromWhere::ConsumeFromTimestamp`]; `None` = 30 minutes before start
     /// (Java `consumeTimestamp` default).
     pub consume_timestamp: Option<i64>,
+    /// Whether [`consume_from_where`](Self::consume_from_where) alone decides where a group
+    /// without a stored offset starts. When false (Java's behaviour, the default), the broker
+    /// answers the offset query of such a group with offset 0 whenever the queue's messages are
+    /// all still in memory, so a new group on a young topic starts at the beginning whatever
+    /// `consume_from_where` says. When true, the query carries `setZeroIfNotFound=false` (a
+    /// 5.x header field; 4.x brokers ignore it and keep the Java behaviour).
+    pub strict_consume_from_where: bool,
     /// How queues are shared in a clustering group (default averagely).
     pub allocate_strategy: Arc<dyn AllocateStrategy>,
     /// Orderly: one thread per queue at a time, queues locked on the broker, failures retried in place.
@@ -69,6 +76,7 @@ impl ConsumerOptions {
             message_model: MessageModel::Clustering,
             consume_from_where: ConsumeFromWhere::ConsumeFromLastOffset,
             consume_timestamp: None,
+            strict_consume_from_where: false,
             allocate_strategy: Arc::new(Averagely),
             orderly: false,
             consume_thread_count: 20,

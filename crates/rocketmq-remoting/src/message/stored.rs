@@ -79,6 +79,9 @@ pub struct MessageExt {
     pub properties: Properties,
     /// `bodyCRC`: CRC32 of the body as stored (before decompression), masked to 31 bits.
     pub body_crc: i32,
+    /// `storeSize`: the record's TOTALSIZE as the broker stored it (0 for a message not decoded
+    /// from a stored record). Not written by [`encode_message`], which computes its own.
+    pub store_size: i32,
 }
 
 impl Default for MessageExt {
@@ -100,6 +103,7 @@ impl Default for MessageExt {
             topic: String::new(),
             properties: Properties::new(),
             body_crc: 0,
+            store_size: 0,
         }
     }
 }
@@ -245,7 +249,7 @@ pub fn decode_message(buf: &mut Bytes) -> Result<MessageExt> {
 
 fn decode_record(record: Bytes) -> Result<MessageExt> {
     let mut r = Reader { buf: record };
-    r.i32("TOTALSIZE")?;
+    let total = r.i32("TOTALSIZE")?;
     let magic = r.i32("MAGICCODE")?;
     let v2 = match magic {
         MESSAGE_MAGIC_CODE_V1 => false,
@@ -309,6 +313,7 @@ fn decode_record(record: Bytes) -> Result<MessageExt> {
         topic,
         properties,
         body_crc,
+        store_size: total,
     })
 }
 
@@ -447,6 +452,7 @@ mod tests {
             topic: "GoldenConsumeTopic".to_owned(),
             properties,
             body_crc: body_crc(b"hello\0world\0\0\x01\x02\xff\xfe\0"),
+            store_size: 0,
         }
     }
 
@@ -461,9 +467,10 @@ mod tests {
 
     #[test]
     fn round_trip_v1_ipv4() -> TestResult {
-        let msg = sample();
+        let mut msg = sample();
         let bytes = encode_message(&msg)?;
         assert_eq!(bytes.len(), 91 + msg.body.len() + msg.topic.len() + msg.properties.encode().len());
+        msg.store_size = i32::try_from(bytes.len())?; // decoding reports the record's TOTALSIZE
         assert_eq!(&bytes[4..8], &MESSAGE_MAGIC_CODE_V1.to_be_bytes());
         let mut buf = bytes.clone();
         let decoded = decode_message(&mut buf)?;
@@ -514,7 +521,9 @@ mod tests {
         msg.topic = format!("%RETRY%{}", "g".repeat(200));
         let bytes = encode_message(&msg)?;
         assert_eq!(&bytes[4..8], &MESSAGE_MAGIC_CODE_V2.to_be_bytes());
-        assert_eq!(decode_message(&mut bytes.clone())?, msg);
+        let decoded = decode_message(&mut bytes.clone())?;
+        assert_eq!(decoded.store_size as usize, bytes.len());
+        assert_eq!(MessageExt { store_size: 0, ..decoded }, msg);
         // Exactly 127 bytes still fits V1, 128 does not.
         msg.topic = "t".repeat(127);
         assert_eq!(&encode_message(&msg)?[4..8], &MESSAGE_MAGIC_CODE_V1.to_be_bytes());
@@ -533,6 +542,7 @@ mod tests {
         v2.extend_from_slice(&raw[..topic_at]);
         v2.put_i16(5);
         v2.extend_from_slice(&raw[topic_at + 1..]);
+        msg.store_size = total;
         assert_eq!(decode_message(&mut v2.freeze())?, msg);
         Ok(())
     }
@@ -585,9 +595,13 @@ mod tests {
         b.properties = Properties::new();
         let mut body = BytesMut::new();
         encode_message_to(&a, &mut body)?;
+        let a_len = body.len();
         encode_message_to(&b, &mut body)?;
+        let b_len = body.len() - a_len;
         let all = decode_messages(body.freeze())?;
         a.body_crc = body_crc(&a.body);
+        a.store_size = i32::try_from(a_len)?;
+        b.store_size = i32::try_from(b_len)?;
         assert_eq!(all, vec![a, b]);
         Ok(())
     }

@@ -1,0 +1,731 @@
+//! `rocketmq._rocketmq.PushConsumerCore`: the native push consumer behind
+//! `rocketmq.client.PushConsumer`.
+//!
+//! **Settings** are stored as given and checked by `start()` (errors raise
+//! `PushConsumerStartFailed` subclasses), as for the producer. Changing a setting or a
+//! subscription after `start()` raises `InvalidConfigError`.
+//!
+//! **Callbacks.** One Python callable per subscribed topic, kept in a [`CallbackTable`] shared
+//! with the [`PyListener`] registered on the Rust consumer. The core calls the listener on its
+//! own OS threads (`rocketmq-consume-<group>-<n>`, not Python threads) with batches of at most
+//! `set_message_batch_max_size` messages of one queue. For each message the listener takes the
+//! GIL (through [`crate::interpreter::attach_pinned`], which keeps the thread's Python thread
+//! state between calls: docs/adr/0004-python-push-consumer.md), looks up the callback of the
+//! message's topic (retry-topic messages already carry their original topic), builds a
+//! `ReceivedMessage` and calls the callback, then releases the GIL. Nothing else in the consumer touches the GIL, so
+//! a slow callback never delays pulling. `None` or `ConsumeStatus.CONSUME_SUCCESS` means done;
+//! `RECONSUME_LATER`, an exception (logged with its traceback at WARNING) or any other value
+//! (logged) means redeliver. The first failure in a batch ends the call: the messages before
+//! it are done, it and the rest are redelivered (`ConsumeResult::Partial`).
+//!
+//! **Shutdown** runs as a task on the runtime, once; every `shutdown()` call waits for that
+//! task with the GIL released (consume threads need the GIL to finish their current
+//! callback). Called on a consume thread (from inside a callback) it must not wait, since the
+//! core waits for every consume thread, this one included, to finish its current call: it
+//! starts the shutdown and returns at once; the shutdown completes after the callback returns.
+//!
+//! **Interpreter exit.** Once the exit hook has run, [`crate::interpreter::attach`] refuses:
+//! a consume thread that gets a message then parks for good without acknowledging it (the
+//! message is redelivered from the last committed offset, like after a crash). A callback
+//! still running when the hook runs gets [`crate::interpreter::EXIT_GRACE`] to finish.
+//!
+//! **Garbage collection.** Callbacks are visited by `__traverse__`; `__clear__` (a cycle such
+//! as callback -> closure -> consumer being collected) and dropping a started consumer that was
+//! never shut down both start a background shutdown, then release the callbacks.
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::gc::PyVisit;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt};
+use pyo3::PyTraverseError;
+use rocketmq_client::consumer::{allocate, ConsumeContext, ConsumeFromWhere, MessageModel};
+use rocketmq_client::{
+    ClientOptions, ConsumeResult, ConsumerOptions, Error, ErrorKind, MessageExt, MessageListener, PushConsumer,
+};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+use tokio::sync::watch;
+
+use crate::blocking;
+use crate::errors::{local, to_pyerr, IntoPyResult, Op};
+use crate::interpreter;
+use crate::logging;
+use crate::message::text_arg;
+use crate::received::PyReceivedMessage;
+use crate::runtime;
+
+/// Environment variable read when no name server address is set (as the Java client does).
+const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
+
+/// Prefix of the core's consume thread names (`consume.rs`).
+const CONSUME_THREAD_PREFIX: &str = "rocketmq-consume-";
+
+/// `PushConsumer.shutdown()` calls made on a consume thread return at once; see the module docs.
+fn on_consume_thread() -> bool {
+    std::thread::current().name().is_some_and(|n| n.starts_with(CONSUME_THREAD_PREFIX))
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+// ---- callbacks ------------------------------------------------------------------------------
+
+/// topic -> Python callable. The lock is only taken with the GIL held and never across a call
+/// into Python (nor an allocation that could start the garbage collector), so `__traverse__`
+/// finds it free.
+#[derive(Default)]
+struct CallbackTable {
+    map: Mutex<HashMap<String, Py<PyAny>>>,
+}
+
+impl CallbackTable {
+    /// The callback for `topic` (a new reference). A `%RETRY%` message whose original topic
+    /// is unknown goes to the only callback, if there is exactly one.
+    fn get(&self, py: Python<'_>, topic: &str) -> Option<Py<PyAny>> {
+        let map = lock(&self.map);
+        let found = match map.get(topic) {
+            Some(cb) => Some(cb),
+            None if topic.starts_with("%RETRY%") && map.len() == 1 => map.values().next(),
+            None => None,
+        };
+        found.map(|cb| cb.clone_ref(py))
+    }
+
+    fn insert(&self, topic: String, callback: Py<PyAny>) -> Option<Py<PyAny>> {
+        lock(&self.map).insert(topic, callback)
+    }
+
+    /// Remove every callback; the caller drops them after the lock is released.
+    fn take_all(&self) -> HashMap<String, Py<PyAny>> {
+        std::mem::take(&mut *lock(&self.map))
+    }
+}
+
+/// What a callback's return value means.
+fn verdict(py: Python<'_>, ret: &Bound<'_, PyAny>, msg: &MessageExt) -> bool {
+    if ret.is_none() {
+        return true;
+    }
+    if ret.is_instance_of::<PyInt>() && !ret.is_instance_of::<PyBool>() {
+        match ret.extract::<i64>() {
+            Ok(0) => return true,
+            Ok(1) => return false,
+            _ => {}
+        }
+    }
+    let shown = ret.repr().map_or_else(|_| "?".to_owned(), |r| r.to_string());
+    logging::log_at(
+        py,
+        logging::WARNING,
+        &format!(
+            "consumer callback for topic {:?} returned {shown}, which is neither None nor a ConsumeStatus; \
+             message {} will be redelivered (RECONSUME_LATER)",
+            msg.topic,
+            msg.msg_id()
+        ),
+    );
+    false
+}
+
+/// The listener registered on the Rust consumer: calls the Python callback of each message.
+struct PyListener {
+    table: Arc<CallbackTable>,
+}
+
+impl PyListener {
+    /// Deliver one message (GIL held). Returns whether it is done.
+    fn deliver(&self, py: Python<'_>, msg: &MessageExt, broker_name: &str) -> bool {
+        let Some(callback) = self.table.get(py, &msg.topic) else {
+            logging::log_at(
+                py,
+                logging::ERROR,
+                &format!("no callback for topic {:?}; message {} will be redelivered", msg.topic, msg.msg_id()),
+            );
+            return false;
+        };
+        let obj = match Bound::new(py, PyReceivedMessage::new(msg.clone(), broker_name.to_owned())) {
+            Ok(obj) => obj,
+            Err(e) => {
+                logging::log_exception(py, "cannot build a ReceivedMessage; the message will be redelivered", e);
+                return false;
+            }
+        };
+        match callback.bind(py).call1((obj,)) {
+            Ok(ret) => verdict(py, &ret, msg),
+            Err(e) => {
+                let text = format!(
+                    "consumer callback for topic {:?} raised; message {} will be redelivered (RECONSUME_LATER)",
+                    msg.topic,
+                    msg.msg_id()
+                );
+                logging::log_exception_at(py, logging::WARNING, &text, e);
+                false
+            }
+        }
+    }
+}
+
+impl MessageListener for PyListener {
+    fn consume(&self, msgs: &[MessageExt], context: &ConsumeContext) -> ConsumeResult {
+        let broker_name = context.queue.broker_name.as_str();
+        for (i, msg) in msgs.iter().enumerate() {
+            match interpreter::attach_pinned(|py| self.deliver(py, msg, broker_name)) {
+                Some(true) => {}
+                Some(false) if i == 0 => return ConsumeResult::ReconsumeLater,
+                Some(false) => return ConsumeResult::Partial(i),
+                // The interpreter is exiting: never enter it again, never acknowledge.
+                None => loop {
+                    std::thread::park();
+                },
+            }
+        }
+        ConsumeResult::Success
+    }
+}
+
+// ---- settings -------------------------------------------------------------------------------
+
+/// ACL credentials, stored for the signing hook of a later release. Never printed.
+#[derive(Clone)]
+struct Credentials {
+    #[allow(dead_code)] // read by the ACL hook once the client crate has one
+    access_key: String,
+    #[allow(dead_code)]
+    secret_key: String,
+    #[allow(dead_code)]
+    channel: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Subscription {
+    topic: String,
+    expression: String,
+    sql: bool,
+}
+
+/// Settings as given by the user; turned into options (and checked) by `start()`.
+#[derive(Debug, Clone, Default)]
+struct Settings {
+    group: String,
+    orderly: bool,
+    message_model: Option<i64>,
+    namesrv_addr: Option<String>,
+    instance_name: Option<String>,
+    credentials: Option<Credentials>,
+    thread_count: Option<i64>,
+    batch_max_size: Option<i64>,
+    pull_batch_size: Option<i64>,
+    consume_from_where: Option<i64>,
+    strict_consume_from_where: bool,
+    consume_timestamp_ms: Option<i64>,
+    max_reconsume_times: Option<i64>,
+    pull_threshold_for_queue: Option<i64>,
+    pull_threshold_size_mib: Option<i64>,
+    allocate_strategy: Option<String>,
+    delay_level_when_next_consume: Option<i64>,
+    suspend_current_queue_time_ms: Option<i64>,
+    rebalance_interval_ms: Option<i64>,
+    offset_store_dir: Option<String>,
+    subscriptions: Vec<Subscription>,
+}
+
+fn check<T: TryFrom<i64>>(value: i64, what: &str, min: i64, max: i64) -> Result<T, Error> {
+    if !(min..=max).contains(&value) {
+        return Err(Error::config(format!("{what} must be in {min}..={max}, got {value}")));
+    }
+    T::try_from(value).map_err(|_| Error::config(format!("{what} {value} is out of range")))
+}
+
+fn positive_ms(value: i64, what: &str) -> Result<Duration, Error> {
+    let ms: u64 = check(value, what, 1, i64::MAX)?;
+    Ok(Duration::from_millis(ms))
+}
+
+impl Settings {
+    fn build(&self) -> Result<(ConsumerOptions, ClientOptions), Error> {
+        if self.subscriptions.is_empty() {
+            return Err(Error::config("no subscription: call subscribe(topic, callback) before start()"));
+        }
+        let mut o = ConsumerOptions::new(self.group.clone());
+        let mut client = ClientOptions::default();
+        let env_addr = std::env::var(NAMESRV_ADDR_ENV).ok().filter(|a| !a.trim().is_empty());
+        match self.namesrv_addr.as_deref().or(env_addr.as_deref()) {
+            Some(addr) => client.set_namesrv_addr(addr)?,
+            None => {
+                return Err(Error::config(
+                    "no name server address: call set_name_server_address(\"host:port\") or set NAMESRV_ADDR",
+                ))
+            }
+        }
+        client.instance_name = self.instance_name.clone();
+        o.orderly = self.orderly;
+        if let Some(model) = self.message_model {
+            o.message_model = match model {
+                0 => MessageModel::Broadcasting,
+                1 => MessageModel::Clustering,
+                other => {
+                    return Err(Error::config(format!(
+                        "message model must be MessageModel.BROADCASTING (0) or CLUSTERING (1), got {other}"
+                    )))
+                }
+            };
+        }
+        if let Some(n) = self.thread_count {
+            o.consume_thread_count = check(n, "thread count", 1, 1000)?;
+        }
+        if let Some(n) = self.batch_max_size {
+            o.consume_batch_max_size = check(n, "message batch max size", 1, 1024)?;
+        }
+        if let Some(n) = self.pull_batch_size {
+            o.pull_batch_size = check(n, "pull batch size", 1, 1024)?;
+        }
+        if let Some(w) = self.consume_from_where {
+            o.consume_from_where = match w {
+                0 => ConsumeFromWhere::ConsumeFromLastOffset,
+                1 => ConsumeFromWhere::ConsumeFromLastOffsetAndFromMinWhenBootFirst,
+                2 => ConsumeFromWhere::ConsumeFromMinOffset,
+                3 => ConsumeFromWhere::ConsumeFromMaxOffset,
+                4 => ConsumeFromWhere::ConsumeFromFirstOffset,
+                5 => ConsumeFromWhere::ConsumeFromTimestamp,
+                other => return Err(Error::config(format!("unknown ConsumeFromWhere value {other}"))),
+            };
+        }
+        o.strict_consume_from_where = self.strict_consume_from_where;
+        if let Some(ts) = self.consume_timestamp_ms {
+            o.consume_timestamp = Some(check(ts, "consume timestamp (epoch ms)", 0, i64::MAX)?);
+        }
+        if let Some(n) = self.max_reconsume_times {
+            o.max_reconsume_times = Some(check(n, "max reconsume times", -1, i64::from(i32::MAX))?);
+        }
+        if let Some(n) = self.pull_threshold_for_queue {
+            o.pull_threshold_for_queue = check(n, "pull threshold for queue", 1, 65535)?;
+        }
+        if let Some(n) = self.pull_threshold_size_mib {
+            o.pull_threshold_size_for_queue_mib = check(n, "pull threshold size for queue (MiB)", 1, 1024)?;
+        }
+        if let Some(name) = &self.allocate_strategy {
+            o.allocate_strategy = allocate::strategy_by_name(name)?;
+        }
+        if let Some(level) = self.delay_level_when_next_consume {
+            o.delay_level_when_next_consume = check(level, "delay level when next consume", -1, 64)?;
+        }
+        if let Some(ms) = self.suspend_current_queue_time_ms {
+            o.suspend_current_queue_time = positive_ms(ms, "suspend current queue time")?;
+        }
+        if let Some(ms) = self.rebalance_interval_ms {
+            o.rebalance_interval = positive_ms(ms, "rebalance interval")?;
+        }
+        o.offset_store_dir = self.offset_store_dir.as_ref().map(PathBuf::from);
+        Ok((o, client))
+    }
+}
+
+// ---- the native class -----------------------------------------------------------------------
+
+/// State shared with the tasks that start and shut down the consumer.
+#[derive(Default)]
+struct Shared {
+    /// The started consumer (set by the start task when `start()` succeeded).
+    consumer: OnceLock<PushConsumer>,
+    /// True while a start task runs (settings are frozen, a second start() is refused).
+    starting: AtomicBool,
+    /// Completion of the one shutdown task, once begun.
+    shutdown: Mutex<Option<watch::Receiver<bool>>>,
+}
+
+impl Shared {
+    /// Begin the shutdown (once) and return its completion; None if never started.
+    fn begin_shutdown(&self) -> Option<watch::Receiver<bool>> {
+        let consumer = self.consumer.get()?.clone();
+        let mut slot = lock(&self.shutdown);
+        if let Some(rx) = slot.as_ref() {
+            return Some(rx.clone());
+        }
+        let (tx, rx) = watch::channel(false);
+        match runtime::get() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    consumer.shutdown().await;
+                    let _ = tx.send(true);
+                });
+            }
+            Err(_) => {
+                let _ = tx.send(true); // no runtime: nothing can be running
+            }
+        }
+        *slot = Some(rx.clone());
+        Some(rx)
+    }
+
+    fn shutdown_begun(&self) -> bool {
+        lock(&self.shutdown).is_some()
+    }
+}
+
+/// Resets `starting` when the start task ends, however it ends.
+struct StartingGuard(Arc<Shared>);
+
+impl Drop for StartingGuard {
+    fn drop(&mut self) {
+        self.0.starting.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The native push consumer.
+#[pyclass(module = "rocketmq._rocketmq", name = "PushConsumerCore", frozen)]
+pub struct PushConsumerCore {
+    settings: Mutex<Settings>,
+    callbacks: Arc<CallbackTable>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for PushConsumerCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushConsumerCore").field("group", &lock(&self.settings).group).finish()
+    }
+}
+
+impl Drop for PushConsumerCore {
+    fn drop(&mut self) {
+        if self.shared.consumer.get().is_some() && !self.shared.shutdown_begun() {
+            tracing::warn!(
+                group = %lock(&self.settings).group,
+                "a started PushConsumer was garbage-collected without shutdown(); shutting it down"
+            );
+            self.shared.begin_shutdown();
+        }
+    }
+}
+
+impl PushConsumerCore {
+    fn settings(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, Settings>> {
+        if self.shared.consumer.get().is_some() || self.shared.starting.load(Ordering::SeqCst) {
+            return Err(to_pyerr(
+                py,
+                Op::Other,
+                &Error::config("the consumer is already started: change settings and subscriptions before start()"),
+            ));
+        }
+        Ok(lock(&self.settings))
+    }
+
+    fn running(&self, py: Python<'_>) -> PyResult<PushConsumer> {
+        match self.shared.consumer.get() {
+            Some(c) => Ok(c.clone()),
+            None => Err(to_pyerr(
+                py,
+                Op::Other,
+                &local(ErrorKind::NotStarted, "the consumer has not been started: call start() first"),
+            )),
+        }
+    }
+
+    fn new_consumer(&self) -> Result<PushConsumer, Error> {
+        let settings = lock(&self.settings).clone();
+        let (options, client) = settings.build()?;
+        let consumer = PushConsumer::new(options, client);
+        for sub in &settings.subscriptions {
+            if sub.sql {
+                consumer.subscribe_sql(&sub.topic, &sub.expression)?;
+            } else {
+                consumer.subscribe(&sub.topic, &sub.expression)?;
+            }
+        }
+        consumer.register_listener(PyListener { table: self.callbacks.clone() })?;
+        Ok(consumer)
+    }
+}
+
+#[pymethods]
+impl PushConsumerCore {
+    #[new]
+    #[pyo3(signature = (group, orderly=false))]
+    fn new(group: &Bound<'_, PyAny>, orderly: bool) -> PyResult<Self> {
+        Ok(PushConsumerCore {
+            settings: Mutex::new(Settings { group: text_arg(group, "group")?, orderly, ..Settings::default() }),
+            callbacks: Arc::new(CallbackTable::default()),
+            shared: Arc::new(Shared::default()),
+        })
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // Never blocks: the lock is only held briefly by GIL holders, and the collector runs
+        // with the GIL.
+        if let Ok(map) = self.callbacks.map.try_lock() {
+            for cb in map.values() {
+                visit.call(cb)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        if self.shared.consumer.get().is_some() {
+            self.shared.begin_shutdown();
+        }
+        let callbacks = self.callbacks.take_all();
+        drop(callbacks); // after the lock is released: a callback's __del__ may run here
+    }
+
+    /// The consumer group.
+    #[getter]
+    fn group(&self) -> String {
+        match self.shared.consumer.get() {
+            Some(c) => c.options().group.clone(),
+            None => lock(&self.settings).group.clone(),
+        }
+    }
+
+    /// Whether the consumer is orderly.
+    #[getter]
+    fn orderly(&self) -> bool {
+        lock(&self.settings).orderly
+    }
+
+    /// `ip@instance` once started, else None.
+    #[getter]
+    fn client_id(&self) -> Option<String> {
+        self.shared.consumer.get().and_then(|c| c.client_id().map(str::to_owned))
+    }
+
+    /// Whether `start()` succeeded (stays true after shutdown).
+    #[getter]
+    fn started(&self) -> bool {
+        self.shared.consumer.get().is_some()
+    }
+
+    /// Messages the callbacks acknowledged so far.
+    #[getter]
+    fn consumed_count(&self) -> u64 {
+        self.shared.consumer.get().map_or(0, PushConsumer::consumed_count)
+    }
+
+    /// The subscribed topics, in subscription order.
+    #[getter]
+    fn topics(&self) -> Vec<String> {
+        lock(&self.settings).subscriptions.iter().map(|s| s.topic.clone()).collect()
+    }
+
+    /// Whether credentials were set (they are not yet used for signing).
+    #[getter]
+    fn has_credentials(&self) -> bool {
+        lock(&self.settings).credentials.is_some()
+    }
+
+    /// The queues assigned to this consumer now: `(topic, broker_name, queue_id)` tuples,
+    /// sorted (retry topics included). Empty before start.
+    fn assigned_queues(&self) -> Vec<(String, String, i32)> {
+        self.shared.consumer.get().map_or_else(Vec::new, |c| {
+            c.assigned_queues().into_iter().map(|q| (q.topic, q.broker_name, q.queue_id)).collect()
+        })
+    }
+
+    /// Subscribe `topic` with a tag (`sql=False`) or SQL92 expression; `callback(msg)` gets its
+    /// messages. Subscribing a topic again replaces its expression and callback.
+    #[pyo3(signature = (topic, callback, expression, sql=false))]
+    fn subscribe(
+        &self,
+        py: Python<'_>,
+        topic: &Bound<'_, PyAny>,
+        callback: &Bound<'_, PyAny>,
+        expression: &Bound<'_, PyAny>,
+        sql: bool,
+    ) -> PyResult<()> {
+        let topic = text_arg(topic, "topic")?;
+        let expression = text_arg(expression, "expression")?;
+        if !callback.is_callable() {
+            return Err(PyTypeError::new_err(
+                "callback must be callable: callback(msg: ReceivedMessage) -> ConsumeStatus",
+            ));
+        }
+        let mut settings = self.settings(py)?;
+        let sub = Subscription { topic: topic.clone(), expression, sql };
+        match settings.subscriptions.iter_mut().find(|s| s.topic == topic) {
+            Some(existing) => *existing = sub,
+            None => settings.subscriptions.push(sub),
+        }
+        let previous = self.callbacks.insert(topic, callback.clone().unbind());
+        drop(settings);
+        drop(previous); // outside every lock
+        Ok(())
+    }
+
+    fn set_group(&self, py: Python<'_>, group: &Bound<'_, PyAny>) -> PyResult<()> {
+        let group = text_arg(group, "group")?;
+        self.settings(py)?.group = group;
+        Ok(())
+    }
+
+    fn set_orderly(&self, py: Python<'_>, orderly: bool) -> PyResult<()> {
+        self.settings(py)?.orderly = orderly;
+        Ok(())
+    }
+
+    fn set_namesrv_addr(&self, py: Python<'_>, addr: &Bound<'_, PyAny>) -> PyResult<()> {
+        let addr = text_arg(addr, "name server address")?;
+        self.settings(py)?.namesrv_addr = Some(addr);
+        Ok(())
+    }
+
+    fn set_instance_name(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
+        let name = text_arg(name, "instance name")?;
+        self.settings(py)?.instance_name = Some(name).filter(|n| !n.is_empty());
+        Ok(())
+    }
+
+    fn set_session_credentials(
+        &self,
+        py: Python<'_>,
+        access_key: &Bound<'_, PyAny>,
+        access_secret: &Bound<'_, PyAny>,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let credentials = Credentials {
+            access_key: text_arg(access_key, "access key")?,
+            secret_key: text_arg(access_secret, "access secret")?,
+            channel: text_arg(channel, "channel")?,
+        };
+        self.settings(py)?.credentials = Some(credentials);
+        Ok(())
+    }
+
+    fn set_message_model(&self, py: Python<'_>, model: i64) -> PyResult<()> {
+        self.settings(py)?.message_model = Some(model);
+        Ok(())
+    }
+
+    fn set_thread_count(&self, py: Python<'_>, count: i64) -> PyResult<()> {
+        self.settings(py)?.thread_count = Some(count);
+        Ok(())
+    }
+
+    fn set_message_batch_max_size(&self, py: Python<'_>, size: i64) -> PyResult<()> {
+        self.settings(py)?.batch_max_size = Some(size);
+        Ok(())
+    }
+
+    fn set_pull_batch_size(&self, py: Python<'_>, size: i64) -> PyResult<()> {
+        self.settings(py)?.pull_batch_size = Some(size);
+        Ok(())
+    }
+
+    #[pyo3(signature = (value, strict=false))]
+    fn set_consume_from_where(&self, py: Python<'_>, value: i64, strict: bool) -> PyResult<()> {
+        let mut settings = self.settings(py)?;
+        settings.consume_from_where = Some(value);
+        settings.strict_consume_from_where = strict;
+        Ok(())
+    }
+
+    fn set_consume_timestamp_ms(&self, py: Python<'_>, epoch_ms: i64) -> PyResult<()> {
+        self.settings(py)?.consume_timestamp_ms = Some(epoch_ms);
+        Ok(())
+    }
+
+    fn set_max_reconsume_times(&self, py: Python<'_>, times: i64) -> PyResult<()> {
+        self.settings(py)?.max_reconsume_times = Some(times);
+        Ok(())
+    }
+
+    fn set_pull_threshold_for_queue(&self, py: Python<'_>, count: i64) -> PyResult<()> {
+        self.settings(py)?.pull_threshold_for_queue = Some(count);
+        Ok(())
+    }
+
+    fn set_pull_threshold_size_for_queue(&self, py: Python<'_>, mib: i64) -> PyResult<()> {
+        self.settings(py)?.pull_threshold_size_mib = Some(mib);
+        Ok(())
+    }
+
+    fn set_allocate_strategy(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
+        let name = text_arg(name, "allocate strategy")?;
+        self.settings(py)?.allocate_strategy = Some(name);
+        Ok(())
+    }
+
+    fn set_delay_level_when_next_consume(&self, py: Python<'_>, level: i64) -> PyResult<()> {
+        self.settings(py)?.delay_level_when_next_consume = Some(level);
+        Ok(())
+    }
+
+    fn set_suspend_current_queue_time_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
+        self.settings(py)?.suspend_current_queue_time_ms = Some(ms);
+        Ok(())
+    }
+
+    fn set_rebalance_interval_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
+        self.settings(py)?.rebalance_interval_ms = Some(ms);
+        Ok(())
+    }
+
+    fn set_offset_store_dir(&self, py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<()> {
+        let path = text_arg(path, "offset store directory")?;
+        self.settings(py)?.offset_store_dir = Some(path).filter(|p| !p.is_empty());
+        Ok(())
+    }
+
+    /// Check the settings, reach the name server, and begin consuming. Starting a started
+    /// consumer does nothing; one that was shut down cannot start again.
+    ///
+    /// The start runs as a task on the runtime; this call waits for it with the GIL released.
+    /// If the wait is interrupted (Ctrl-C), the start still completes in the background.
+    fn start(&self, py: Python<'_>) -> PyResult<()> {
+        logging::refresh_level(py);
+        if let Some(c) = self.shared.consumer.get() {
+            let c = c.clone();
+            return blocking::run(py, async move { c.start().await })?.or_raise(py, Op::ConsumerStart);
+        }
+        if self.shared.starting.swap(true, Ordering::SeqCst) {
+            return Err(to_pyerr(py, Op::ConsumerStart, &local(ErrorKind::NotStarted, "start() is already running")));
+        }
+        let guard = StartingGuard(self.shared.clone());
+        let consumer = self.new_consumer().map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
+        let rt = runtime::get()?;
+        let task = rt.spawn(async move {
+            let guard = guard;
+            let result = consumer.start().await;
+            if result.is_ok() {
+                let _ = guard.0.consumer.set(consumer);
+            }
+            result
+        });
+        match blocking::run(py, task)? {
+            Ok(result) => result.or_raise(py, Op::ConsumerStart),
+            Err(join_error) => Err(PyRuntimeError::new_err(format!("the consumer start task failed: {join_error}"))),
+        }
+    }
+
+    /// Stop pulling, let callbacks in progress finish (at most 10 s), persist offsets and
+    /// unregister. Idempotent; does nothing before start. On a consume thread (inside a
+    /// callback) it only begins the shutdown and returns at once.
+    fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+        logging::maybe_refresh_level(py);
+        let Some(mut done) = self.shared.begin_shutdown() else { return Ok(()) };
+        if on_consume_thread() {
+            return Ok(());
+        }
+        blocking::run(py, async move {
+            let _ = done.wait_for(|finished| *finished).await;
+        })
+    }
+
+    /// Rebalance now (normally every 20 s and when the group's members change).
+    fn rebalance_now(&self, py: Python<'_>) -> PyResult<()> {
+        let consumer = self.running(py)?;
+        blocking::run(py, async move { consumer.rebalance_now().await })?.or_raise(py, Op::Other)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<PushConsumerCore group={:?} client_id={:?}>", self.group(), self.client_id())
+    }
+}

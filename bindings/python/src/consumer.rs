@@ -50,15 +50,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::blocking;
+use crate::client_settings::{ClientSettings, Credentials};
 use crate::errors::{local, to_pyerr, IntoPyResult, Op};
 use crate::interpreter;
 use crate::logging;
 use crate::message::text_arg;
 use crate::received::PyReceivedMessage;
 use crate::runtime;
-
-/// Environment variable read when no name server address is set (as the Java client does).
-const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
 
 /// Prefix of the core's consume thread names (`consume.rs`).
 const CONSUME_THREAD_PREFIX: &str = "rocketmq-consume-";
@@ -189,23 +187,6 @@ impl MessageListener for PyListener {
 
 // ---- settings -------------------------------------------------------------------------------
 
-/// ACL credentials, stored for the signing hook of a later release. Never printed.
-#[derive(Clone)]
-struct Credentials {
-    #[allow(dead_code)] // read by the ACL hook once the client crate has one
-    access_key: String,
-    #[allow(dead_code)]
-    secret_key: String,
-    #[allow(dead_code)]
-    channel: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Credentials(<redacted>)")
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Subscription {
     topic: String,
@@ -219,9 +200,7 @@ struct Settings {
     group: String,
     orderly: bool,
     message_model: Option<i64>,
-    namesrv_addr: Option<String>,
-    instance_name: Option<String>,
-    credentials: Option<Credentials>,
+    client: ClientSettings,
     thread_count: Option<i64>,
     batch_max_size: Option<i64>,
     pull_batch_size: Option<i64>,
@@ -257,17 +236,7 @@ impl Settings {
             return Err(Error::config("no subscription: call subscribe(topic, callback) before start()"));
         }
         let mut o = ConsumerOptions::new(self.group.clone());
-        let mut client = ClientOptions::default();
-        let env_addr = std::env::var(NAMESRV_ADDR_ENV).ok().filter(|a| !a.trim().is_empty());
-        match self.namesrv_addr.as_deref().or(env_addr.as_deref()) {
-            Some(addr) => client.set_namesrv_addr(addr)?,
-            None => {
-                return Err(Error::config(
-                    "no name server address: call set_name_server_address(\"host:port\") or set NAMESRV_ADDR",
-                ))
-            }
-        }
-        client.instance_name = self.instance_name.clone();
+        let client = self.client.client_options()?;
         o.orderly = self.orderly;
         if let Some(model) = self.message_model {
             o.message_model = match model {
@@ -519,7 +488,7 @@ impl PushConsumerCore {
     /// Whether credentials were set (they are not yet used for signing).
     #[getter]
     fn has_credentials(&self) -> bool {
-        lock(&self.settings).credentials.is_some()
+        lock(&self.settings).client.credentials.is_some()
     }
 
     /// The queues assigned to this consumer now: `(topic, broker_name, queue_id)` tuples,
@@ -573,13 +542,13 @@ impl PushConsumerCore {
 
     fn set_namesrv_addr(&self, py: Python<'_>, addr: &Bound<'_, PyAny>) -> PyResult<()> {
         let addr = text_arg(addr, "name server address")?;
-        self.settings(py)?.namesrv_addr = Some(addr);
+        self.settings(py)?.client.namesrv_addr = Some(addr);
         Ok(())
     }
 
     fn set_instance_name(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
         let name = text_arg(name, "instance name")?;
-        self.settings(py)?.instance_name = Some(name).filter(|n| !n.is_empty());
+        self.settings(py)?.client.set_instance_name(name);
         Ok(())
     }
 
@@ -590,12 +559,8 @@ impl PushConsumerCore {
         access_secret: &Bound<'_, PyAny>,
         channel: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let credentials = Credentials {
-            access_key: text_arg(access_key, "access key")?,
-            secret_key: text_arg(access_secret, "access secret")?,
-            channel: text_arg(channel, "channel")?,
-        };
-        self.settings(py)?.credentials = Some(credentials);
+        let credentials = Credentials::from_args(access_key, access_secret, channel)?;
+        self.settings(py)?.client.credentials = Some(credentials);
         Ok(())
     }
 

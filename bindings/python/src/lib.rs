@@ -17,6 +17,7 @@
 
 mod blocking;
 mod callbacks;
+mod client_settings;
 mod consumer;
 mod errors;
 mod interpreter;

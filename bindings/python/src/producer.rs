@@ -18,44 +18,23 @@ use std::time::Duration;
 
 use crate::blocking;
 use crate::callbacks;
+use crate::client_settings::{ClientSettings, Credentials};
 use crate::errors::{local, to_pyerr, IntoPyResult, Op};
 use crate::logging;
 use crate::message::{text_arg, PyMessage};
 use crate::results::{self, AioOutcome, ToPython};
 use crate::runtime;
 
-/// Environment variable read when no name server address is set (as the Java client does).
-const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
-
-/// ACL credentials, stored for the signing hook of a later release. Never printed.
-#[derive(Clone)]
-struct Credentials {
-    #[allow(dead_code)] // read by the ACL hook once the client crate has one
-    access_key: String,
-    #[allow(dead_code)]
-    secret_key: String,
-    #[allow(dead_code)]
-    channel: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Credentials(<redacted>)")
-    }
-}
-
 /// Settings as given by the user; turned into options (and checked) by `start()`.
 #[derive(Debug, Clone, Default)]
 struct Settings {
     group: String,
-    namesrv_addr: Option<String>,
-    instance_name: Option<String>,
+    client: ClientSettings,
     send_timeout_ms: Option<i64>,
     compress_level: Option<i64>,
     compress_over: Option<i64>,
     max_message_size: Option<i64>,
     retry_times: Option<i64>,
-    credentials: Option<Credentials>,
 }
 
 /// Setting checks return the message of a Config error.
@@ -86,18 +65,7 @@ impl Settings {
 
     fn build_inner(&self) -> Result<(ProducerOptions, ClientOptions), BuildError> {
         let mut producer = ProducerOptions::new(self.group.clone());
-        let mut client = ClientOptions::default();
-        let env_addr = std::env::var(NAMESRV_ADDR_ENV).ok().filter(|a| !a.trim().is_empty());
-        match self.namesrv_addr.as_deref().or(env_addr.as_deref()) {
-            Some(addr) => client.set_namesrv_addr(addr).map_err(|e| BuildError::Client(Box::new(e)))?,
-            None => {
-                return Err(BuildError::Check(
-                    "no name server address: call set_name_server_address(\"host:port\") or set NAMESRV_ADDR"
-                        .to_owned(),
-                ))
-            }
-        }
-        client.instance_name = self.instance_name.clone();
+        let client = self.client.client_options().map_err(|e| BuildError::Client(Box::new(e)))?;
         if let Some(ms) = self.send_timeout_ms {
             producer.send_timeout = positive_ms(ms, "send timeout")?;
         }
@@ -258,13 +226,13 @@ impl ProducerCore {
 
     fn set_namesrv_addr(&self, py: Python<'_>, addr: &Bound<'_, PyAny>) -> PyResult<()> {
         let addr = text_arg(addr, "name server address")?;
-        self.settings(py)?.namesrv_addr = Some(addr);
+        self.settings(py)?.client.namesrv_addr = Some(addr);
         Ok(())
     }
 
     fn set_instance_name(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
         let name = text_arg(name, "instance name")?;
-        self.settings(py)?.instance_name = Some(name).filter(|n| !n.is_empty());
+        self.settings(py)?.client.set_instance_name(name);
         Ok(())
     }
 
@@ -300,19 +268,15 @@ impl ProducerCore {
         access_secret: &Bound<'_, PyAny>,
         channel: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let credentials = Credentials {
-            access_key: text_arg(access_key, "access key")?,
-            secret_key: text_arg(access_secret, "access secret")?,
-            channel: text_arg(channel, "channel")?,
-        };
-        self.settings(py)?.credentials = Some(credentials);
+        let credentials = Credentials::from_args(access_key, access_secret, channel)?;
+        self.settings(py)?.client.credentials = Some(credentials);
         Ok(())
     }
 
     /// Whether credentials were set (they are not yet used for signing).
     #[getter]
     fn has_credentials(&self) -> bool {
-        lock(&self.settings).credentials.is_some()
+        lock(&self.settings).client.credentials.is_some()
     }
 
     /// Validate the settings and start. Starting a started producer does nothing; a producer

@@ -57,7 +57,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage, select_by_hash
 from ._types import (
@@ -112,7 +112,93 @@ def hashing_queue_selector(mq_size: int, msg: Message, arg: Any) -> int:
     return hash(arg) % mq_size
 
 
-class Producer:
+_C = TypeVar("_C", bound="_Client[Any]")
+_CoreT = TypeVar("_CoreT", ProducerCore, PushConsumerCore)
+
+
+class _Client(Generic[_CoreT]):
+    """What the 2.x producer and push consumer share: lifecycle, context manager, group,
+    client id, name servers, credentials. ``_core`` is the native ``ProducerCore`` or
+    ``PushConsumerCore``; both expose the same setters."""
+
+    _core: _CoreT
+
+    def __enter__(self: _C) -> _C:  # noqa: PYI019 (typing.Self needs Python 3.11)
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} group={self.group!r} client_id={self.client_id!r}>"
+
+    @property
+    def group(self) -> str:
+        """The producer or consumer group."""
+        return self._core.group
+
+    @property
+    def client_id(self) -> str | None:
+        """``ip@instance`` once started (unique per object), else None."""
+        return self._core.client_id
+
+    def set_group(self, group_id: str) -> None:
+        self._core.set_group(group_id)
+
+    def set_instance_name(self, name: str) -> None:
+        """Instance name in the client id; by default each object gets a unique one."""
+        self._core.set_instance_name(name)
+
+    def set_name_server_address(self, addr: str) -> None:
+        """Name servers as ``"host:port;host2:port"``. Without it, ``NAMESRV_ADDR`` is used."""
+        self._core.set_namesrv_addr(addr)
+
+    def set_namesrv_addr(self, addr: str) -> None:
+        """0.x name of :meth:`set_name_server_address`."""
+        self.set_name_server_address(addr)
+
+    def set_name_server_domain(self, domain: str) -> None:
+        """Not supported: rocketmq-py has no HTTP name-server address lookup.
+
+        Raises :class:`~rocketmq.exceptions.UnsupportedFeatureError` (a ``NotImplementedError``)
+        so a deployment relying on it fails at once rather than later.
+        """
+        raise UnsupportedFeatureError(
+            "set_name_server_domain (HTTP name-server lookup) is not supported by rocketmq-py; "
+            "use set_name_server_address('host:port;host2:port') or the NAMESRV_ADDR variable"
+        )
+
+    def set_namesrv_domain(self, domain: str) -> None:
+        """0.x name of :meth:`set_name_server_domain` (not supported)."""
+        self.set_name_server_domain(domain)
+
+    def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
+        """Store ACL credentials (``channel`` e.g. ``"ALIYUN"``).
+
+        They are kept but not used yet: request signing arrives in a later release, so brokers
+        that enforce ACL will refuse these requests (``BrokerError``, code 16).
+        """
+        self._core.set_session_credentials(access_key, access_secret, channel)
+
+    def set_message_trace(self, message_trace: bool) -> None:
+        """Message trace (2.x master): only ``False`` is supported in this release."""
+        if message_trace:
+            raise UnsupportedFeatureError("message trace is not supported yet")
+
+    def start(self) -> None:
+        self._core.start()
+
+    def shutdown(self) -> None:
+        self._core.shutdown()
+
+
+class Producer(_Client[ProducerCore]):
     """A producer, with the rocketmq-client-python 2.x API.
 
     ``Producer(group_id, orderly=False, timeout=None, compress_level=None,
@@ -142,70 +228,7 @@ class Producer:
         if max_message_size is not None:
             self.set_max_message_size(max_message_size)
 
-    def __enter__(self) -> Producer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.shutdown()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} group={self.group!r} client_id={self.client_id!r}>"
-
     # ---- settings (before start) --------------------------------------------------------------
-
-    @property
-    def group(self) -> str:
-        """The producer group."""
-        return self._core.group
-
-    @property
-    def client_id(self) -> str | None:
-        """``ip@instance`` once started (unique per producer object), else None."""
-        return self._core.client_id
-
-    def set_group(self, group_name: str) -> None:
-        self._core.set_group(group_name)
-
-    def set_instance_name(self, name: str) -> None:
-        """Instance name in the client id; by default each producer gets ``<pid>#<stamp>``."""
-        self._core.set_instance_name(name)
-
-    def set_name_server_address(self, addr: str) -> None:
-        """Name servers as ``"host:port;host2:port"``. Without it, ``NAMESRV_ADDR`` is used."""
-        self._core.set_namesrv_addr(addr)
-
-    def set_namesrv_addr(self, addr: str) -> None:
-        """0.x name of :meth:`set_name_server_address`."""
-        self.set_name_server_address(addr)
-
-    def set_name_server_domain(self, domain: str) -> None:
-        """Not supported: rocketmq-py has no HTTP name-server address lookup.
-
-        Raises :class:`~rocketmq.exceptions.UnsupportedFeatureError` (a ``NotImplementedError``)
-        so a deployment relying on it fails at once rather than at the first send.
-        """
-        raise UnsupportedFeatureError(
-            "set_name_server_domain (HTTP name-server lookup) is not supported by rocketmq-py; "
-            "use set_name_server_address('host:port;host2:port') or the NAMESRV_ADDR variable"
-        )
-
-    def set_namesrv_domain(self, domain: str) -> None:
-        """0.x name of :meth:`set_name_server_domain` (not supported)."""
-        self.set_name_server_domain(domain)
-
-    def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
-        """Store ACL credentials (``channel`` e.g. ``"ALIYUN"``).
-
-        They are kept but not used yet: request signing arrives in a later release, so brokers
-        that enforce ACL will refuse this producer's requests (``BrokerError``, code 16).
-        """
-        self._core.set_session_credentials(access_key, access_secret, channel)
 
     def set_timeout(self, timeout: int) -> None:
         """Send timeout in ms, retries included (default 3000)."""
@@ -218,11 +241,6 @@ class Producer:
     def set_max_message_size(self, max_size: int) -> None:
         """Largest body accepted, in bytes (default 4 MiB); larger ones raise ``ValueError``."""
         self._core.set_max_message_size(int(max_size))
-
-    def set_message_trace(self, message_trace: bool) -> None:
-        """Message trace (2.x master): only ``False`` is supported in this release."""
-        if message_trace:
-            raise UnsupportedFeatureError("message trace is not supported yet")
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -327,7 +345,7 @@ def _epoch_ms(value: int | _dt.datetime | str) -> int:
     )
 
 
-class PushConsumer:
+class PushConsumer(_Client[PushConsumerCore]):
     """A push consumer, with the rocketmq-client-python 2.x API.
 
     ``PushConsumer(group_id, orderly=False, message_model=MessageModel.CLUSTERING)``, then
@@ -365,37 +383,12 @@ class PushConsumer:
         self._core = PushConsumerCore(group_id, bool(orderly))
         self.set_message_model(message_model)
 
-    def __enter__(self) -> PushConsumer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.shutdown()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} group={self.group!r} client_id={self.client_id!r}>"
-
     # ---- state --------------------------------------------------------------------------------
-
-    @property
-    def group(self) -> str:
-        """The consumer group."""
-        return self._core.group
 
     @property
     def orderly(self) -> bool:
         """Whether messages of a queue are consumed one at a time, in order."""
         return self._core.orderly
-
-    @property
-    def client_id(self) -> str | None:
-        """``ip@instance`` once started, else None."""
-        return self._core.client_id
 
     @property
     def consumed_count(self) -> int:
@@ -457,42 +450,6 @@ class PushConsumer:
     def set_pull_batch_size(self, size: int) -> None:
         """Messages fetched per pull request (default 32)."""
         self._core.set_pull_batch_size(int(size))
-
-    def set_group(self, group_id: str) -> None:
-        self._core.set_group(group_id)
-
-    def set_instance_name(self, name: str) -> None:
-        """Instance name in the client id; by default each consumer gets a unique one."""
-        self._core.set_instance_name(name)
-
-    def set_name_server_address(self, addr: str) -> None:
-        """Name servers as ``"host:port;host2:port"``. Without it, ``NAMESRV_ADDR`` is used."""
-        self._core.set_namesrv_addr(addr)
-
-    def set_namesrv_addr(self, addr: str) -> None:
-        """0.x name of :meth:`set_name_server_address`."""
-        self.set_name_server_address(addr)
-
-    def set_name_server_domain(self, domain: str) -> None:
-        """Not supported: raises :class:`~rocketmq.exceptions.UnsupportedFeatureError`."""
-        raise UnsupportedFeatureError(
-            "set_name_server_domain (HTTP name-server lookup) is not supported by rocketmq-py; "
-            "use set_name_server_address('host:port;host2:port') or the NAMESRV_ADDR variable"
-        )
-
-    def set_namesrv_domain(self, domain: str) -> None:
-        """0.x name of :meth:`set_name_server_domain` (not supported)."""
-        self.set_name_server_domain(domain)
-
-    def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
-        """Store ACL credentials. Kept but not used yet (request signing comes in a later
-        release): brokers that enforce ACL will refuse this consumer."""
-        self._core.set_session_credentials(access_key, access_secret, channel)
-
-    def set_message_trace(self, message_trace: bool) -> None:
-        """Message trace (2.x master): only ``False`` is supported in this release."""
-        if message_trace:
-            raise UnsupportedFeatureError("message trace is not supported yet")
 
     def set_consume_from_where(self, where: ConsumeFromWhere | int, strict: bool = False) -> None:
         """Where a group without a stored offset starts (default

@@ -1,0 +1,73 @@
+//! Settings the producer and push-consumer cores share: name servers, instance name and ACL
+//! credentials, and how they become `ClientOptions`.
+
+use pyo3::prelude::*;
+use rocketmq_client::{ClientOptions, Error};
+
+use crate::message::text_arg;
+
+/// Environment variable read when no name server address is set (as the Java client does).
+const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
+
+/// ACL credentials, stored for the signing hook of a later release. Never printed.
+#[derive(Clone)]
+pub(crate) struct Credentials {
+    #[allow(dead_code)] // read by the ACL hook once the client crate has one
+    access_key: String,
+    #[allow(dead_code)]
+    secret_key: String,
+    #[allow(dead_code)]
+    channel: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(<redacted>)")
+    }
+}
+
+impl Credentials {
+    /// Convert the three 2.x arguments (str or bytes).
+    pub(crate) fn from_args(
+        access_key: &Bound<'_, PyAny>,
+        access_secret: &Bound<'_, PyAny>,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        Ok(Credentials {
+            access_key: text_arg(access_key, "access key")?,
+            secret_key: text_arg(access_secret, "access secret")?,
+            channel: text_arg(channel, "channel")?,
+        })
+    }
+}
+
+/// The user's client-level settings, checked when the client starts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClientSettings {
+    pub namesrv_addr: Option<String>,
+    pub instance_name: Option<String>,
+    pub credentials: Option<Credentials>,
+}
+
+impl ClientSettings {
+    /// Set the instance name; an empty one means "unique per object" (the default).
+    pub(crate) fn set_instance_name(&mut self, name: String) {
+        self.instance_name = Some(name).filter(|n| !n.is_empty());
+    }
+
+    /// `ClientOptions` with the name servers (falling back to `NAMESRV_ADDR`) and instance name.
+    pub(crate) fn client_options(&self) -> Result<ClientOptions, Error> {
+        let mut client = ClientOptions::default();
+        let env_addr = std::env::var(NAMESRV_ADDR_ENV).ok().filter(|a| !a.trim().is_empty());
+        match self.namesrv_addr.as_deref().or(env_addr.as_deref()) {
+            Some(addr) => client.set_namesrv_addr(addr)?,
+            None => {
+                return Err(Error::config(
+                    "no name server address: call set_name_server_address(\"host:port\") or set NAMESRV_ADDR",
+                ))
+            }
+        }
+        client.instance_name = self.instance_name.clone();
+        Ok(client)
+    }
+}

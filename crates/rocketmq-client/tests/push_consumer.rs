@@ -449,3 +449,76 @@ async fn sql92_subscriptions_are_checked_and_never_deliver_non_matching_messages
     c.shutdown().await;
     p.shutdown().await;
 }
+
+/// 5.x timer messages: delivered at their delivery time, not before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delivery_time_messages_arrive_at_their_time() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_timer");
+    cluster.create_topic(&topic, 1).await.unwrap();
+    let (c, inbox) = consumer(&ns, &unique("cg_timer"), &topic, "*", |_| {});
+    c.start().await.unwrap();
+    let p = producer(&ns).await;
+    let deliver_at = std::time::SystemTime::now() + Duration::from_secs(3);
+    let deliver_at_ms = deliver_at.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let mut m = Message::new(&topic, "on time");
+    m.set_delivery_time_ms(deliver_at_ms).unwrap();
+    p.send(&m).await.unwrap();
+    let got = inbox.wait_for(1, LONG).await;
+    let early_ms = deliver_at_ms - common_now_ms();
+    assert!(early_ms <= 1000, "delivered {early_ms} ms before its delivery time (the broker's precision is 1 s)");
+    assert_eq!(got[0].body.as_ref(), b"on time");
+    c.shutdown().await;
+    p.shutdown().await;
+}
+
+fn common_now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Flow control: with a stuck listener, a queue caches at most its threshold plus one pull
+/// batch, instead of pulling the whole backlog into memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stuck_listener_bounds_the_cache_by_the_pull_threshold() {
+    let cluster = cluster(1, 1).await;
+    let ns = cluster.namesrv_addr();
+    let topic = unique("T_flow");
+    cluster.create_topic(&topic, 1).await.unwrap();
+    let p = producer(&ns).await;
+    let batch: Vec<Message> = (0..200).map(|i| Message::new(&topic, format!("m{i}"))).collect();
+    p.send_batch(&batch).await.unwrap();
+    let mut o = ConsumerOptions::new(unique("cg_flow"));
+    o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    o.pull_threshold_for_queue = 10;
+    o.pull_batch_size = 8;
+    o.consume_thread_count = 1;
+    let c = PushConsumer::new(o, client_options(&ns));
+    c.subscribe(&topic, "*").unwrap();
+    let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+    let gate_rx = Mutex::new(gate_rx);
+    c.register_listener(move |_: &[MessageExt], _: &rocketmq_client::consumer::ConsumeContext| {
+        let _ = gate_rx.lock().unwrap().recv_timeout(Duration::from_secs(30));
+        ConsumeResult::Success
+    })
+    .unwrap();
+    c.start().await.unwrap();
+    let cached = || {
+        c.running_info()
+            .unwrap()
+            .mq_table
+            .iter()
+            .find(|(mq, _)| mq.topic == topic)
+            .map_or(0, |(_, q)| q.cached_msg_count)
+    };
+    eventually(LONG, "the queue cached up to its threshold", || async { cached() > 10 }).await;
+    // Pulling has stopped: over a few flow-control rounds (50 ms each) the cache stays bounded.
+    for _ in 0..10 {
+        let n = cached();
+        assert!(n <= 10 + 8, "cached {n} messages with a threshold of 10 and pull batches of 8");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    drop(gate_tx); // release the listener
+    c.shutdown().await;
+    p.shutdown().await;
+}

@@ -86,6 +86,11 @@ impl Settings {
     }
 }
 
+/// An optional per-call timeout in ms, as a Duration (a Config error naming `op` otherwise).
+fn timeout_arg(py: Python<'_>, op: Op, timeout_ms: Option<i64>) -> PyResult<Option<Duration>> {
+    timeout_ms.map(|ms| positive_ms(ms, "timeout").map_err(|m| to_pyerr(py, op, &Error::config(m)))).transpose()
+}
+
 enum BuildError {
     Client(Box<Error>),
     Check(String),
@@ -318,10 +323,7 @@ impl ProducerCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::SendSync)?;
         let msg = msg.borrow().core().clone();
-        let timeout = match timeout_ms {
-            Some(ms) => Some(positive_ms(ms, "timeout").map_err(|m| to_pyerr(py, Op::SendSync, &Error::config(m)))?),
-            None => None,
-        };
+        let timeout = timeout_arg(py, Op::SendSync, timeout_ms)?;
         let result = Self::block_on(py, Op::SendSync, async move {
             match timeout {
                 Some(t) => producer.send_with_timeout(&msg, t).await,
@@ -489,10 +491,7 @@ impl ProducerCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::SendSync)?;
         let msg = msg.borrow().core().clone();
-        let timeout = match timeout_ms {
-            Some(ms) => Some(positive_ms(ms, "timeout").map_err(|m| to_pyerr(py, Op::SendSync, &Error::config(m)))?),
-            None => None,
-        };
+        let timeout = timeout_arg(py, Op::SendSync, timeout_ms)?;
         Self::awaitable(py, Op::SendSync, async move {
             match timeout {
                 Some(t) => producer.send_with_timeout(&msg, t).await,

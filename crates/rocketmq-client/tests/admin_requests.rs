@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client_options, cluster, eventually, producer, unique, WAIT};
+use common::{client_options, cluster_with_topic, eventually, producer, unique, WAIT};
 use rocketmq_client::consumer::{ConsumeContext, ConsumeFromWhere};
 use rocketmq_client::{ConsumeResult, ConsumerOptions, Message, MessageExt, PushConsumer};
 use rocketmq_remoting::body::consumer::{CMResult, ConsumeMessageDirectlyResult, ConsumerRunningInfo};
@@ -18,11 +18,8 @@ use tokio::time::timeout;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn broker_relayed_admin_requests_are_answered() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
+    let (cluster, ns, topic) = cluster_with_topic("T_admin", 2).await;
     let broker = cluster.brokers()[0].clone();
-    let topic = unique("T_admin");
-    cluster.create_topic(&topic, 2).await.unwrap();
     let group = unique("cg_admin");
     let mut o = ConsumerOptions::new(&group);
     o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;

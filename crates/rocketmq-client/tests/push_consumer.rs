@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client_options, cluster, eventually, producer, unique};
+use common::{client_options, cluster_with_topic, eventually, producer, unique};
 use rocketmq_client::consumer::{ConsumeFromWhere, MessageModel};
 use rocketmq_client::{ConsumeResult, ConsumerOptions, Message, MessageExt, Producer, PushConsumer};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -84,10 +84,7 @@ type Attempts = HashMap<String, Vec<(i32, String)>>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_message_is_consumed_with_tags_and_binary_bodies() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_all");
-    cluster.create_topic(&topic, 4).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_all", 4).await;
     let p = producer(&ns).await;
     let ids_a = send_n(&p, &topic, 30, "TagA").await;
     let _ids_b = send_n(&p, &topic, 10, "TagB").await;
@@ -139,10 +136,7 @@ async fn start_without_subscription_or_name_server_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn broadcasting_delivers_to_every_consumer() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_bc");
-    cluster.create_topic(&topic, 2).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_bc", 2).await;
     let group = unique("cg_bc");
     let dir = std::env::temp_dir().join(unique("offsets"));
     let (c1, in1) = consumer(&ns, &group, &topic, "*", |o| {
@@ -184,10 +178,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_group_splits_queues_and_takes_over_when_a_member_leaves() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_split");
-    cluster.create_topic(&topic, 4).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_split", 4).await;
     let group = unique("cg_split");
     let (c1, in1) = consumer(&ns, &group, &topic, "*", |o| o.rebalance_interval = Duration::from_secs(2));
     let (c2, in2) = consumer(&ns, &group, &topic, "*", |o| o.rebalance_interval = Duration::from_secs(2));
@@ -231,10 +222,7 @@ fn queues_of(c: &PushConsumer, topic: &str) -> HashSet<i32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_restarted_consumer_resumes_from_its_committed_offset() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_resume");
-    cluster.create_topic(&topic, 2).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_resume", 2).await;
     let group = unique("cg_resume");
     let p = producer(&ns).await;
     let first = send_n(&p, &topic, 20, "a").await;
@@ -256,10 +244,7 @@ async fn a_restarted_consumer_resumes_from_its_committed_offset() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reconsume_later_and_panics_redeliver_with_reconsume_times() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_retry");
-    cluster.create_topic(&topic, 1).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_retry", 1).await;
     let group = unique("cg_retry");
     let mut o = ConsumerOptions::new(&group);
     o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
@@ -307,10 +292,7 @@ async fn reconsume_later_and_panics_redeliver_with_reconsume_times() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn delay_level_messages_arrive_after_their_delay() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_delay");
-    cluster.create_topic(&topic, 1).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_delay", 1).await;
     let (c, inbox) = consumer(&ns, &unique("cg_delay"), &topic, "*", |_| {});
     c.start().await.unwrap();
     let p = producer(&ns).await;
@@ -328,10 +310,7 @@ async fn delay_level_messages_arrive_after_their_delay() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn orderly_consumption_keeps_per_queue_order() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_orderly");
-    cluster.create_topic(&topic, 4).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_orderly", 4).await;
     let (c, inbox) = consumer(&ns, &unique("cg_orderly"), &topic, "*", |o| o.orderly = true);
     c.start().await.unwrap();
     let p = producer(&ns).await;
@@ -357,10 +336,7 @@ async fn orderly_consumption_keeps_per_queue_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn consumption_resumes_after_a_broker_restart_and_nothing_is_lost() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_restart");
-    cluster.create_topic(&topic, 2).await.unwrap();
+    let (cluster, ns, topic) = cluster_with_topic("T_restart", 2).await;
     let (c, inbox) = consumer(&ns, &unique("cg_restart"), &topic, "*", |_| {});
     c.start().await.unwrap();
     let p = producer(&ns).await;
@@ -397,10 +373,7 @@ async fn consumption_resumes_after_a_broker_restart_and_nothing_is_lost() {
 /// start()), registered as SQL92, and nothing that does not match is ever delivered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sql92_subscriptions_are_checked_and_never_deliver_non_matching_messages() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_sql");
-    cluster.create_topic(&topic, 1).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_sql", 1).await;
 
     let bad = PushConsumer::new(ConsumerOptions::new(unique("cg_sql_bad")), client_options(&ns));
     bad.subscribe_sql(&topic, "a >>> (").unwrap();
@@ -453,10 +426,7 @@ async fn sql92_subscriptions_are_checked_and_never_deliver_non_matching_messages
 /// 5.x timer messages: delivered at their delivery time, not before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn delivery_time_messages_arrive_at_their_time() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_timer");
-    cluster.create_topic(&topic, 1).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_timer", 1).await;
     let (c, inbox) = consumer(&ns, &unique("cg_timer"), &topic, "*", |_| {});
     c.start().await.unwrap();
     let p = producer(&ns).await;
@@ -481,10 +451,7 @@ fn common_now_ms() -> i64 {
 /// batch, instead of pulling the whole backlog into memory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stuck_listener_bounds_the_cache_by_the_pull_threshold() {
-    let cluster = cluster(1, 1).await;
-    let ns = cluster.namesrv_addr();
-    let topic = unique("T_flow");
-    cluster.create_topic(&topic, 1).await.unwrap();
+    let (_cluster, ns, topic) = cluster_with_topic("T_flow", 1).await;
     let p = producer(&ns).await;
     let batch: Vec<Message> = (0..200).map(|i| Message::new(&topic, format!("m{i}"))).collect();
     p.send_batch(&batch).await.unwrap();

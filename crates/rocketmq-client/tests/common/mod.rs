@@ -53,3 +53,13 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A 1 + 1 cluster with a fresh topic of `queues` queues: (cluster, name server address, topic).
+/// Keep the cluster alive for the test's duration (dropping it stops the servers).
+pub async fn cluster_with_topic(prefix: &str, queues: u32) -> (Cluster, String, String) {
+    let cluster = cluster(1, 1).await;
+    let topic = unique(prefix);
+    cluster.create_topic(&topic, queues).await.expect("topic created on the broker");
+    let ns = cluster.namesrv_addr();
+    (cluster, ns, topic)
+}

@@ -117,6 +117,16 @@ fi
 log "building rocketmq-namesrv@$VERSION and rocketmq-broker@$VERSION into $ROOT"
 log "cargo: $CARGO ($("$CARGO" --version 2>/dev/null || echo unknown)); target dir: $BUILD_DIR"
 log "this takes ~15-25 min on 2 cores; a rerun after a failure resumes from the target dir"
+# A lighter release profile than the broker's own (fat LTO, 1 codegen unit): the test broker
+# needs to be fast enough for the benchmarks, not as fast as possible, and a newcomer's first
+# `make demo` waits for this build. Config-level profile settings override the manifest's.
+# Each can be overridden from the environment (ROCKETMQ_RUST_OPT_LEVEL=3 ... for a full build).
+export CARGO_PROFILE_RELEASE_LTO="${ROCKETMQ_RUST_LTO:-false}"
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${ROCKETMQ_RUST_CODEGEN_UNITS:-16}"
+export CARGO_PROFILE_RELEASE_OPT_LEVEL="${ROCKETMQ_RUST_OPT_LEVEL:-2}"
+export CARGO_PROFILE_RELEASE_DEBUG="${ROCKETMQ_RUST_DEBUG:-false}"
+export CARGO_PROFILE_RELEASE_INCREMENTAL=false
+log "profile: lto=$CARGO_PROFILE_RELEASE_LTO codegen-units=$CARGO_PROFILE_RELEASE_CODEGEN_UNITS opt-level=$CARGO_PROFILE_RELEASE_OPT_LEVEL debug=$CARGO_PROFILE_RELEASE_DEBUG"
 start=$(date +%s)
 status=0
 CARGO_TARGET_DIR="$BUILD_DIR" "$CARGO" install --locked ${FORCE[@]+"${FORCE[@]}"} --root "$ROOT" \

@@ -8,35 +8,32 @@
 //! traceback through the `rocketmq` logger and dropped: it never reaches the runtime.
 
 use pyo3::prelude::*;
+use rocketmq_client::process::PerProcess;
 use std::sync::mpsc::{channel, Sender};
-use std::sync::{Mutex, OnceLock};
 
 /// Work for the callback thread: runs with the GIL held.
 pub type Job = Box<dyn for<'py> FnOnce(Python<'py>) + Send>;
 
-static SENDER: OnceLock<Sender<Job>> = OnceLock::new();
-static START: Mutex<()> = Mutex::new(());
+/// The callback thread's queue. Per process: a child forked after the thread started has no
+/// such thread, and builds its own on first use.
+static SENDER: PerProcess<Sender<Job>> = PerProcess::new();
 
-fn sender() -> Option<&'static Sender<Job>> {
-    if let Some(tx) = SENDER.get() {
-        return Some(tx);
-    }
-    let _guard = START.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(tx) = SENDER.get() {
-        return Some(tx);
-    }
+fn start_thread() -> Result<Sender<Job>, std::io::Error> {
     let (tx, rx) = channel::<Job>();
-    let spawned = std::thread::Builder::new().name("rocketmq-callbacks".to_owned()).spawn(move || {
+    std::thread::Builder::new().name("rocketmq-callbacks".to_owned()).spawn(move || {
         while let Ok(job) = rx.recv() {
             // Once the interpreter is exiting the job (and the Python objects it owns) is
             // dropped without running: see `interpreter`.
             let _ = crate::interpreter::attach(job);
         }
-    });
-    match spawned {
-        Ok(_) => Some(SENDER.get_or_init(|| tx)),
+    })?;
+    Ok(tx)
+}
+
+fn sender() -> Option<&'static Sender<Job>> {
+    match SENDER.get_or_try_init(start_thread) {
+        Ok(tx) => Some(tx),
         Err(e) => {
-            drop(_guard); // never log (which may take the GIL) while holding a lock
             tracing::error!(error = %e, "cannot start the rocketmq callback thread");
             None
         }

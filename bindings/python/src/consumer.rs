@@ -45,7 +45,7 @@ use rocketmq_client::{
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -57,6 +57,7 @@ use crate::logging;
 use crate::message::text_arg;
 use crate::received::PyReceivedMessage;
 use crate::runtime;
+use crate::started::Started;
 
 /// Prefix of the core's consume thread names (`consume.rs`).
 const CONSUME_THREAD_PREFIX: &str = "rocketmq-consume-";
@@ -305,7 +306,7 @@ impl Settings {
 #[derive(Default)]
 struct Shared {
     /// The started consumer (set by the start task when `start()` succeeded).
-    consumer: OnceLock<PushConsumer>,
+    consumer: Started<PushConsumer>,
     /// True while a start task runs (settings are frozen, a second start() is refused).
     starting: AtomicBool,
     /// Completion of the one shutdown task, once begun.
@@ -313,9 +314,10 @@ struct Shared {
 }
 
 impl Shared {
-    /// Begin the shutdown (once) and return its completion; None if never started.
+    /// Begin the shutdown (once) and return its completion; None if never started (or started
+    /// by the process this one was forked from: its connections are the parent's).
     fn begin_shutdown(&self) -> Option<watch::Receiver<bool>> {
-        let consumer = self.consumer.get()?.clone();
+        let consumer = self.consumer.here()?.clone();
         let mut slot = lock(&self.shutdown);
         if let Some(rx) = slot.as_ref() {
             return Some(rx.clone());
@@ -366,7 +368,7 @@ impl std::fmt::Debug for PushConsumerCore {
 
 impl Drop for PushConsumerCore {
     fn drop(&mut self) {
-        if self.shared.consumer.get().is_some() && !self.shared.shutdown_begun() {
+        if self.shared.consumer.here().is_some() && !self.shared.shutdown_begun() {
             tracing::warn!(
                 group = %lock(&self.settings).group,
                 "a started PushConsumer was garbage-collected without shutdown(); shutting it down"
@@ -378,7 +380,10 @@ impl Drop for PushConsumerCore {
 
 impl PushConsumerCore {
     fn settings(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, Settings>> {
-        if self.shared.consumer.get().is_some() || self.shared.starting.load(Ordering::SeqCst) {
+        if let Err(e) = self.shared.consumer.here_or_forked("consumer") {
+            return Err(to_pyerr(py, Op::Other, &e));
+        }
+        if self.shared.consumer.is_started() || self.shared.starting.load(Ordering::SeqCst) {
             return Err(to_pyerr(
                 py,
                 Op::Other,
@@ -389,13 +394,14 @@ impl PushConsumerCore {
     }
 
     fn running(&self, py: Python<'_>) -> PyResult<PushConsumer> {
-        match self.shared.consumer.get() {
-            Some(c) => Ok(c.clone()),
-            None => Err(to_pyerr(
+        match self.shared.consumer.here_or_forked("consumer") {
+            Ok(Some(c)) => Ok(c.clone()),
+            Ok(None) => Err(to_pyerr(
                 py,
                 Op::Other,
                 &local(ErrorKind::NotStarted, "the consumer has not been started: call start() first"),
             )),
+            Err(forked) => Err(to_pyerr(py, Op::Other, &forked)),
         }
     }
 
@@ -439,7 +445,7 @@ impl PushConsumerCore {
     }
 
     fn __clear__(&self) {
-        if self.shared.consumer.get().is_some() {
+        if self.shared.consumer.here().is_some() {
             self.shared.begin_shutdown();
         }
         let callbacks = self.callbacks.take_all();
@@ -449,7 +455,7 @@ impl PushConsumerCore {
     /// The consumer group.
     #[getter]
     fn group(&self) -> String {
-        match self.shared.consumer.get() {
+        match self.shared.consumer.here() {
             Some(c) => c.options().group.clone(),
             None => lock(&self.settings).group.clone(),
         }
@@ -464,19 +470,19 @@ impl PushConsumerCore {
     /// `ip@instance` once started, else None.
     #[getter]
     fn client_id(&self) -> Option<String> {
-        self.shared.consumer.get().and_then(|c| c.client_id().map(str::to_owned))
+        self.shared.consumer.here().and_then(|c| c.client_id().map(str::to_owned))
     }
 
     /// Whether `start()` succeeded (stays true after shutdown).
     #[getter]
     fn started(&self) -> bool {
-        self.shared.consumer.get().is_some()
+        self.shared.consumer.is_started()
     }
 
     /// Messages the callbacks acknowledged so far.
     #[getter]
     fn consumed_count(&self) -> u64 {
-        self.shared.consumer.get().map_or(0, PushConsumer::consumed_count)
+        self.shared.consumer.here().map_or(0, PushConsumer::consumed_count)
     }
 
     /// The subscribed topics, in subscription order.
@@ -494,7 +500,7 @@ impl PushConsumerCore {
     /// The queues assigned to this consumer now: `(topic, broker_name, queue_id)` tuples,
     /// sorted (retry topics included). Empty before start.
     fn assigned_queues(&self) -> Vec<(String, String, i32)> {
-        self.shared.consumer.get().map_or_else(Vec::new, |c| {
+        self.shared.consumer.here().map_or_else(Vec::new, |c| {
             c.assigned_queues().into_iter().map(|q| (q.topic, q.broker_name, q.queue_id)).collect()
         })
     }
@@ -646,7 +652,9 @@ impl PushConsumerCore {
     /// If the wait is interrupted (Ctrl-C), the start still completes in the background.
     fn start(&self, py: Python<'_>) -> PyResult<()> {
         logging::refresh_level(py);
-        if let Some(c) = self.shared.consumer.get() {
+        if let Some(c) =
+            self.shared.consumer.here_or_forked("consumer").map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?
+        {
             let c = c.clone();
             return blocking::run(py, async move { c.start().await })?.or_raise(py, Op::ConsumerStart);
         }
@@ -660,7 +668,7 @@ impl PushConsumerCore {
             let guard = guard;
             let result = consumer.start().await;
             if result.is_ok() {
-                let _ = guard.0.consumer.set(consumer);
+                guard.0.consumer.set(consumer);
             }
             result
         });

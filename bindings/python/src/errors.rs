@@ -83,6 +83,7 @@ fn kind_info(kind: ErrorKind) -> KindInfo {
         ErrorKind::Protocol => ("protocol", "ProtocolError", "ProtocolError"),
         ErrorKind::NotStarted => ("not_started", "NotStartedError", "NotStarted"),
         ErrorKind::Shutdown => ("shutdown", "NotStartedError", "NotStarted"),
+        ErrorKind::Forked => ("forked", "ClientForkedError", "Forked"),
         // ErrorKind is non-exhaustive: a kind added later maps to the plain operation class.
         _ => ("unknown", "RocketMQException", ""),
     };
@@ -93,6 +94,19 @@ fn kind_info(kind: ErrorKind) -> KindInfo {
 /// so they go through the same mapping.
 pub fn local(kind: ErrorKind, message: impl Into<String>) -> Error {
     Error::new(kind, message)
+}
+
+/// The error of a client object used in a process forked from the one that started it.
+pub fn forked(what: &str, owner_pid: u32) -> Error {
+    local(
+        ErrorKind::Forked,
+        format!(
+            "this {what} was started in process {owner_pid}, and this process ({}) is a fork() child of it: \
+             its connections belong to the parent. Create and start a new {what} in the child \
+             (e.g. in gunicorn's post_fork or Celery's worker_process_init hook)",
+            std::process::id()
+        ),
+    )
 }
 
 /// Map `err`, raised while doing `op`, to a Python exception instance.

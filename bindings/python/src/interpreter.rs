@@ -17,8 +17,9 @@
 //!   ([`park_if_exiting`]), as CPython 3.14 itself does with such threads.
 
 use pyo3::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use rocketmq_client::process;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -28,39 +29,57 @@ pub const EXIT_GRACE: Duration = Duration::from_secs(2);
 static EXITING: AtomicBool = AtomicBool::new(false);
 /// The thread that ran the exit hook (the one finalizing): it may keep calling into Python.
 static EXIT_THREAD: OnceLock<ThreadId> = OnceLock::new();
-/// How many threads are inside [`attach`]; waited on by the exit hook.
-static ATTACHED: Mutex<usize> = Mutex::new(0);
-static LEFT: Condvar = Condvar::new();
+/// How many threads are inside [`attach`], waited for by the exit hook: the low 32 bits, with
+/// the fork generation they were counted in as the high 32 bits. A forked child starts again
+/// from 0 (the parent's attached threads do not exist there), and nothing here takes a lock,
+/// which a thread of the parent could have held at the moment of the fork.
+static ATTACHED: AtomicU64 = AtomicU64::new(0);
 
-fn attached() -> MutexGuard<'static, usize> {
-    ATTACHED.lock().unwrap_or_else(|p| p.into_inner())
+fn generation_tag() -> u64 {
+    process::generation() & 0xFFFF_FFFF
+}
+
+/// The number of attached threads of this process.
+fn attached_here() -> u64 {
+    let packed = ATTACHED.load(Ordering::SeqCst);
+    if packed >> 32 == generation_tag() {
+        packed & 0xFFFF_FFFF
+    } else {
+        0
+    }
+}
+
+/// Change this process's count by `delta` (+1 or -1, never below 0).
+fn add_attached(delta: i64) {
+    let tag = generation_tag();
+    let _ = ATTACHED.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |packed| {
+        let count = if packed >> 32 == tag { packed & 0xFFFF_FFFF } else { 0 };
+        let count = count.saturating_add_signed(delta).min(0xFFFF_FFFF);
+        Some((tag << 32) | count)
+    });
 }
 
 struct Leave;
 
 impl Drop for Leave {
     fn drop(&mut self) {
-        let mut n = attached();
-        *n = n.saturating_sub(1);
-        // Only the exit hook waits, and it sets EXITING under this lock before it does: no
-        // wake-up (a futex syscall) on the common path.
-        if EXITING.load(Ordering::SeqCst) {
-            LEFT.notify_all();
-        }
+        add_attached(-1);
     }
 }
 
 /// Count the calling thread as inside the interpreter while `f` runs (the exit hook waits for
 /// it); `None` without running `f` once the interpreter is exiting.
+///
+/// The increment comes before the check of [`EXITING`], and the exit hook sets `EXITING`
+/// before it reads the count (all SeqCst): either this thread sees `EXITING`, or the hook sees
+/// it counted.
 fn enter<R>(f: impl FnOnce() -> R) -> Option<R> {
-    {
-        let mut n = attached();
-        if EXITING.load(Ordering::SeqCst) {
-            return None;
-        }
-        *n += 1;
+    add_attached(1);
+    let leave = Leave;
+    if EXITING.load(Ordering::SeqCst) {
+        drop(leave);
+        return None;
     }
-    let _leave = Leave;
     Some(f())
 }
 
@@ -150,19 +169,13 @@ pub fn park_if_exiting() {
 #[pyfunction]
 fn _rocketmq_at_exit(py: Python<'_>) {
     let _ = EXIT_THREAD.set(std::thread::current().id());
-    {
-        let _n = attached();
-        EXITING.store(true, Ordering::SeqCst);
-    }
+    EXITING.store(true, Ordering::SeqCst);
     py.detach(|| {
+        // Exit-time only: a short poll instead of a condition variable (whose mutex could have
+        // been held across a fork).
         let deadline = Instant::now() + EXIT_GRACE;
-        let mut n = attached();
-        while *n > 0 {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            n = LEFT.wait_timeout(n, deadline - now).map_or_else(|p| p.into_inner().0, |(g, _)| g);
+        while attached_here() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
         }
     });
 }

@@ -3,7 +3,9 @@
 //! Users import `rocketmq.client` (2.x drop-in, blocking) or `rocketmq.aio` (asyncio); this
 //! module holds what they are built on:
 //!
-//! * [`runtime`]: the one tokio runtime of the process;
+//! * [`runtime`]: the tokio runtime of the process (one per process, also after `fork()`) and
+//!   the awaitables it drives;
+//! * [`started`]: the started client of a client object, refused in a forked child;
 //! * [`blocking`]: running a future with the GIL released, Ctrl-C aware;
 //! * [`errors`]: the one mapping from client errors to `rocketmq.exceptions` classes;
 //! * [`message`]: the `Message` class;
@@ -27,6 +29,7 @@ mod producer;
 mod received;
 mod results;
 mod runtime;
+mod started;
 
 use pyo3::prelude::*;
 

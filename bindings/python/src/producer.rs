@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyInt;
 use rocketmq_client::{ClientOptions, Error, ErrorKind, Message, MessageQueue, Producer, ProducerOptions};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::blocking;
@@ -24,6 +24,7 @@ use crate::logging;
 use crate::message::{text_arg, PyMessage};
 use crate::results::{self, AioOutcome, ToPython};
 use crate::runtime;
+use crate::started::Started;
 
 /// Settings as given by the user; turned into options (and checked) by `start()`.
 #[derive(Debug, Clone, Default)]
@@ -107,7 +108,7 @@ impl From<String> for BuildError {
 #[derive(Debug)]
 pub struct ProducerCore {
     settings: Mutex<Settings>,
-    producer: OnceLock<Producer>,
+    producer: Started<Producer>,
     starting: AtomicBool,
 }
 
@@ -142,7 +143,10 @@ fn messages_arg(msgs: &Bound<'_, PyAny>) -> PyResult<Vec<Message>> {
 
 impl ProducerCore {
     fn settings(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, Settings>> {
-        if self.producer.get().is_some() || self.starting.load(Ordering::SeqCst) {
+        if let Err(e) = self.producer.here_or_forked("producer") {
+            return Err(to_pyerr(py, Op::Other, &e));
+        }
+        if self.producer.is_started() || self.starting.load(Ordering::SeqCst) {
             return Err(to_pyerr(
                 py,
                 Op::Other,
@@ -152,16 +156,17 @@ impl ProducerCore {
         Ok(lock(&self.settings))
     }
 
-    /// The running producer, or a NotStarted error for `op`.
+    /// The running producer, or a NotStarted (or Forked) error for `op`.
     fn running(&self, py: Python<'_>, op: Op) -> PyResult<Producer> {
         logging::maybe_refresh_level(py);
-        match self.producer.get() {
-            Some(p) => Ok(p.clone()),
-            None => Err(to_pyerr(
+        match self.producer.here_or_forked("producer") {
+            Ok(Some(p)) => Ok(p.clone()),
+            Ok(None) => Err(to_pyerr(
                 py,
                 op,
                 &local(ErrorKind::NotStarted, "the producer has not been started: call start() first"),
             )),
+            Err(forked) => Err(to_pyerr(py, op, &forked)),
         }
     }
 
@@ -180,8 +185,7 @@ impl ProducerCore {
         F: std::future::Future<Output = Result<T, Error>> + Send + 'static,
         T: ToPython,
     {
-        runtime::get()?;
-        pyo3_async_runtimes::tokio::future_into_py(py, async move { Ok(AioOutcome { op, result: fut.await }) })
+        runtime::future_into_py(py, async move { Ok(AioOutcome { op, result: fut.await }) })
     }
 
     fn new_producer(&self, py: Python<'_>) -> PyResult<Producer> {
@@ -197,7 +201,7 @@ impl ProducerCore {
     fn new(group: &Bound<'_, PyAny>) -> PyResult<Self> {
         Ok(ProducerCore {
             settings: Mutex::new(Settings { group: text_arg(group, "group")?, ..Settings::default() }),
-            producer: OnceLock::new(),
+            producer: Started::default(),
             starting: AtomicBool::new(false),
         })
     }
@@ -205,7 +209,7 @@ impl ProducerCore {
     /// The producer group.
     #[getter]
     fn group(&self) -> String {
-        match self.producer.get() {
+        match self.producer.here() {
             Some(p) => p.options().group.clone(),
             None => lock(&self.settings).group.clone(),
         }
@@ -214,13 +218,13 @@ impl ProducerCore {
     /// `ip@instance` once started, else None. Unique per producer object.
     #[getter]
     fn client_id(&self) -> Option<String> {
-        self.producer.get().and_then(|p| p.client_id().map(str::to_owned))
+        self.producer.here().and_then(|p| p.client_id().map(str::to_owned))
     }
 
-    /// Whether `start()` succeeded (stays true after shutdown).
+    /// Whether `start()` succeeded (stays true after shutdown, and in a forked child).
     #[getter]
     fn started(&self) -> bool {
-        self.producer.get().is_some()
+        self.producer.is_started()
     }
 
     fn set_group(&self, py: Python<'_>, group: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -288,7 +292,7 @@ impl ProducerCore {
     /// that was shut down cannot start again.
     fn start(&self, py: Python<'_>) -> PyResult<()> {
         logging::refresh_level(py);
-        if let Some(p) = self.producer.get() {
+        if let Some(p) = self.producer.here_or_forked("producer").map_err(|e| to_pyerr(py, Op::ProducerStart, &e))? {
             let p = p.clone();
             return Self::block_on(py, Op::ProducerStart, async move { p.start().await });
         }
@@ -299,15 +303,16 @@ impl ProducerCore {
         let producer = self.new_producer(py)?;
         let p = producer.clone();
         Self::block_on(py, Op::ProducerStart, async move { p.start().await })?;
-        let _ = self.producer.set(producer);
+        self.producer.set(producer);
         Ok(())
     }
 
     /// Unregister from the brokers and close connections. Idempotent; does nothing before
-    /// start.
+    /// start, nor in a process forked from the one that started it (the connections are the
+    /// parent's).
     fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
         logging::maybe_refresh_level(py);
-        if let Some(p) = self.producer.get() {
+        if let Some(p) = self.producer.here() {
             let p = p.clone();
             blocking::run(py, async move { p.shutdown().await })?;
         }
@@ -473,7 +478,7 @@ impl ProducerCore {
     }
 
     fn shutdown_aio<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let producer = self.producer.get().cloned();
+        let producer = self.producer.here().cloned();
         Self::awaitable(py, Op::Other, async move {
             if let Some(p) = producer {
                 p.shutdown().await;

@@ -1,46 +1,138 @@
-//! The one process-wide tokio runtime.
+//! The tokio runtime of the process, and the awaitables driven by it.
 //!
 //! Built lazily on first use (importing the module starts no thread), multi-threaded with 2 to 4
-//! workers (the client is I/O bound: more workers only add wake-ups), and registered with
-//! pyo3-async-runtimes so the asyncio API drives its futures on the same runtime. The runtime
-//! lives in a static and is never dropped: its threads end with the process.
+//! workers (the client is I/O bound: more workers only add wake-ups). It lives in a
+//! [`PerProcess`] cell and is never dropped: its threads end with the process.
 //!
-//! Known limit: like every tokio-based extension, the runtime does not survive `os.fork()`; a
-//! child process must not use clients created (or a runtime started) before the fork.
+//! **fork()**: a child process gets a runtime of its own on first use. The parent's runtime is
+//! inherited as memory only (no threads) and shares its epoll instance and sockets with the
+//! parent, so it is never touched again in the child: not driven, not dropped (see
+//! `rocketmq_remoting::process`). Clients started in the parent refuse to work in the child
+//! (`ClientSlot`); new ones work normally.
+//!
+//! Awaitables go through pyo3-async-runtimes' generic bridge with [`AioRuntime`], which spawns on
+//! this process's runtime. (Its built-in tokio bridge keeps the first runtime it was given in a
+//! process-wide cell, which in a forked child would be the parent's dead one.)
 
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
 use pyo3::PyResult;
-use std::sync::{Mutex, OnceLock};
+use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as GenericRuntime};
+use pyo3_async_runtimes::TaskLocals;
+use rocketmq_client::process::PerProcess;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use tokio::runtime::{Builder, Runtime};
 
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-static BUILD: Mutex<()> = Mutex::new(());
+static RUNTIME: PerProcess<Runtime> = PerProcess::new();
 
 /// Worker threads: the machine's parallelism, clamped to 2..=4.
 fn worker_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4)
 }
 
-/// The runtime, built on first call. Fails (instead of panicking) when the OS refuses threads.
+/// This process's runtime, built on first call in each process. Fails (instead of panicking)
+/// when the OS refuses threads.
 pub fn get() -> PyResult<&'static Runtime> {
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
+    RUNTIME.get_or_try_init(|| {
+        Builder::new_multi_thread()
+            .worker_threads(worker_threads())
+            .thread_name("rocketmq-worker")
+            .enable_all()
+            .build()
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot start the rocketmq runtime: {e}")))
+    })
+}
+
+/// Wrap `fut` as a Python awaitable bound to the running event loop, driven on this process's
+/// runtime. The runtime is started first, so a failure to start it is raised here.
+pub fn future_into_py<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    get()?;
+    pyo3_async_runtimes::generic::future_into_py::<AioRuntime, F, T>(py, fut)
+}
+
+/// pyo3-async-runtimes' view of our runtime.
+pub struct AioRuntime;
+
+tokio::task_local! {
+    static TASK_LOCALS: TaskLocals;
+}
+
+/// Why a spawned awaitable's task did not complete.
+#[derive(Debug)]
+pub enum SpawnError {
+    /// The task panicked or was cancelled.
+    Join(tokio::task::JoinError),
+    /// There was no runtime to spawn on (the OS refused its threads).
+    NoRuntime,
+}
+
+impl JoinError for SpawnError {
+    fn is_panic(&self) -> bool {
+        matches!(self, SpawnError::Join(e) if e.is_panic())
     }
-    // Serialise builders so two threads racing here never both spawn a set of workers. The
-    // lock is held for a few ms, never while calling into Python.
-    let _guard = BUILD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
+
+    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        match self {
+            SpawnError::Join(e) if e.is_panic() => e.into_panic(),
+            other => Box::new(format!("{other:?}")),
+        }
     }
-    let rt = Builder::new_multi_thread()
-        .worker_threads(worker_threads())
-        .thread_name("rocketmq-worker")
-        .enable_all()
-        .build()
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the rocketmq runtime: {e}")))?;
-    let rt = RUNTIME.get_or_init(|| rt);
-    // Err only means pyo3-async-runtimes already has a runtime (set by another extension
-    // sharing this copy of the crate, which cannot happen for a cdylib); ours is used anyway.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
-    Ok(rt)
+}
+
+/// The task of a spawned awaitable (or an immediate error when nothing could be spawned).
+pub struct SpawnHandle(Option<tokio::task::JoinHandle<()>>);
+
+impl Future for SpawnHandle {
+    type Output = Result<(), SpawnError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.0.as_mut() {
+            Some(handle) => Pin::new(handle).poll(cx).map_err(SpawnError::Join),
+            None => Poll::Ready(Err(SpawnError::NoRuntime)),
+        }
+    }
+}
+
+fn spawn_here(spawn: impl FnOnce(&'static Runtime) -> tokio::task::JoinHandle<()>) -> SpawnHandle {
+    // `future_into_py` started the runtime before the bridge spawns, so this only fails if the
+    // runtime could never be built; the bridge then sees a failed task.
+    SpawnHandle(get().ok().map(spawn))
+}
+
+impl GenericRuntime for AioRuntime {
+    type JoinError = SpawnError;
+    type JoinHandle = SpawnHandle;
+
+    fn spawn<F>(fut: F) -> SpawnHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        spawn_here(|rt| rt.spawn(fut))
+    }
+
+    fn spawn_blocking<F>(f: F) -> SpawnHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        spawn_here(|rt| rt.spawn_blocking(f))
+    }
+}
+
+impl ContextExt for AioRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        Box::pin(TASK_LOCALS.scope(locals, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS.try_with(TaskLocals::clone).ok()
+    }
 }

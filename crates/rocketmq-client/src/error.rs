@@ -33,6 +33,9 @@ pub enum ErrorKind {
     Shutdown,
     /// Authentication or permission failure.
     Auth,
+    /// The client was started by another process, of which this one is a `fork()` child: its
+    /// connections and tasks belong to the parent. Give up on it and create a new client.
+    Forked,
 }
 
 impl ErrorKind {
@@ -50,6 +53,7 @@ impl ErrorKind {
             ErrorKind::NotStarted => "not started",
             ErrorKind::Shutdown => "shut down",
             ErrorKind::Auth => "auth",
+            ErrorKind::Forked => "forked",
         }
     }
 }

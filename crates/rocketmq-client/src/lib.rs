@@ -29,5 +29,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
 pub use options::{ClientOptions, ProducerOptions};
 pub use producer::{Producer, QueueSelector, SendMode};
+/// Fork awareness (`PerProcess`, `ProcessOwned`): what must not be used across `fork()`.
+pub use rocketmq_remoting::process;
 pub use rocketmq_remoting::MessageQueue;
 pub use send_result::{SendResult, SendStatus};

@@ -13,6 +13,7 @@ pub mod ext_fields;
 pub mod header;
 pub mod message;
 pub mod pool;
+pub mod process;
 pub mod queue;
 
 pub use codes::{request_code, response_code, LanguageCode};

@@ -24,6 +24,9 @@ with two axes (docs/adr/0002-python-exceptions.md):
                                                        auto-created
   ``ProtocolError``                                    the peer sent invalid protocol
   ``NotStartedError``           ``RuntimeError``       not started yet, or already shut down
+  ``ClientForkedError``         ``RuntimeError``       a client started in a parent process used
+                                                       in a child forked from it (a
+                                                       ``NotStartedError`` too)
   ``UnsupportedFeatureError``   ``NotImplementedError``  a 2.x feature this release lacks
   ============================  =====================  ===========================================
 
@@ -37,7 +40,7 @@ Every exception raised by the client carries ``code`` (broker response code or N
 ``remark`` (broker text or None), ``broker_addr``, ``topic`` and ``kind`` (a short stable
 string: ``"timeout"``, ``"connect"``, ``"connection_closed"``, ``"invalid_message"``,
 ``"config"``, ``"broker"``, ``"auth"``, ``"route_not_found"``, ``"protocol"``,
-``"not_started"``, ``"shutdown"``).
+``"not_started"``, ``"shutdown"``, ``"forked"``).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ __all__ = [
     "RouteNotFoundError",
     "ProtocolError",
     "NotStartedError",
+    "ClientForkedError",
     "UnsupportedFeatureError",
     "ProducerStartTimeout",
     "ProducerStartConnectionError",
@@ -76,6 +80,7 @@ __all__ = [
     "ProducerStartRouteNotFound",
     "ProducerStartProtocolError",
     "ProducerStartNotStarted",
+    "ProducerStartForked",
     "ProducerSendSyncTimeout",
     "ProducerSendSyncConnectionError",
     "ProducerSendSyncInvalidMessage",
@@ -84,6 +89,7 @@ __all__ = [
     "ProducerSendSyncRouteNotFound",
     "ProducerSendSyncProtocolError",
     "ProducerSendSyncNotStarted",
+    "ProducerSendSyncForked",
     "ProducerSendOnewayTimeout",
     "ProducerSendOnewayConnectionError",
     "ProducerSendOnewayInvalidMessage",
@@ -92,6 +98,7 @@ __all__ = [
     "ProducerSendOnewayRouteNotFound",
     "ProducerSendOnewayProtocolError",
     "ProducerSendOnewayNotStarted",
+    "ProducerSendOnewayForked",
     "ProducerSendOrderlyTimeout",
     "ProducerSendOrderlyConnectionError",
     "ProducerSendOrderlyInvalidMessage",
@@ -100,6 +107,7 @@ __all__ = [
     "ProducerSendOrderlyRouteNotFound",
     "ProducerSendOrderlyProtocolError",
     "ProducerSendOrderlyNotStarted",
+    "ProducerSendOrderlyForked",
     "ProducerSendAsyncTimeout",
     "ProducerSendAsyncConnectionError",
     "ProducerSendAsyncInvalidMessage",
@@ -108,6 +116,7 @@ __all__ = [
     "ProducerSendAsyncRouteNotFound",
     "ProducerSendAsyncProtocolError",
     "ProducerSendAsyncNotStarted",
+    "ProducerSendAsyncForked",
     "PushConsumerStartTimeout",
     "PushConsumerStartConnectionError",
     "PushConsumerStartInvalidMessage",
@@ -116,6 +125,7 @@ __all__ = [
     "PushConsumerStartRouteNotFound",
     "PushConsumerStartProtocolError",
     "PushConsumerStartNotStarted",
+    "PushConsumerStartForked",
 ]
 
 
@@ -271,6 +281,13 @@ class NotStartedError(RocketMQException, RuntimeError):
     (``kind`` is ``"not_started"`` or ``"shutdown"``)."""
 
 
+class ClientForkedError(NotStartedError):
+    """A client started in one process was used in a process forked from it (``kind ==
+    "forked"``). Its connections and threads belong to the parent: create and start a new
+    client in the child (e.g. in gunicorn's ``post_fork`` or a Celery ``worker_process_init``
+    hook). ``shutdown()`` of such a client is a no-op in the child."""
+
+
 class UnsupportedFeatureError(RocketMQException, NotImplementedError):
     """A rocketmq-client-python 2.x feature this release does not provide."""
 
@@ -312,6 +329,10 @@ class ProducerStartNotStarted(ProducerStartFailed, NotStartedError):
     pass
 
 
+class ProducerStartForked(ProducerStartFailed, ClientForkedError):
+    pass
+
+
 # ProducerSendSyncFailed: send_sync() / send_batch() / asyncio send()
 
 
@@ -344,6 +365,10 @@ class ProducerSendSyncProtocolError(ProducerSendSyncFailed, ProtocolError):
 
 
 class ProducerSendSyncNotStarted(ProducerSendSyncFailed, NotStartedError):
+    pass
+
+
+class ProducerSendSyncForked(ProducerSendSyncFailed, ClientForkedError):
     pass
 
 
@@ -382,6 +407,10 @@ class ProducerSendOnewayNotStarted(ProducerSendOnewayFailed, NotStartedError):
     pass
 
 
+class ProducerSendOnewayForked(ProducerSendOnewayFailed, ClientForkedError):
+    pass
+
+
 # ProducerSendOrderlyFailed: send_orderly*()
 
 
@@ -414,6 +443,10 @@ class ProducerSendOrderlyProtocolError(ProducerSendOrderlyFailed, ProtocolError)
 
 
 class ProducerSendOrderlyNotStarted(ProducerSendOrderlyFailed, NotStartedError):
+    pass
+
+
+class ProducerSendOrderlyForked(ProducerSendOrderlyFailed, ClientForkedError):
     pass
 
 
@@ -452,6 +485,10 @@ class ProducerSendAsyncNotStarted(ProducerSendAsyncFailed, NotStartedError):
     pass
 
 
+class ProducerSendAsyncForked(ProducerSendAsyncFailed, ClientForkedError):
+    pass
+
+
 # PushConsumerStartFailed: PushConsumer.start()
 
 
@@ -484,4 +521,8 @@ class PushConsumerStartProtocolError(PushConsumerStartFailed, ProtocolError):
 
 
 class PushConsumerStartNotStarted(PushConsumerStartFailed, NotStartedError):
+    pass
+
+
+class PushConsumerStartForked(PushConsumerStartFailed, ClientForkedError):
     pass

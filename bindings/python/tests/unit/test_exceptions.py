@@ -25,6 +25,7 @@ KINDS = {
     "RouteNotFound": (exc.RouteNotFoundError, None),
     "ProtocolError": (exc.ProtocolError, None),
     "NotStarted": (exc.NotStartedError, RuntimeError),
+    "Forked": (exc.ClientForkedError, RuntimeError),
 }
 
 

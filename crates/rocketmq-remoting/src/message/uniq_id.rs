@@ -11,7 +11,9 @@
 //! | 4 | `(int) (now_ms - start_of_current_month_ms)` |
 //! | 2 | low 16 bits of a process-wide counter starting at 0 |
 //!
-//! The first 20 characters ([`uniq_id_prefix`]) are fixed for the life of the process.
+//! The first 20 characters ([`uniq_id_prefix`]) are fixed for the life of the process; a child
+//! forked from it computes its own (its pid and random number differ), so parent and child never
+//! create the same id.
 //!
 //! **Deviation from Java:** Java takes the start of the month in the JVM's *local* time zone
 //! (`Calendar.getInstance()`); we use UTC, to avoid a time-zone database. The broker only
@@ -22,6 +24,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
+
+use crate::process::PerProcess;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::message::hex;
@@ -31,7 +35,7 @@ use crate::message::properties::Properties;
 const DAY_MS: i64 = 86_400_000;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
-static PREFIX: OnceLock<String> = OnceLock::new();
+static PREFIX: PerProcess<String> = PerProcess::new();
 static LOCAL_IP: OnceLock<IpAddr> = OnceLock::new();
 
 /// The machine's outbound IPv4 address, as a stand-in for Java `UtilAll.getIP()`, computed once
@@ -55,7 +59,7 @@ fn detect_outbound_ipv4() -> Option<IpAddr> {
 /// `MessageClientIDSetter.FIX_STRING`: the hex of local IP, pid and a per-process random
 /// number; the first 20 (IPv4) characters of every id this process creates.
 pub fn uniq_id_prefix() -> &'static str {
-    PREFIX.get_or_init(|| {
+    let built = PREFIX.get_or_try_init(|| -> Result<String, std::convert::Infallible> {
         let mut raw = Vec::with_capacity(22);
         match local_ip() {
             IpAddr::V4(ip) => raw.extend_from_slice(&ip.octets()),
@@ -66,8 +70,12 @@ pub fn uniq_id_prefix() -> &'static str {
         raw.extend_from_slice(&fastrand::i32(..).to_be_bytes());
         let mut prefix = String::with_capacity(raw.len() * 2);
         hex::push_upper(&mut prefix, &raw);
-        prefix
-    })
+        Ok(prefix)
+    });
+    match built {
+        Ok(prefix) => prefix,
+        Err(never) => match never {},
+    }
 }
 
 /// `MessageClientIDSetter.createUniqID`: a new id, unique within the process (the counter has

@@ -7,6 +7,7 @@
 //!   the awaitables it drives;
 //! * [`started`]: the started client of a client object, refused in a forked child;
 //! * [`blocking`]: running a future with the GIL released, Ctrl-C aware;
+//! * [`drive`]: one future per operation, returned blocking or as an awaitable;
 //! * [`errors`]: the one mapping from client errors to `rocketmq.exceptions` classes;
 //! * [`message`]: the `Message` class;
 //! * [`producer`]: `ProducerCore`, blocking and asyncio methods;
@@ -21,6 +22,7 @@ mod blocking;
 mod callbacks;
 mod client_settings;
 mod consumer;
+mod drive;
 mod errors;
 mod interpreter;
 mod logging;

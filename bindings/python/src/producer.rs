@@ -3,7 +3,7 @@
 //!
 //! Settings are stored as given and validated by `start()`, so every configuration error
 //! surfaces as `ProducerStartFailed` (and `ValueError`), as with the 2.x C++ core. Blocking
-//! calls release the GIL through [`crate::blocking::run`]; `*_aio` methods return awaitables
+//! calls release the GIL through [`crate::blocking::run`]; with `aio=True` the same methods return awaitables
 //! driven by the shared runtime. Messages are copied (cheaply: the body is reference-counted)
 //! and their borrow released before the GIL is, so other threads may reuse or change a
 //! `Message` while it is being sent.
@@ -19,10 +19,11 @@ use std::time::Duration;
 use crate::blocking;
 use crate::callbacks;
 use crate::client_settings::{ClientSettings, Credentials};
+use crate::drive::drive;
 use crate::errors::{local, to_pyerr, IntoPyResult, Op};
 use crate::logging;
 use crate::message::{text_arg, PyMessage};
-use crate::results::{self, AioOutcome, ToPython};
+use crate::results;
 use crate::runtime;
 use crate::started::Started;
 
@@ -179,13 +180,21 @@ impl ProducerCore {
         blocking::run(py, fut)?.or_raise(py, op)
     }
 
-    /// Wrap a client future as an awaitable (asyncio API).
-    fn awaitable<'py, T, F>(py: Python<'py>, op: Op, fut: F) -> PyResult<Bound<'py, PyAny>>
-    where
-        F: std::future::Future<Output = Result<T, Error>> + Send + 'static,
-        T: ToPython,
-    {
-        runtime::future_into_py(py, async move { Ok(AioOutcome { op, result: fut.await }) })
+    fn start_now(&self, py: Python<'_>) -> PyResult<()> {
+        logging::refresh_level(py);
+        if let Some(p) = self.producer.here_or_forked("producer").map_err(|e| to_pyerr(py, Op::ProducerStart, &e))? {
+            let p = p.clone();
+            return Self::block_on(py, Op::ProducerStart, async move { p.start().await });
+        }
+        if self.starting.swap(true, Ordering::SeqCst) {
+            return Err(to_pyerr(py, Op::ProducerStart, &local(ErrorKind::NotStarted, "start() is already running")));
+        }
+        let _guard = StartingGuard(&self.starting);
+        let producer = self.new_producer(py)?;
+        let p = producer.clone();
+        Self::block_on(py, Op::ProducerStart, async move { p.start().await })?;
+        self.producer.set(producer);
+        Ok(())
     }
 
     fn new_producer(&self, py: Python<'_>) -> PyResult<Producer> {
@@ -288,85 +297,75 @@ impl ProducerCore {
         lock(&self.settings).client.credentials.is_some()
     }
 
-    /// Validate the settings and start. Starting a started producer does nothing; a producer
-    /// that was shut down cannot start again.
-    fn start(&self, py: Python<'_>) -> PyResult<()> {
-        logging::refresh_level(py);
-        if let Some(p) = self.producer.here_or_forked("producer").map_err(|e| to_pyerr(py, Op::ProducerStart, &e))? {
-            let p = p.clone();
-            return Self::block_on(py, Op::ProducerStart, async move { p.start().await });
-        }
-        if self.starting.swap(true, Ordering::SeqCst) {
-            return Err(to_pyerr(py, Op::ProducerStart, &local(ErrorKind::NotStarted, "start() is already running")));
-        }
-        let _guard = StartingGuard(&self.starting);
-        let producer = self.new_producer(py)?;
-        let p = producer.clone();
-        Self::block_on(py, Op::ProducerStart, async move { p.start().await })?;
-        self.producer.set(producer);
-        Ok(())
+    /// Validate the settings and start (no network I/O). Starting a started producer does
+    /// nothing; a producer that was shut down cannot start again. With `aio`, returns a
+    /// finished awaitable.
+    #[pyo3(signature = (*, aio=false))]
+    fn start<'py>(&self, py: Python<'py>, aio: bool) -> PyResult<Bound<'py, PyAny>> {
+        self.start_now(py)?;
+        drive(py, aio, Op::ProducerStart, async { Ok(()) })
     }
 
     /// Unregister from the brokers and close connections. Idempotent; does nothing before
     /// start, nor in a process forked from the one that started it (the connections are the
     /// parent's).
-    fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+    #[pyo3(signature = (*, aio=false))]
+    fn shutdown<'py>(&self, py: Python<'py>, aio: bool) -> PyResult<Bound<'py, PyAny>> {
         logging::maybe_refresh_level(py);
-        if let Some(p) = self.producer.here() {
-            let p = p.clone();
-            blocking::run(py, async move { p.shutdown().await })?;
-        }
-        Ok(())
+        let producer = self.producer.here().cloned();
+        drive(py, aio, Op::Other, async move {
+            if let Some(p) = producer {
+                p.shutdown().await;
+            }
+            Ok(())
+        })
     }
 
-    #[pyo3(signature = (msg, timeout_ms=None))]
+    #[pyo3(signature = (msg, timeout_ms=None, *, aio=false))]
     fn send<'py>(
         &self,
         py: Python<'py>,
         msg: &Bound<'py, PyMessage>,
         timeout_ms: Option<i64>,
+        aio: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::SendSync)?;
         let msg = msg.borrow().core().clone();
         let timeout = timeout_arg(py, Op::SendSync, timeout_ms)?;
-        let result = Self::block_on(py, Op::SendSync, async move {
+        drive(py, aio, Op::SendSync, async move {
             match timeout {
                 Some(t) => producer.send_with_timeout(&msg, t).await,
                 None => producer.send(&msg).await,
             }
-        })?;
-        results::send_result(py, &result)
+        })
     }
 
-    fn send_oneway(&self, py: Python<'_>, msg: &Bound<'_, PyMessage>) -> PyResult<()> {
+    #[pyo3(signature = (msg, *, aio=false))]
+    fn send_oneway<'py>(&self, py: Python<'py>, msg: &Bound<'py, PyMessage>, aio: bool) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::SendOneway)?;
         let msg = msg.borrow().core().clone();
-        Self::block_on(py, Op::SendOneway, async move { producer.send_oneway(&msg).await })
+        drive(py, aio, Op::SendOneway, async move { producer.send_oneway(&msg).await })
     }
 
-    fn send_batch<'py>(&self, py: Python<'py>, msgs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (msgs, *, aio=false))]
+    fn send_batch<'py>(&self, py: Python<'py>, msgs: &Bound<'py, PyAny>, aio: bool) -> PyResult<Bound<'py, PyAny>> {
         let msgs = messages_arg(msgs)?;
         let producer = self.running(py, Op::SendSync)?;
-        let result = Self::block_on(py, Op::SendSync, async move { producer.send_batch(&msgs).await })?;
-        results::send_result(py, &result)
+        drive(py, aio, Op::SendSync, async move { producer.send_batch(&msgs).await })
     }
 
+    #[pyo3(signature = (msg, sharding_key, *, aio=false))]
     fn send_orderly_by_sharding_key<'py>(
         &self,
         py: Python<'py>,
         msg: &Bound<'py, PyMessage>,
         sharding_key: &Bound<'py, PyAny>,
+        aio: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let key = text_arg(sharding_key, "sharding key")?;
         let producer = self.running(py, Op::SendOrderly)?;
         let msg = msg.borrow().core().clone();
-        let result =
-            Self::block_on(
-                py,
-                Op::SendOrderly,
-                async move { producer.send_orderly_by_sharding_key(&msg, &key).await },
-            )?;
-        results::send_result(py, &result)
+        drive(py, aio, Op::SendOrderly, async move { producer.send_orderly_by_sharding_key(&msg, &key).await })
     }
 
     /// Ordered send through a Python selector: `selector(queue_count, msg, arg) -> int` runs on
@@ -466,67 +465,6 @@ impl ProducerCore {
             }
         });
         Ok(())
-    }
-
-    // ---- asyncio ----
-
-    fn start_aio<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        logging::refresh_level(py);
-        // Starting does no I/O: do it now (GIL released) and hand back a finished awaitable.
-        self.start(py)?;
-        Self::awaitable(py, Op::ProducerStart, async { Ok(()) })
-    }
-
-    fn shutdown_aio<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let producer = self.producer.here().cloned();
-        Self::awaitable(py, Op::Other, async move {
-            if let Some(p) = producer {
-                p.shutdown().await;
-            }
-            Ok(())
-        })
-    }
-
-    #[pyo3(signature = (msg, timeout_ms=None))]
-    fn send_aio<'py>(
-        &self,
-        py: Python<'py>,
-        msg: &Bound<'py, PyMessage>,
-        timeout_ms: Option<i64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let producer = self.running(py, Op::SendSync)?;
-        let msg = msg.borrow().core().clone();
-        let timeout = timeout_arg(py, Op::SendSync, timeout_ms)?;
-        Self::awaitable(py, Op::SendSync, async move {
-            match timeout {
-                Some(t) => producer.send_with_timeout(&msg, t).await,
-                None => producer.send(&msg).await,
-            }
-        })
-    }
-
-    fn send_oneway_aio<'py>(&self, py: Python<'py>, msg: &Bound<'py, PyMessage>) -> PyResult<Bound<'py, PyAny>> {
-        let producer = self.running(py, Op::SendOneway)?;
-        let msg = msg.borrow().core().clone();
-        Self::awaitable(py, Op::SendOneway, async move { producer.send_oneway(&msg).await })
-    }
-
-    fn send_batch_aio<'py>(&self, py: Python<'py>, msgs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let msgs = messages_arg(msgs)?;
-        let producer = self.running(py, Op::SendSync)?;
-        Self::awaitable(py, Op::SendSync, async move { producer.send_batch(&msgs).await })
-    }
-
-    fn send_orderly_by_sharding_key_aio<'py>(
-        &self,
-        py: Python<'py>,
-        msg: &Bound<'py, PyMessage>,
-        sharding_key: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let key = text_arg(sharding_key, "sharding key")?;
-        let producer = self.running(py, Op::SendOrderly)?;
-        let msg = msg.borrow().core().clone();
-        Self::awaitable(py, Op::SendOrderly, async move { producer.send_orderly_by_sharding_key(&msg, &key).await })
     }
 
     fn __repr__(&self) -> String {

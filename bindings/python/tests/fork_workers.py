@@ -86,7 +86,7 @@ class Child:
 
                 result = fn(report)
                 os.write(write_fd, (json.dumps({"result": result}) + "\n").encode())
-            except BaseException as e:  # noqa: BLE001 - everything goes back to the parent
+            except BaseException as e:
                 message = {"error": type(e).__name__, "mro": [c.__name__ for c in type(e).__mro__]}
                 message["text"] = str(e)
                 message["traceback"] = traceback.format_exc()

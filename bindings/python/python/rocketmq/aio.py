@@ -23,13 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import TracebackType
 
+from ._base import CoreView
 from ._rocketmq import Message, ProducerCore
 from ._types import SendResult, SendStatus
 
 __all__ = ["Message", "Producer", "SendResult", "SendStatus"]
 
 
-class Producer:
+class Producer(CoreView[ProducerCore]):
     """An asyncio producer.
 
     Keyword options (all optional except ``namesrv_addr`` unless ``NAMESRV_ADDR`` is set):
@@ -86,39 +87,26 @@ class Producer:
     ) -> None:
         await self.shutdown()
 
-    def __repr__(self) -> str:
-        return f"<rocketmq.aio.Producer group={self.group!r} client_id={self.client_id!r}>"
-
-    @property
-    def group(self) -> str:
-        """The producer group."""
-        return self._core.group
-
-    @property
-    def client_id(self) -> str | None:
-        """``ip@instance`` once started, else None."""
-        return self._core.client_id
-
     async def start(self) -> None:
         """Check the options and start (no network I/O)."""
-        await self._core.start_aio()
+        await self._core.start(aio=True)
 
     async def shutdown(self) -> None:
         """Unregister from the brokers and close connections. Idempotent."""
-        await self._core.shutdown_aio()
+        await self._core.shutdown(aio=True)
 
     async def send(self, msg: Message, *, timeout_ms: int | None = None) -> SendResult:
         """Send and wait for the broker, retrying on another broker within the timeout."""
-        return await self._core.send_aio(msg, timeout_ms)
+        return await self._core.send(msg, timeout_ms, aio=True)
 
     async def send_oneway(self, msg: Message) -> None:
         """Send without waiting for the broker's answer (one attempt)."""
-        await self._core.send_oneway_aio(msg)
+        await self._core.send_oneway(msg, aio=True)
 
     async def send_batch(self, msgs: Iterable[Message]) -> SendResult:
         """Send messages of one topic as one request."""
-        return await self._core.send_batch_aio(msgs)
+        return await self._core.send_batch(msgs, aio=True)
 
     async def send_orderly_with_sharding_key(self, msg: Message, sharding_key: str) -> SendResult:
         """Send to the queue picked by hashing ``sharding_key`` (no retry)."""
-        return await self._core.send_orderly_by_sharding_key_aio(msg, sharding_key)
+        return await self._core.send_orderly_by_sharding_key(msg, sharding_key, aio=True)

@@ -57,8 +57,9 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, Callable, Generic, Optional, TypeVar, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
+from ._base import CoreT, CoreView
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage, select_by_hash
 from ._types import (
     ConsumeFromWhere,
@@ -113,15 +114,12 @@ def hashing_queue_selector(mq_size: int, msg: Message, arg: Any) -> int:
 
 
 _C = TypeVar("_C", bound="_Client[Any]")
-_CoreT = TypeVar("_CoreT", ProducerCore, PushConsumerCore)
 
 
-class _Client(Generic[_CoreT]):
+class _Client(CoreView[CoreT]):
     """What the 2.x producer and push consumer share: lifecycle, context manager, group,
     client id, name servers, credentials. ``_core`` is the native ``ProducerCore`` or
     ``PushConsumerCore``; both expose the same setters."""
-
-    _core: _CoreT
 
     def __enter__(self: _C) -> _C:  # noqa: PYI019 (typing.Self needs Python 3.11)
         self.start()
@@ -134,19 +132,6 @@ class _Client(Generic[_CoreT]):
         traceback: TracebackType | None,
     ) -> None:
         self.shutdown()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} group={self.group!r} client_id={self.client_id!r}>"
-
-    @property
-    def group(self) -> str:
-        """The producer or consumer group."""
-        return self._core.group
-
-    @property
-    def client_id(self) -> str | None:
-        """``ip@instance`` once started (unique per object), else None."""
-        return self._core.client_id
 
     def set_group(self, group_id: str) -> None:
         self._core.set_group(group_id)

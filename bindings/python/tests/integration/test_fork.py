@@ -13,11 +13,11 @@ from typing import Any, Callable
 
 import pytest
 
+from fork_workers import Child, consume_in_child, send_one
 from rocketmq import aio
 from rocketmq import exceptions as exc
 from rocketmq.client import ConsumeFromWhere, Message, Producer, PushConsumer, SendStatus
 
-from fork_workers import Child, consume_in_child, send_one
 from helpers import Inbox, unique, wait_until
 from testkit import TestCluster
 
@@ -94,7 +94,13 @@ def test_inherited_producer_raises_at_once(namesrv_addr: str, topic: str) -> Non
                 oneway = "no error"
             except exc.ClientForkedError:
                 oneway = "forked"
-            return {"raised": kinds, "elapsed": elapsed, "text": text, "shutdown_s": shutdown_s, "oneway": oneway}
+            return {
+                "raised": kinds,
+                "elapsed": elapsed,
+                "text": text,
+                "shutdown_s": shutdown_s,
+                "oneway": oneway,
+            }
 
         c = Child(child)
         got = c.result(CHILD_TIMEOUT)
@@ -103,14 +109,17 @@ def test_inherited_producer_raises_at_once(namesrv_addr: str, topic: str) -> Non
         assert got["elapsed"] < 0.1, got
         assert got["shutdown_s"] < 0.1, got
         assert got["oneway"] == "forked", got
-        assert "fork()" in got["text"] and "Create and start a new producer" in got["text"], got
+        assert "fork()" in got["text"], got
+        assert "Create and start a new producer" in got["text"], got
         # The child's shutdown() did not shut the parent's producer down.
         assert_sends(parent, topic, "parent after the inherited-client child")
     finally:
         parent.shutdown()
 
 
-def test_inherited_consumer_is_refused_and_shutdown_is_a_no_op(namesrv_addr: str, topic: str) -> None:
+def test_inherited_consumer_is_refused_and_shutdown_is_a_no_op(
+    namesrv_addr: str, topic: str
+) -> None:
     inbox = Inbox()
     consumer = PushConsumer(unique("cg"))
     consumer.set_name_server_address(namesrv_addr)
@@ -136,7 +145,8 @@ def test_inherited_consumer_is_refused_and_shutdown_is_a_no_op(namesrv_addr: str
         c = Child(child)
         got = c.result(CHILD_TIMEOUT)
         assert c.wait(CHILD_TIMEOUT) == 0
-        assert float(got[0].split()[1]) < 0.1 and got[1:] == ["forked"], got
+        assert float(got[0].split()[1]) < 0.1, got
+        assert got[1:] == ["forked"], got
         # The parent's consumer still consumes.
         producer.send_sync(message(topic, b"after"))
         inbox.wait_for(2)
@@ -146,7 +156,9 @@ def test_inherited_consumer_is_refused_and_shutdown_is_a_no_op(namesrv_addr: str
         consumer.shutdown()
 
 
-def test_parent_survives_children_killed_while_blocked(namesrv_addr: str, topic: str, black_hole: str) -> None:
+def test_parent_survives_children_killed_while_blocked(
+    namesrv_addr: str, topic: str, black_hole: str
+) -> None:
     """Children that start clients (one sends then blocks, one is stuck in a send to a name
     server that never answers) are SIGKILLed; the parent's producer goes on working."""
     parent = started_producer(namesrv_addr)
@@ -205,7 +217,7 @@ def test_fork_while_parent_sends_and_consumes(namesrv_addr: str, cluster: TestCl
             try:
                 producer.send_sync(message(topic, body))
                 sent.append(body)
-            except BaseException as e:  # noqa: BLE001 - recorded, asserted below
+            except BaseException as e:
                 errors.append(e)
                 return
             i += 1
@@ -216,11 +228,17 @@ def test_fork_while_parent_sends_and_consumes(namesrv_addr: str, cluster: TestCl
         wait_until(lambda: len(sent) >= 20, what="the parent's sender got going")
         for round_ in range(3):
             before = len(sent)
-            c = Child(lambda _: [b.decode() for b in consume_in_child(namesrv_addr, child_topic, 5, 30.0)])
+            c = Child(
+                lambda _: [b.decode() for b in consume_in_child(namesrv_addr, child_topic, 5, 30.0)]
+            )
             got = c.result(CHILD_TIMEOUT)
             assert c.wait(CHILD_TIMEOUT) == 0
-            assert len(got) >= 5 and all(b.startswith("child-") for b in got), (round_, got)
-            wait_until(lambda: len(sent) >= before + 20, what=f"parent still sending after child {round_}")
+            assert len(got) >= 5, (round_, got)
+            assert all(b.startswith("child-") for b in got), (round_, got)
+            wait_until(
+                lambda n=before + 20: len(sent) >= n,
+                what=f"parent still sending after child {round_}",
+            )
     finally:
         stop.set()
         sender.join(30)

@@ -113,14 +113,34 @@ impl GenericRuntime for AioRuntime {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        spawn_here(|rt| rt.spawn(fut))
+        spawn_here(|rt| rt.spawn(UntilExit(Box::pin(fut))))
     }
 
     fn spawn_blocking<F>(f: F) -> SpawnHandle
     where
         F: FnOnce() + Send + 'static,
     {
-        spawn_here(|rt| rt.spawn_blocking(f))
+        spawn_here(|rt| {
+            rt.spawn_blocking(move || {
+                let _ = crate::interpreter::while_attachable(f);
+            })
+        })
+    }
+}
+
+/// The bridge's task, polled only while the interpreter accepts threads.
+///
+/// The bridge takes the GIL inside its poll (to resolve the `asyncio.Future`), not through
+/// `interpreter::attach`: a runtime worker doing that after the interpreter began finalizing
+/// aborts the process. Each poll is counted as attached (the exit hook waits for it) and, once
+/// the interpreter is exiting, the task is never polled again (the process is ending).
+struct UntilExit(Pin<Box<dyn Future<Output = ()> + Send>>);
+
+impl Future for UntilExit {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        crate::interpreter::while_attachable(|| self.0.as_mut().poll(cx)).unwrap_or(Poll::Pending)
     }
 }
 

@@ -35,6 +35,18 @@ pub enum PullOutcome {
     OffsetIllegal(PullMessageResponseHeader),
 }
 
+/// The master address of `mq`'s broker, refreshing the route once if unknown.
+pub async fn master_addr(inst: &std::sync::Arc<ClientInstance>, mq: &MessageQueue) -> Result<String> {
+    if let Some(addr) = inst.routes().master_addr(&mq.broker_name) {
+        return Ok(addr);
+    }
+    inst.update_route(&mq.topic, inst.options().request_timeout).await?;
+    inst.routes().master_addr(&mq.broker_name).ok_or_else(|| {
+        Error::new(crate::error::ErrorKind::RouteNotFound, format!("broker {} has no master address", mq.broker_name))
+            .with_topic(&mq.topic)
+    })
+}
+
 fn expect_success(response: RemotingCommand, addr: &str) -> Result<RemotingCommand> {
     if response.code == response_code::SUCCESS {
         Ok(response)

@@ -194,7 +194,7 @@ impl PushConsumer {
         let consume = match ConsumeService::start(env, listener, options.consume_thread_count, options.max_in_flight) {
             Ok(c) => c,
             Err(e) => {
-                instance.shutdown(&[], &[]).await;
+                instance.release(&[], &[]).await;
                 return Err(Error::config(format!("cannot start consume threads: {e}")));
             }
         };
@@ -213,20 +213,28 @@ impl PushConsumer {
             options,
             me: me.clone(),
         });
+        let hooks: Arc<dyn ConsumerHooks> = core.clone();
+        if let Err(e) = instance.register_consumer(&hooks) {
+            core.stop_consuming().await;
+            instance.release(&[], &[]).await;
+            return Err(e);
+        }
+        let group = std::slice::from_ref(&core.options.group);
         if let Err(e) = reach_name_server(&instance, &core.rebalancer).await {
             core.stop_consuming().await;
-            instance.shutdown(&[], &[]).await;
+            instance.release(&[], group).await;
             return Err(e);
         }
         if let Err(e) = check_filters_in_broker(&instance, &core.rebalancer).await {
             core.stop_consuming().await;
-            instance.shutdown(&[], &[]).await;
+            instance.release(&[], group).await;
             return Err(e);
         }
-        let hooks: Arc<dyn ConsumerHooks> = core.clone();
-        instance.register_consumer(&hooks);
         instance.start();
         if self.inner.core.set(core.clone()).is_err() {
+            // A concurrent start won.
+            core.stop_consuming().await;
+            instance.release(&[], &[]).await;
             return Ok(());
         }
         self.inner.state.store(RUNNING, Ordering::SeqCst);
@@ -258,7 +266,7 @@ impl PushConsumer {
         for (_, pq) in &held {
             pq.set_dropped(true);
         }
-        core.instance.shutdown(&[], std::slice::from_ref(&core.options.group)).await;
+        core.instance.release(&[], std::slice::from_ref(&core.options.group)).await;
         tracing::info!(group = %core.options.group, "push consumer shut down");
     }
 
@@ -296,7 +304,7 @@ pub(crate) fn consumer_instance(options: &ConsumerOptions, client: &ClientOption
     if options.message_model == MessageModel::Broadcasting && client.instance_name.is_none() {
         client.instance_name = Some(crate::client_id::unique_instance_name());
     }
-    ClientInstance::new(client)
+    ClientInstance::get_or_create(client)
 }
 
 /// The consumer's offset store: the local file (broadcasting) or the brokers (clustering).

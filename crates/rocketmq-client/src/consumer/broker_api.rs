@@ -149,6 +149,16 @@ pub async fn max_offset(inst: &ClientInstance, addr: &str, mq: &MessageQueue) ->
     offset_call(inst, addr, request_code::GET_MAX_OFFSET, &header).await
 }
 
+/// GET_MIN_OFFSET (31): the smallest offset still stored.
+pub async fn min_offset(inst: &ClientInstance, addr: &str, mq: &MessageQueue) -> Result<i64> {
+    let header = QueueOffsetRequestHeader {
+        topic: mq.topic.clone(),
+        queue_id: mq.queue_id,
+        broker_name: Some(mq.broker_name.clone()),
+    };
+    offset_call(inst, addr, request_code::GET_MIN_OFFSET, &header).await
+}
+
 /// SEARCH_OFFSET_BY_TIMESTAMP (29).
 pub async fn search_offset(inst: &ClientInstance, addr: &str, mq: &MessageQueue, timestamp_ms: i64) -> Result<i64> {
     let header = SearchOffsetRequestHeader {

@@ -8,12 +8,15 @@
 //! * `consume_service`: running listeners and completing their verdicts
 //!   (`ConsumeMessageConcurrentlyService` / `ConsumeMessageOrderlyService`);
 //! * `remoting_processor`: requests brokers send to a consumer (`ClientRemotingProcessor`);
-//! * [`push`]: the push consumer (`DefaultMQPushConsumerImpl`) that wires them together.
+//! * [`push`]: the push consumer (`DefaultMQPushConsumerImpl`) that wires them together;
+//! * [`lite_pull`]: the lite-pull consumer (`DefaultLitePullConsumerImpl`), the same parts
+//!   without a listener, and the 0.5.x-style [`PullConsumer`].
 
 pub mod allocate;
 mod broker_api;
 mod consume_service;
 pub mod listener;
+pub mod lite_pull;
 pub mod offset_store;
 pub mod options;
 pub mod process_queue;
@@ -28,6 +31,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use allocate::AllocateStrategy;
 pub use listener::{AsyncMessageListener, ConsumeContext, ConsumeResult, ListenerFuture, MessageListener};
+pub use lite_pull::{LitePullConsumer, LitePullOptions, PullConsumer};
 pub use options::{ConsumeFromWhere, ConsumerOptions, MessageModel};
 pub use pull::{PullResult, PullStatus};
 pub use push::PushConsumer;

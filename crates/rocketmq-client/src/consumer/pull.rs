@@ -67,6 +67,9 @@ pub(crate) struct PullRequest<'a> {
     pub commit_offset: Option<i64>,
     /// Long-poll hold, `None` for an immediate answer.
     pub suspend: Option<Duration>,
+    /// Send the subscription with the pull (FLAG_SUBSCRIPTION), for consumers the broker may
+    /// not know from heartbeats (pull consumers, assigned queues).
+    pub with_subscription: bool,
     pub timeout: Duration,
 }
 
@@ -81,10 +84,10 @@ pub(crate) async fn pull_queue(instance: &Arc<ClientInstance>, req: PullRequest<
         queue_id: req.mq.queue_id,
         queue_offset: req.offset,
         max_msg_nums: req.max_nums,
-        sys_flag: PullSysFlag::build(commit.is_some(), req.suspend.is_some(), false, false, false),
+        sys_flag: PullSysFlag::build(commit.is_some(), req.suspend.is_some(), req.with_subscription, false, false),
         commit_offset: commit.unwrap_or(0),
         suspend_timeout_millis: req.suspend.map_or(0, |d| d.as_millis() as i64),
-        subscription: None,
+        subscription: req.with_subscription.then(|| req.subscription.sub_string.clone()),
         sub_version: req.subscription.sub_version,
         expression_type: Some(req.subscription.expression_type.as_str().to_owned()),
         max_msg_bytes: None,
@@ -138,9 +141,24 @@ pub(crate) trait PullOwner: Send + Sync + 'static {
     fn stats(&self) -> &ConsumeStats;
     fn pull_settings(&self) -> &PullSettings;
     fn subscription(&self, topic: &str) -> Option<SubscriptionData>;
+    /// Whether pulls carry the consumed offset for the broker to store (push clustering).
+    fn commit_with_pull(&self) -> bool {
+        self.is_clustering()
+    }
+    /// Whether pulls carry the subscription expression.
+    fn send_subscription(&self) -> bool {
+        false
+    }
+    /// A pull found nothing (new or matching) up to `next`. With nothing cached, `next` is
+    /// safe to commit (`correctTagsOffset`).
+    fn nothing_found(&self, mq: &MessageQueue, pq: &ProcessQueue, next: i64) {
+        if pq.cached_count() == 0 {
+            self.offsets().update(mq, next, true);
+        }
+    }
     /// An owner-specific reason to wait before pulling (orderly lock not held, queue paused).
     fn hold(&self, mq: &MessageQueue, pq: &ProcessQueue) -> Option<Duration>;
-    /// Messages arrived (already cached by the service into `pq`).
+    /// Messages arrived for `pq`; the owner caches them there and dispatches them.
     fn deliver(&self, mq: &MessageQueue, pq: &Arc<ProcessQueue>, msgs: Vec<MessageExt>);
     /// The offset was illegal: `pq` is dropped already; restart the queue from `next`.
     fn offset_moved(&self, mq: MessageQueue, next: i64) -> impl Future<Output = ()> + Send;
@@ -183,15 +201,15 @@ async fn pull_step<O: PullOwner>(o: &O, mq: &MessageQueue, pq: &Arc<ProcessQueue
         return Step::Wait(wait);
     }
     let Some(sub) = o.subscription(&mq.topic) else { return Step::Wait(ERROR_DELAY) };
-    let clustering = o.is_clustering();
     let request = PullRequest {
         group: o.group(),
         mq,
         subscription: &sub,
         offset: *offset,
         max_nums: s.batch_size,
-        commit_offset: if clustering { o.offsets().read(mq) } else { None },
+        commit_offset: if o.commit_with_pull() { o.offsets().read(mq) } else { None },
         suspend: Some(s.suspend),
+        with_subscription: o.send_subscription(),
         timeout: s.timeout,
     };
     pq.set_last_pull_timestamp(super::now_ms());
@@ -214,10 +232,7 @@ async fn pull_step<O: PullOwner>(o: &O, mq: &MessageQueue, pq: &Arc<ProcessQueue
                 }
                 _ if result.msgs.is_empty() => {
                     *offset = result.next_begin_offset;
-                    if pq.cached_count() == 0 {
-                        // Nothing cached: the next offset is safe to commit (`correctTagsOffset`).
-                        o.offsets().update(mq, *offset, true);
-                    }
+                    o.nothing_found(mq, pq, *offset);
                 }
                 _ => {
                     *offset = result.next_begin_offset;

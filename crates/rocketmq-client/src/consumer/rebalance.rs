@@ -80,6 +80,11 @@ impl Rebalancer {
         self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
     }
 
+    /// Add or replace a subscription (a lite-pull consumer may subscribe after start).
+    pub fn set_subscription(&self, sub: SubscriptionData) {
+        self.subscriptions.write().unwrap_or_else(|p| p.into_inner()).insert(sub.topic.clone(), sub);
+    }
+
     /// One full round over every subscribed topic (`doRebalance`).
     pub async fn rebalance(&self, owner: &impl RebalanceOwner) {
         for topic in self.subscribed_topics() {
@@ -89,29 +94,9 @@ impl Rebalancer {
         }
     }
 
-    /// Readable queues of `topic` (`topicRouteData2TopicSubscribeInfo`), fetching the route if
-    /// needed; empty when the name server does not know the topic (yet).
+    /// Readable queues of `topic` (see [`topic_queues`]).
     pub async fn topic_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
-        let route = match self.instance.routes().route(topic) {
-            Some(r) => r,
-            None => {
-                if !self.instance.update_route(topic, self.instance.options().request_timeout).await? {
-                    return Ok(Vec::new()); // e.g. %RETRY%group before the broker created it
-                }
-                self.instance
-                    .routes()
-                    .route(topic)
-                    .ok_or_else(|| Error::new(ErrorKind::RouteNotFound, "route vanished").with_topic(topic))?
-            }
-        };
-        let mut queues = Vec::new();
-        for qd in &route.queue_datas {
-            if PermName::is_readable(qd.perm) {
-                queues.extend((0..qd.read_queue_nums).map(|id| MessageQueue::new(topic, &qd.broker_name, id)));
-            }
-        }
-        queues.sort();
-        Ok(queues)
+        topic_queues(&self.instance, topic, false).await
     }
 
     async fn consumer_ids(&self, topic: &str) -> Result<Vec<String>> {
@@ -201,6 +186,36 @@ impl Rebalancer {
             }
         }
     }
+}
+
+/// Readable queues of `topic` (`topicRouteData2TopicSubscribeInfo`), from the cached route or
+/// (when `refresh` or none is cached) the name server; empty when it does not know the topic.
+pub(crate) async fn topic_queues(
+    instance: &Arc<ClientInstance>,
+    topic: &str,
+    refresh: bool,
+) -> Result<Vec<MessageQueue>> {
+    let cached = if refresh { None } else { instance.routes().route(topic) };
+    let route = match cached {
+        Some(r) => r,
+        None => {
+            if !instance.update_route(topic, instance.options().request_timeout).await? {
+                return Ok(Vec::new()); // e.g. %RETRY%group before the broker created it
+            }
+            instance
+                .routes()
+                .route(topic)
+                .ok_or_else(|| Error::new(ErrorKind::RouteNotFound, "route vanished").with_topic(topic))?
+        }
+    };
+    let mut queues = Vec::new();
+    for qd in &route.queue_datas {
+        if PermName::is_readable(qd.perm) {
+            queues.extend((0..qd.read_queue_nums).map(|id| MessageQueue::new(topic, &qd.broker_name, id)));
+        }
+    }
+    queues.sort();
+    Ok(queues)
 }
 
 fn by_broker(mqs: &[MessageQueue]) -> BTreeMap<String, Vec<MessageQueue>> {

@@ -1,12 +1,19 @@
 //! The per-client machinery (Java `MQClientInstance`): connection pool, name servers, route
-//! cache, heartbeats and the periodic route refresh. Each producer or consumer object owns
-//! one, so two objects in one process never share a client id.
+//! cache, heartbeats, the periodic route refresh, and the tables of the producers and
+//! consumers using it, by group (`producerTable` / `consumerTable`), through which every
+//! request a broker sends reaches the consumer of its group.
+//!
+//! Instances are shared as in Java (`MQClientManager.getOrCreateMQClientInstance`): client
+//! objects whose [`ClientOptions::instance_name`] is the same get one instance (one client id,
+//! one connection per broker) from a process-wide registry keyed by client id; the entry goes
+//! when the last of them shuts down. Without an instance name each object gets a unique one,
+//! hence its own instance. Two objects of one group in one instance are refused, as in Java.
 
 use rocketmq_remoting::body::heartbeat::{ConsumerData, HeartbeatData, ProducerData};
 use rocketmq_remoting::connection::{not_supported, BoxFuture, RequestHandler};
 use rocketmq_remoting::header::{EmptyHeader, UnregisterClientRequestHeader};
 use rocketmq_remoting::{request_code, response_code, ConnectionPool, PoolOptions, RemotingCommand};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -36,19 +43,26 @@ pub trait ConsumerHooks: Send + Sync + 'static {
     fn handle(self: Arc<Self>, request: RemotingCommand) -> BoxFuture<Option<RemotingCommand>>;
 }
 
-/// Shared state of one client object.
+/// Shared state of the client objects of one client id.
 pub struct ClientInstance {
     client_id: String,
     options: ClientOptions,
     pool: ConnectionPool,
     namesrvs: NameServers,
     routes: RouteTable,
-    producer_groups: Mutex<BTreeSet<String>>,
-    consumer: Mutex<Option<Weak<dyn ConsumerHooks>>>,
+    /// Java `producerTable`: the producer groups using this instance.
+    producer_table: Mutex<BTreeSet<String>>,
+    /// Java `consumerTable`: group → consumer.
+    consumer_table: Mutex<BTreeMap<String, Weak<dyn ConsumerHooks>>>,
     route_fetch: tokio::sync::Mutex<()>,
     shutdown_tx: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Client objects holding this instance (changed under the registry lock).
+    holders: Mutex<usize>,
 }
+
+/// Java `MQClientManager.factoryTable`: client id → instance, for sharing by instance name.
+static REGISTRY: Mutex<Option<HashMap<String, Weak<ClientInstance>>>> = Mutex::new(None);
 
 impl std::fmt::Debug for ClientInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -73,29 +87,62 @@ impl RequestHandler for Processor {
 }
 
 impl ClientInstance {
-    /// A new instance; nothing runs until [`ClientInstance::start`].
-    pub fn new(options: ClientOptions) -> Result<Arc<Self>> {
+    /// The instance of the client id these options give, shared with the other client objects
+    /// of that id, or a new one (Java `getOrCreateMQClientInstance`); nothing runs until
+    /// [`ClientInstance::start`]. Each call must be balanced by one [`release`](Self::release).
+    /// A shared instance keeps the options of its first holder.
+    pub fn get_or_create(options: ClientOptions) -> Result<Arc<Self>> {
         options.validate()?;
         let ip =
             options.client_ip.clone().unwrap_or_else(|| rocketmq_remoting::message::uniq_id::local_ip().to_string());
         let instance_name = options.instance_name.clone().unwrap_or_else(unique_instance_name);
         let client_id = build_client_id(&ip, &instance_name);
+        let mut registry = lock(&REGISTRY);
+        let table = registry.get_or_insert_with(HashMap::new);
+        if let Some(existing) = table.get(&client_id).and_then(Weak::upgrade).filter(|i| !i.is_shut_down()) {
+            if existing.options.namesrv_addrs != options.namesrv_addrs {
+                tracing::warn!(client_id = %client_id, "a client shares an instance with other name servers; the first client's are used");
+            }
+            *lock(&existing.holders) += 1;
+            return Ok(existing);
+        }
         let (shutdown_tx, _) = watch::channel(false);
-        Ok(Arc::new_cyclic(|weak: &Weak<ClientInstance>| {
+        let instance = Arc::new_cyclic(|weak: &Weak<ClientInstance>| {
             let handler = Arc::new(Processor { instance: weak.clone() });
             ClientInstance {
-                client_id,
+                client_id: client_id.clone(),
                 pool: ConnectionPool::new(PoolOptions { connect_timeout: options.connect_timeout }, handler),
                 namesrvs: NameServers::new(options.namesrv_addrs.clone()),
                 routes: RouteTable::default(),
-                producer_groups: Mutex::new(BTreeSet::new()),
-                consumer: Mutex::new(None),
+                producer_table: Mutex::new(BTreeSet::new()),
+                consumer_table: Mutex::new(BTreeMap::new()),
                 route_fetch: tokio::sync::Mutex::new(()),
                 shutdown_tx,
                 tasks: Mutex::new(Vec::new()),
+                holders: Mutex::new(1),
                 options,
             }
-        }))
+        });
+        table.retain(|_, weak| weak.strong_count() > 0);
+        table.insert(client_id, Arc::downgrade(&instance));
+        Ok(instance)
+    }
+
+    /// The live instance of `client_id`, if some client object holds it.
+    pub fn lookup(client_id: &str) -> Option<Arc<Self>> {
+        lock(&REGISTRY).as_ref()?.get(client_id).and_then(Weak::upgrade).filter(|i| !i.is_shut_down())
+    }
+
+    /// How many connections the pool holds (name servers and brokers).
+    pub fn connection_count(&self) -> usize {
+        self.pool.addresses().len()
+    }
+
+    /// The addresses the pool holds a live connection to.
+    pub fn connected_addrs(&self) -> Vec<String> {
+        let mut addrs = self.pool.addresses();
+        addrs.sort();
+        addrs
     }
 
     /// This client's id (`ip@instance`).
@@ -113,45 +160,108 @@ impl ClientInstance {
         &self.routes
     }
 
-    /// Start the periodic route refresh and heartbeat. Must run inside a tokio runtime.
+    /// Start the periodic route refresh and heartbeat (once per instance). Must run inside a
+    /// tokio runtime.
     pub fn start(self: &Arc<Self>) {
+        let mut tasks = lock(&self.tasks);
+        if !tasks.is_empty() || self.is_shut_down() {
+            return;
+        }
         let refresh = spawn_periodic(self, self.options.poll_namesrv_interval, |inst| {
             Box::pin(async move { inst.refresh_all_routes().await })
         });
         let heartbeat = spawn_periodic(self, self.options.heartbeat_interval, |inst| {
             Box::pin(async move { inst.send_heartbeat_to_all().await })
         });
-        lock(&self.tasks).extend([refresh, heartbeat]);
+        tasks.extend([refresh, heartbeat]);
     }
 
-    /// Register a producer group for heartbeats.
-    pub fn register_producer(&self, group: &str) {
-        lock(&self.producer_groups).insert(group.to_owned());
-    }
-
-    /// Register the consumer of this client (one per instance).
-    pub fn register_consumer(&self, consumer: &Arc<dyn ConsumerHooks>) {
-        *lock(&self.consumer) = Some(Arc::downgrade(consumer));
-    }
-
-    fn consumer(&self) -> Option<Arc<dyn ConsumerHooks>> {
-        lock(&self.consumer).as_ref().and_then(Weak::upgrade)
-    }
-
-    /// Stop background work, unregister the groups from every broker, close connections.
-    pub async fn shutdown(&self, unregister_producer_groups: &[String], unregister_consumer_groups: &[String]) {
-        self.shutdown_tx.send_replace(true);
-        for task in lock(&self.tasks).drain(..) {
-            task.abort();
+    /// Add a producer group (Java `registerProducer`): a Config error if this instance has one.
+    pub fn register_producer(&self, group: &str) -> Result<()> {
+        if !lock(&self.producer_table).insert(group.to_owned()) {
+            return Err(Error::config(format!(
+                "The producer group[{group}] has been created before, specify another name please."
+            )));
         }
-        let timeout = self.options.request_timeout;
-        let producers = unregister_producer_groups.iter().map(String::as_str).chain([CLIENT_INNER_PRODUCER_GROUP]);
-        let groups: Vec<(Option<String>, Option<String>)> = producers
-            .map(|g| (Some(g.to_owned()), None))
-            .chain(unregister_consumer_groups.iter().map(|g| (None, Some(g.clone()))))
+        Ok(())
+    }
+
+    /// Add a consumer (Java `registerConsumer`), held weakly: a Config error if this instance
+    /// has a live consumer of its group.
+    pub fn register_consumer(&self, consumer: &Arc<dyn ConsumerHooks>) -> Result<()> {
+        let group = consumer.group().to_owned();
+        let mut table = lock(&self.consumer_table);
+        if table.get(&group).is_some_and(|c| c.strong_count() > 0) {
+            return Err(Error::config(format!(
+                "The consumer group[{group}] has been created before, specify another name please."
+            )));
+        }
+        table.insert(group, Arc::downgrade(consumer));
+        Ok(())
+    }
+
+    /// The consumer of `group`.
+    fn consumer(&self, group: &str) -> Option<Arc<dyn ConsumerHooks>> {
+        lock(&self.consumer_table).get(group).and_then(Weak::upgrade)
+    }
+
+    fn consumers(&self) -> Vec<Arc<dyn ConsumerHooks>> {
+        lock(&self.consumer_table).values().filter_map(Weak::upgrade).collect()
+    }
+
+    /// A client object leaves (its producer and consumer groups given): its groups are
+    /// unregistered from every broker and removed from the tables. When it was the last holder,
+    /// the instance stops: background work ends, connections close, the registry forgets it.
+    pub async fn release(&self, producer_groups: &[String], consumer_groups: &[String]) {
+        {
+            let mut producers = lock(&self.producer_table);
+            for g in producer_groups {
+                producers.remove(g);
+            }
+        }
+        {
+            let mut consumers = lock(&self.consumer_table);
+            for g in consumer_groups {
+                consumers.remove(g);
+            }
+        }
+        let last = {
+            let mut registry = lock(&REGISTRY);
+            let mut holders = lock(&self.holders);
+            *holders = holders.saturating_sub(1);
+            let last = *holders == 0;
+            if last {
+                if let Some(table) = registry.as_mut() {
+                    if table.get(&self.client_id).is_some_and(|w| std::ptr::eq(w.as_ptr(), self)) {
+                        table.remove(&self.client_id);
+                    }
+                }
+            }
+            last
+        };
+        let inner = if last { Some(CLIENT_INNER_PRODUCER_GROUP.to_owned()) } else { None };
+        let groups: Vec<(Option<String>, Option<String>)> = producer_groups
+            .iter()
+            .cloned()
+            .chain(inner)
+            .map(|g| (Some(g), None))
+            .chain(consumer_groups.iter().map(|g| (None, Some(g.clone()))))
             .collect();
+        self.unregister(&groups).await;
+        if last {
+            self.shutdown_tx.send_replace(true);
+            for task in lock(&self.tasks).drain(..) {
+                task.abort();
+            }
+            self.pool.close_all();
+        }
+    }
+
+    /// UNREGISTER_CLIENT for each (producer group, consumer group) at every broker.
+    async fn unregister(&self, groups: &[(Option<String>, Option<String>)]) {
+        let timeout = self.options.request_timeout;
         for (addr, _) in self.routes.broker_addrs() {
-            for (producer_group, consumer_group) in &groups {
+            for (producer_group, consumer_group) in groups {
                 let header = UnregisterClientRequestHeader {
                     client_id: self.client_id.clone(),
                     producer_group: producer_group.clone(),
@@ -163,7 +273,6 @@ impl ClientInstance {
                 }
             }
         }
-        self.pool.close_all();
     }
 
     /// Whether shutdown has begun.
@@ -270,12 +379,12 @@ impl ClientInstance {
 
     fn heartbeat_body(&self) -> Vec<u8> {
         let mut groups: Vec<ProducerData> =
-            lock(&self.producer_groups).iter().map(|g| ProducerData { group_name: g.clone() }).collect();
+            lock(&self.producer_table).iter().map(|g| ProducerData { group_name: g.clone() }).collect();
         groups.push(ProducerData { group_name: CLIENT_INNER_PRODUCER_GROUP.to_owned() });
         let data = HeartbeatData {
             client_id: self.client_id.clone(),
             producer_data_set: groups,
-            consumer_data_set: self.consumer().map(|c| vec![c.consumer_data()]).unwrap_or_default(),
+            consumer_data_set: self.consumers().iter().map(|c| c.consumer_data()).collect(),
             heartbeat_fingerprint: 0,
             without_sub: false,
         };
@@ -295,7 +404,7 @@ impl ClientInstance {
     /// Heartbeat every master, and every slave too when a consumer is registered (a client
     /// without consumers only talks to masters, as in Java).
     pub async fn send_heartbeat_to_all(&self) {
-        let with_slaves = self.consumer().is_some();
+        let with_slaves = !self.consumers().is_empty();
         for (addr, is_master) in self.routes.broker_addrs() {
             if is_master || with_slaves {
                 self.send_heartbeat(&addr).await;
@@ -310,15 +419,24 @@ impl ClientInstance {
             | request_code::RESET_CONSUMER_CLIENT_OFFSET
             | request_code::GET_CONSUMER_RUNNING_INFO
             | request_code::CONSUME_MESSAGE_DIRECTLY
-            | request_code::GET_CONSUMER_STATUS_FROM_CLIENT => match self.consumer() {
-                Some(consumer) => consumer.handle(request).await,
-                None if request.is_oneway() => None,
-                None => Some(RemotingCommand::response(
-                    response_code::SYSTEM_ERROR,
-                    request.opaque,
-                    Some(format!("The Consumer Group not exist in this consumer ({})", self.client_id)),
-                )),
-            },
+            | request_code::GET_CONSUMER_STATUS_FROM_CLIENT => {
+                // Java's headers name the group `consumerGroup`, except reset-offset and
+                // consumer-status requests (`group`).
+                let group = request.ext_fields.get("consumerGroup").or_else(|| request.ext_fields.get("group"));
+                match group.and_then(|g| self.consumer(g)) {
+                    Some(consumer) => consumer.handle(request).await,
+                    None if request.is_oneway() => None,
+                    None => Some(RemotingCommand::response(
+                        response_code::SYSTEM_ERROR,
+                        request.opaque,
+                        Some(format!(
+                            "The Consumer Group <{}> not exist in this consumer ({})",
+                            group.unwrap_or_default(),
+                            self.client_id
+                        )),
+                    )),
+                }
+            }
             // A oneway notification this client has no use for yet (transactions come later).
             request_code::CHECK_TRANSACTION_STATE => None,
             _ => Some(not_supported(&request)),
@@ -343,4 +461,40 @@ fn spawn_periodic(instance: &Arc<ClientInstance>, every: Duration, job: Job) -> 
             job(inst).await;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(name: Option<&str>) -> ClientOptions {
+        ClientOptions {
+            namesrv_addrs: vec!["127.0.0.1:9".to_owned()],
+            instance_name: name.map(str::to_owned),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn instances_are_shared_by_name_and_released_by_the_last_holder() -> Result<()> {
+        let name = format!("registry-test-{}", unique_instance_name());
+        let a = ClientInstance::get_or_create(options(Some(&name)))?;
+        let b = ClientInstance::get_or_create(options(Some(&name)))?;
+        assert!(Arc::ptr_eq(&a, &b));
+        let unnamed = ClientInstance::get_or_create(options(None))?;
+        assert!(!Arc::ptr_eq(&a, &unnamed));
+        a.register_producer("pg")?;
+        assert_eq!(b.register_producer("pg").err().map(|e| e.kind()), Some(crate::ErrorKind::Config));
+        a.release(&["pg".to_owned()], &[]).await;
+        assert!(ClientInstance::lookup(a.client_id()).is_some(), "b still holds it");
+        b.register_producer("pg")?; // the group left with a
+        b.release(&["pg".to_owned()], &[]).await;
+        assert!(ClientInstance::lookup(a.client_id()).is_none());
+        assert!(a.is_shut_down());
+        let c = ClientInstance::get_or_create(options(Some(&name)))?;
+        assert!(!Arc::ptr_eq(&a, &c), "a new instance after the last release");
+        c.release(&[], &[]).await;
+        unnamed.release(&[], &[]).await;
+        Ok(())
+    }
 }

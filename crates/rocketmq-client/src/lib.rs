@@ -24,7 +24,10 @@ pub mod route;
 pub mod send_result;
 pub mod validation;
 
-pub use consumer::{ConsumeResult, ConsumerOptions, MessageExt, MessageListener, PushConsumer};
+pub use consumer::{
+    AsyncMessageListener, ConsumeResult, ConsumerOptions, LitePullConsumer, LitePullOptions, MessageExt,
+    MessageListener, PullConsumer, PushConsumer,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
 pub use options::{ClientOptions, ProducerOptions};

@@ -35,6 +35,18 @@ pub enum PullOutcome {
     OffsetIllegal(PullMessageResponseHeader),
 }
 
+/// The master address of `mq`'s broker, refreshing the route once if unknown.
+pub async fn master_addr(inst: &std::sync::Arc<ClientInstance>, mq: &MessageQueue) -> Result<String> {
+    if let Some(addr) = inst.routes().master_addr(&mq.broker_name) {
+        return Ok(addr);
+    }
+    inst.update_route(&mq.topic, inst.options().request_timeout).await?;
+    inst.routes().master_addr(&mq.broker_name).ok_or_else(|| {
+        Error::new(crate::error::ErrorKind::RouteNotFound, format!("broker {} has no master address", mq.broker_name))
+            .with_topic(&mq.topic)
+    })
+}
+
 fn expect_success(response: RemotingCommand, addr: &str) -> Result<RemotingCommand> {
     if response.code == response_code::SUCCESS {
         Ok(response)
@@ -135,6 +147,16 @@ pub async fn max_offset(inst: &ClientInstance, addr: &str, mq: &MessageQueue) ->
         broker_name: Some(mq.broker_name.clone()),
     };
     offset_call(inst, addr, request_code::GET_MAX_OFFSET, &header).await
+}
+
+/// GET_MIN_OFFSET (31): the smallest offset still stored.
+pub async fn min_offset(inst: &ClientInstance, addr: &str, mq: &MessageQueue) -> Result<i64> {
+    let header = QueueOffsetRequestHeader {
+        topic: mq.topic.clone(),
+        queue_id: mq.queue_id,
+        broker_name: Some(mq.broker_name.clone()),
+    };
+    offset_call(inst, addr, request_code::GET_MIN_OFFSET, &header).await
 }
 
 /// SEARCH_OFFSET_BY_TIMESTAMP (29).

@@ -1,8 +1,12 @@
 //! What user code implements to receive messages (`MessageListenerConcurrently` /
-//! `MessageListenerOrderly`), and what it answers.
+//! `MessageListenerOrderly`), and what it answers. A listener is either blocking
+//! ([`MessageListener`], run on the consumer's consume threads) or asynchronous
+//! ([`AsyncMessageListener`], run as tokio tasks, e.g. for asyncio callbacks).
 
 use rocketmq_remoting::message::stored::MessageExt;
 use rocketmq_remoting::MessageQueue;
+use std::future::Future;
+use std::pin::Pin;
 
 /// The listener's verdict on a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +18,17 @@ pub enum ConsumeResult {
     ReconsumeLater,
     /// The first `n` messages are done, the rest are to be retried (Java `ackIndex`).
     Partial(usize),
+}
+
+impl ConsumeResult {
+    /// How many of `len` messages this verdict acknowledges.
+    pub fn acked(self, len: usize) -> usize {
+        match self {
+            ConsumeResult::Success => len,
+            ConsumeResult::ReconsumeLater => 0,
+            ConsumeResult::Partial(n) => n.min(len),
+        }
+    }
 }
 
 /// Where the messages of a call come from.
@@ -38,5 +53,28 @@ where
 {
     fn consume(&self, msgs: &[MessageExt], context: &ConsumeContext) -> ConsumeResult {
         self(msgs, context)
+    }
+}
+
+/// The future an [`AsyncMessageListener`] returns.
+pub type ListenerFuture = Pin<Box<dyn Future<Output = ConsumeResult> + Send + 'static>>;
+
+/// An asynchronous listener: called on a runtime thread, it must not block; it returns a
+/// future that the consumer drives as a task. At most
+/// [`ConsumerOptions::max_in_flight`](super::ConsumerOptions::max_in_flight) calls are in flight
+/// per consumer (orderly: one per queue, in queue order). A panic, in the call or in the
+/// future, counts as [`ConsumeResult::ReconsumeLater`].
+pub trait AsyncMessageListener: Send + Sync + 'static {
+    /// Start processing `msgs` (owned: the future may outlive the call).
+    fn consume(&self, msgs: Vec<MessageExt>, context: ConsumeContext) -> ListenerFuture;
+}
+
+impl<F, Fut> AsyncMessageListener for F
+where
+    F: Fn(Vec<MessageExt>, ConsumeContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ConsumeResult> + Send + 'static,
+{
+    fn consume(&self, msgs: Vec<MessageExt>, context: ConsumeContext) -> ListenerFuture {
+        Box::pin(self(msgs, context))
     }
 }

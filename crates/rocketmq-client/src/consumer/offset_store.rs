@@ -1,5 +1,10 @@
-//! Consume offsets (protocol.md §5.10), after Java's `client/consumer/store/`.
+//! Consume offsets (protocol.md §5.10), after Java's `client/consumer/store/`: how a consumer
+//! commits offsets is answered here.
 //!
+//! * [`OffsetStore`] is the one store a consumer owns (Java `OffsetStore`, implemented by
+//!   `RemoteBrokerOffsetStore` for clustering and `LocalFileOffsetStore` for broadcasting): the
+//!   in-memory table, the query of the stored offset when a queue is assigned, the periodic
+//!   persistence, and the final persist + removal when a queue goes away.
 //! * [`OffsetTable`] is the in-memory half both Java stores share (`offsetTable` of
 //!   `RemoteBrokerOffsetStore` and `LocalFileOffsetStore`, values `ControllableOffset`): the
 //!   remote (clustering) store keeps it and talks to the broker; the local store below persists
@@ -16,12 +21,164 @@ use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use rocketmq_remoting::body::OffsetSerializeWrapper;
 use rocketmq_remoting::MessageQueue;
+use tokio::task::JoinHandle;
 
+use super::broker_api;
 use crate::error::{Error, Result};
+use crate::instance::ClientInstance;
+
+/// Where an [`OffsetStore`] keeps offsets beyond memory.
+#[derive(Debug)]
+enum Backend {
+    /// Java `RemoteBrokerOffsetStore`: the master broker of each queue (clustering).
+    Broker {
+        instance: Arc<ClientInstance>,
+        group: String,
+        /// Ask 5.x brokers not to answer 0 for an unknown group (`setZeroIfNotFound=false`).
+        strict_not_found: bool,
+    },
+    /// Java `LocalFileOffsetStore`: a file per client and group (broadcasting).
+    File(LocalFileOffsetStore),
+}
+
+/// A consumer's offsets: memory table plus the broker or the local file behind it.
+///
+/// Lifecycle of a queue's entry: [`read_stored`](Self::read_stored) when the queue is assigned,
+/// [`update`](Self::update) / [`commit`](Self::commit) as messages are consumed, persisted every
+/// few seconds by [`spawn_persister`](Self::spawn_persister), and [`release`](Self::release)d
+/// (persisted once more, then forgotten) when the queue goes away.
+#[derive(Debug)]
+pub struct OffsetStore {
+    table: OffsetTable,
+    backend: Backend,
+}
+
+impl OffsetStore {
+    /// The broker-backed store of a clustering consumer.
+    pub fn broker(instance: Arc<ClientInstance>, group: &str, strict_not_found: bool) -> Self {
+        OffsetStore {
+            table: OffsetTable::new(),
+            backend: Backend::Broker { instance, group: group.to_owned(), strict_not_found },
+        }
+    }
+
+    /// The file-backed store of a broadcasting consumer.
+    pub fn file(store: LocalFileOffsetStore) -> Self {
+        OffsetStore { table: OffsetTable::new(), backend: Backend::File(store) }
+    }
+
+    /// The in-memory table.
+    pub fn table(&self) -> &OffsetTable {
+        &self.table
+    }
+
+    /// The offset in memory (`READ_FROM_MEMORY`).
+    pub fn read(&self, mq: &MessageQueue) -> Option<i64> {
+        self.table.read(mq)
+    }
+
+    /// Set the in-memory offset (see [`OffsetTable::update`]).
+    pub fn update(&self, mq: &MessageQueue, offset: i64, increase_only: bool) {
+        self.table.update(mq, offset, increase_only);
+    }
+
+    /// Record consumption up to `offset` (increase only; a negative offset means nothing to commit).
+    pub fn commit(&self, mq: &MessageQueue, offset: i64) {
+        if offset >= 0 {
+            self.table.update(mq, offset, true);
+        }
+    }
+
+    /// See [`OffsetTable::update_and_freeze`].
+    pub fn update_and_freeze(&self, mq: &MessageQueue, offset: i64) {
+        self.table.update_and_freeze(mq, offset);
+    }
+
+    /// Forget `mq` without persisting (Java `removeOffset`).
+    pub fn remove(&self, mq: &MessageQueue) -> Option<i64> {
+        self.table.remove(mq)
+    }
+
+    /// A sorted copy of the table.
+    pub fn snapshot(&self) -> BTreeMap<MessageQueue, i64> {
+        self.table.snapshot()
+    }
+
+    /// The stored offset of `mq` (`readOffset(READ_FROM_STORE)`): `Ok(None)` when none is stored.
+    /// A file-backed store also puts a found offset into memory (as Java's does).
+    pub async fn read_stored(&self, mq: &MessageQueue) -> Result<Option<i64>> {
+        match &self.backend {
+            Backend::File(store) => store.read_offset(&self.table, mq),
+            Backend::Broker { instance, group, strict_not_found } => {
+                let addr = broker_api::master_addr(instance, mq).await?;
+                let zero_if_not_found = if *strict_not_found { Some(false) } else { None };
+                broker_api::query_consumer_offset(instance, &addr, group, mq, zero_if_not_found).await
+            }
+        }
+    }
+
+    /// Persist the in-memory offset of `mq` (to its broker, oneway or acknowledged, or into the file).
+    pub async fn persist(&self, mq: &MessageQueue, oneway: bool) -> Result<()> {
+        match &self.backend {
+            Backend::File(store) => store.persist_queues(&self.table, std::slice::from_ref(mq)),
+            Backend::Broker { instance, group, .. } => {
+                let Some(offset) = self.table.read(mq) else { return Ok(()) };
+                let addr = broker_api::master_addr(instance, mq).await?;
+                broker_api::update_consumer_offset(instance, &addr, group, mq, offset, oneway).await
+            }
+        }
+    }
+
+    /// Persist `mqs` (the file is written once), logging failures.
+    pub async fn persist_queues(&self, mqs: &[MessageQueue], oneway: bool) {
+        if let Backend::File(store) = &self.backend {
+            if let Err(e) = store.persist_queues(&self.table, mqs) {
+                tracing::warn!(error = %e, "cannot write the local offset file");
+            }
+            return;
+        }
+        for mq in mqs {
+            if let Err(e) = self.persist(mq, oneway).await {
+                tracing::warn!(queue = %mq, error = %e, "cannot persist consumer offset");
+            }
+        }
+    }
+
+    /// Persist every queue in the table (Java `persistAll`): its keys are the queues in use,
+    /// since [`release`](Self::release) removes a queue that goes away.
+    pub async fn persist_all(&self, oneway: bool) {
+        let queues: Vec<MessageQueue> = self.table.snapshot().into_keys().collect();
+        self.persist_queues(&queues, oneway).await;
+    }
+
+    /// The queue went away: persist its offset one last time (oneway) and forget it.
+    pub async fn release(&self, mq: &MessageQueue) {
+        if let Err(e) = self.persist(mq, true).await {
+            tracing::warn!(queue = %mq, error = %e, "cannot persist consumer offset");
+        }
+        self.table.remove(mq);
+    }
+
+    /// The persistence schedule (`persistConsumerOffsetInterval`): every `every`, persist all
+    /// (oneway). The task ends when the store is dropped; abort it at shutdown.
+    pub fn spawn_persister(self: &Arc<Self>, every: Duration) -> JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let Some(store) = weak.upgrade() else { return };
+                store.persist_all(true).await;
+            }
+        })
+    }
+}
 
 /// Java `ControllableOffset`: an offset that a reset can freeze.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,8 +33,10 @@ pub struct ConsumerOptions {
     pub allocate_strategy: Arc<dyn AllocateStrategy>,
     /// Orderly: one thread per queue at a time, queues locked on the broker, failures retried in place.
     pub orderly: bool,
-    /// Consume threads (`consumeThreadMin`/`Max`, 20).
+    /// Consume threads of a blocking listener (`consumeThreadMin`/`Max`, 20).
     pub consume_thread_count: usize,
+    /// Listener calls in flight at once for an asynchronous listener (20, as the thread count).
+    pub max_in_flight: usize,
     /// Messages handed to one listener call (`consumeMessageBatchMaxSize`, 1).
     pub consume_batch_max_size: usize,
     /// Messages asked per pull (`pullBatchSize`, 32).
@@ -80,6 +82,7 @@ impl ConsumerOptions {
             allocate_strategy: Arc::new(Averagely),
             orderly: false,
             consume_thread_count: 20,
+            max_in_flight: 20,
             consume_batch_max_size: 1,
             pull_batch_size: 32,
             pull_threshold_for_queue: 1000,
@@ -102,32 +105,99 @@ impl ConsumerOptions {
         self.max_reconsume_times.unwrap_or(if self.orderly { i32::MAX } else { 16 })
     }
 
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Check every option once, at start (Java `DefaultMQPushConsumerImpl.checkConfig`
+    /// ranges); a Config error names the first bad one.
+    pub fn validate(&self) -> Result<()> {
         crate::validation::check_group(&self.group)?;
         if self.group == "DEFAULT_CONSUMER" {
             return Err(Error::config("consumer group DEFAULT_CONSUMER is reserved; choose your own group"));
         }
-        if !(1..=1000).contains(&self.consume_thread_count) {
-            return Err(Error::config(format!("consume thread count {} outside 1..=1000", self.consume_thread_count)));
+        range("consume thread count", self.consume_thread_count as i64, 1, 1000)?;
+        range("max in flight", self.max_in_flight as i64, 1, 65535)?;
+        range("consume batch size", self.consume_batch_max_size as i64, 1, 1024)?;
+        range("pull batch size", i64::from(self.pull_batch_size), 1, 1024)?;
+        range("pull threshold for queue", self.pull_threshold_for_queue as i64, 1, 65535)?;
+        range("pull threshold size for queue (MiB)", self.pull_threshold_size_for_queue_mib as i64, 1, 1024)?;
+        range("consume concurrently max span", self.consume_concurrently_max_span, 1, 65535)?;
+        range("pull interval (ms)", self.pull_interval.as_millis() as i64, 0, 65535)?;
+        range("delay level when next consume", i64::from(self.delay_level_when_next_consume), -1, 64)?;
+        if let Some(n) = self.max_reconsume_times {
+            range("max reconsume times", i64::from(n), -1, i64::from(i32::MAX))?;
         }
-        if !(1..=1024).contains(&self.consume_batch_max_size) {
-            return Err(Error::config(format!("consume batch size {} outside 1..=1024", self.consume_batch_max_size)));
+        if let Some(ts) = self.consume_timestamp {
+            range("consume timestamp (epoch ms)", ts, 0, i64::MAX)?;
         }
-        if !(1..=1024).contains(&self.pull_batch_size) {
-            return Err(Error::config(format!("pull batch size {} outside 1..=1024", self.pull_batch_size)));
-        }
-        if self.pull_threshold_for_queue == 0 || self.pull_threshold_size_for_queue_mib == 0 {
-            return Err(Error::config("pull thresholds must be positive"));
+        for (what, d) in [
+            ("suspend current queue time", self.suspend_current_queue_time),
+            ("rebalance interval", self.rebalance_interval),
+            ("persist offset interval", self.persist_offset_interval),
+            ("broker suspend max time", self.broker_suspend_max_time),
+        ] {
+            if d.is_zero() {
+                return Err(Error::config(format!("{what} must be positive")));
+            }
         }
         if self.pull_timeout <= self.broker_suspend_max_time {
             return Err(Error::config("the pull timeout must exceed the broker's long-poll hold"));
         }
-        if self.delay_level_when_next_consume < -1 {
-            return Err(Error::config("delay level when next consume must be -1, 0 or a level"));
-        }
-        if self.max_reconsume_times.is_some_and(|n| n < -1) {
-            return Err(Error::config("max reconsume times must be -1 (default) or more"));
-        }
         Ok(())
+    }
+}
+
+fn range(what: &str, value: i64, min: i64, max: i64) -> Result<()> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::config(format!("{what} must be in {min}..={max}, got {value}")))
+    }
+}
+
+/// The 2.x client's `MessageModel` code (0 broadcasting, 1 clustering) as an enum.
+pub fn message_model_from_code(code: i64) -> Result<MessageModel> {
+    match code {
+        0 => Ok(MessageModel::Broadcasting),
+        1 => Ok(MessageModel::Clustering),
+        other => Err(Error::config(format!(
+            "message model must be MessageModel.BROADCASTING (0) or CLUSTERING (1), got {other}"
+        ))),
+    }
+}
+
+/// The Java `ConsumeFromWhere` ordinal (as the 2.x client numbers it) as an enum.
+pub fn consume_from_where_from_code(code: i64) -> Result<ConsumeFromWhere> {
+    Ok(match code {
+        0 => ConsumeFromWhere::ConsumeFromLastOffset,
+        1 => ConsumeFromWhere::ConsumeFromLastOffsetAndFromMinWhenBootFirst,
+        2 => ConsumeFromWhere::ConsumeFromMinOffset,
+        3 => ConsumeFromWhere::ConsumeFromMaxOffset,
+        4 => ConsumeFromWhere::ConsumeFromFirstOffset,
+        5 => ConsumeFromWhere::ConsumeFromTimestamp,
+        other => return Err(Error::config(format!("unknown ConsumeFromWhere value {other}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_ranges_and_codes() {
+        assert!(ConsumerOptions::new("cg").validate().is_ok());
+        assert!(ConsumerOptions::new("DEFAULT_CONSUMER").validate().is_err());
+        let bad = |f: fn(&mut ConsumerOptions)| {
+            let mut o = ConsumerOptions::new("cg");
+            f(&mut o);
+            o.validate().err().map(|e| e.kind())
+        };
+        assert_eq!(bad(|o| o.consume_thread_count = 0), Some(crate::ErrorKind::Config));
+        assert_eq!(bad(|o| o.max_in_flight = 0), Some(crate::ErrorKind::Config));
+        assert_eq!(bad(|o| o.pull_batch_size = 2000), Some(crate::ErrorKind::Config));
+        assert_eq!(bad(|o| o.pull_threshold_for_queue = 70000), Some(crate::ErrorKind::Config));
+        assert_eq!(bad(|o| o.delay_level_when_next_consume = -2), Some(crate::ErrorKind::Config));
+        assert_eq!(bad(|o| o.pull_timeout = o.broker_suspend_max_time), Some(crate::ErrorKind::Config));
+        assert_eq!(message_model_from_code(0).ok(), Some(MessageModel::Broadcasting));
+        assert!(message_model_from_code(2).is_err());
+        assert_eq!(consume_from_where_from_code(5).ok(), Some(ConsumeFromWhere::ConsumeFromTimestamp));
+        assert!(consume_from_where_from_code(6).is_err());
     }
 }

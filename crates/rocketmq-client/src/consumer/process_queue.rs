@@ -95,6 +95,10 @@ pub struct ProcessQueue {
     last_lock_timestamp: AtomicI64,
     /// Java `consumeLock`.
     consume_lock: ConsumeLock,
+    /// Java `consumeLock` as the async consume service uses it: held by the task consuming an
+    /// orderly queue across each listener call (a blocking call runs on a consume thread while
+    /// the task waits), so rebalance can wait for the batch in flight without blocking a thread.
+    orderly_lock: tokio::sync::Mutex<()>,
 }
 
 impl Default for ProcessQueue {
@@ -133,6 +137,7 @@ impl ProcessQueue {
             last_consume_timestamp: AtomicI64::new(now),
             last_lock_timestamp: AtomicI64::new(now),
             consume_lock: ConsumeLock::default(),
+            orderly_lock: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -406,6 +411,12 @@ impl ProcessQueue {
     /// [`consume_lock`](Self::consume_lock).
     pub fn try_consume_lock_for(&self, timeout: Duration) -> Option<ConsumeGuard<'_>> {
         self.consume_lock.try_lock_for(timeout)
+    }
+
+    /// The async form of the consume lock (see the field doc): one orderly batch in flight per
+    /// queue; never hold it across anything but the batch.
+    pub fn orderly_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.orderly_lock
     }
 
     // --- flags and timestamps ----------------------------------------------------------------

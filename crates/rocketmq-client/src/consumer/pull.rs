@@ -1,18 +1,24 @@
-//! One task per assigned queue: long-poll PULL_MESSAGE, cache what arrives, hand it to the
-//! consume service (`DefaultMQPushConsumerImpl.pullMessage`, `PullAPIWrapper.processPullResult`).
+//! Pulling messages: one PULL_MESSAGE and its decoding (Java `PullAPIWrapper`), and the
+//! long-poll pull service that keeps an assigned queue's cache filled with flow control
+//! (Java `PullMessageService` + `DefaultMQPushConsumerImpl.pullMessage`). The service is
+//! shared by the push and lite-pull consumers; what happens to the pulled messages is the
+//! owner's business ([`PullOwner`]).
 
-use rocketmq_remoting::body::heartbeat::ExpressionType;
+use rocketmq_remoting::body::heartbeat::{ExpressionType, SubscriptionData};
 use rocketmq_remoting::header::PullMessageRequestHeader;
-use rocketmq_remoting::message::stored::decode_messages;
+use rocketmq_remoting::message::stored::{decode_messages, MessageExt};
 use rocketmq_remoting::message::sysflag::PullSysFlag;
 use rocketmq_remoting::{response_code, MessageQueue};
+use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use super::broker_api::{self, PullOutcome};
-use super::consume::Task;
-use super::core::{lock, Core};
+use super::offset_store::OffsetStore;
 use super::process_queue::ProcessQueue;
+use super::stats::ConsumeStats;
+use crate::error::{Error, Result};
+use crate::instance::ClientInstance;
 
 /// Back-off when the queue's cache is full (`PULL_TIME_DELAY_MILLS_WHEN_CACHE_FLOW_CONTROL`).
 const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
@@ -20,22 +26,157 @@ const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
 const BROKER_FLOW_CONTROL_DELAY: Duration = Duration::from_millis(20);
 /// Back-off after an error (`pullTimeDelayMillsWhenException`).
 const ERROR_DELAY: Duration = Duration::from_millis(1000);
-/// An orderly queue waiting for its broker lock checks again after this.
-const WAIT_LOCK_DELAY: Duration = Duration::from_millis(100);
 
-/// Pull `mq` from `offset` until the queue is dropped or the consumer stops.
-pub(crate) async fn pull_loop(core: Weak<Core>, mq: MessageQueue, pq: Arc<ProcessQueue>, mut offset: i64) {
+/// Java `PullStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullStatus {
+    /// Messages were found.
+    Found,
+    /// Nothing new at this offset.
+    NoNewMsg,
+    /// Messages were there but none matched the subscription.
+    NoMatchedMsg,
+    /// The offset is outside the queue; restart from `next_begin_offset`.
+    OffsetIllegal,
+}
+
+/// Java `PullResult`: what one pull returned, decoded and tag-filtered.
+#[derive(Debug, Clone)]
+pub struct PullResult {
+    /// Found, nothing new, nothing matched, or illegal offset.
+    pub status: PullStatus,
+    /// Where the next pull of this queue starts.
+    pub next_begin_offset: i64,
+    /// The queue's smallest offset on the broker.
+    pub min_offset: i64,
+    /// The queue's next offset to be written on the broker.
+    pub max_offset: i64,
+    /// The messages (empty unless found).
+    pub msgs: Vec<MessageExt>,
+}
+
+/// One pull's parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct PullRequest<'a> {
+    pub group: &'a str,
+    pub mq: &'a MessageQueue,
+    pub subscription: &'a SubscriptionData,
+    pub offset: i64,
+    pub max_nums: i32,
+    /// Offset to commit with the pull (clustering), if any.
+    pub commit_offset: Option<i64>,
+    /// Long-poll hold, `None` for an immediate answer.
+    pub suspend: Option<Duration>,
+    /// Send the subscription with the pull (FLAG_SUBSCRIPTION), for consumers the broker may
+    /// not know from heartbeats (pull consumers, assigned queues).
+    pub with_subscription: bool,
+    pub timeout: Duration,
+}
+
+/// One PULL_MESSAGE to `mq`'s master, decoded (`PullAPIWrapper.pullKernelImpl` +
+/// `processPullResult`): messages are re-filtered by tag string (the broker filters by hash).
+pub(crate) async fn pull_queue(instance: &Arc<ClientInstance>, req: PullRequest<'_>) -> Result<PullResult> {
+    let addr = broker_api::master_addr(instance, req.mq).await?;
+    let commit = req.commit_offset.filter(|o| *o > 0);
+    let header = PullMessageRequestHeader {
+        consumer_group: req.group.to_owned(),
+        topic: req.mq.topic.clone(),
+        queue_id: req.mq.queue_id,
+        queue_offset: req.offset,
+        max_msg_nums: req.max_nums,
+        sys_flag: PullSysFlag::build(commit.is_some(), req.suspend.is_some(), req.with_subscription, false, false),
+        commit_offset: commit.unwrap_or(0),
+        suspend_timeout_millis: req.suspend.map_or(0, |d| d.as_millis() as i64),
+        subscription: req.with_subscription.then(|| req.subscription.sub_string.clone()),
+        sub_version: req.subscription.sub_version,
+        expression_type: Some(req.subscription.expression_type.as_str().to_owned()),
+        max_msg_bytes: None,
+        broker_name: Some(req.mq.broker_name.clone()),
+    };
+    let (status, header, body) = match broker_api::pull(instance, &addr, header, req.timeout).await? {
+        PullOutcome::Found { body, header } => (PullStatus::Found, header, Some(body)),
+        PullOutcome::NoNewMsg(h) => (PullStatus::NoNewMsg, h, None),
+        PullOutcome::NoMatchedMsg(h) => (PullStatus::NoMatchedMsg, h, None),
+        PullOutcome::OffsetIllegal(h) => (PullStatus::OffsetIllegal, h, None),
+    };
+    let mut msgs = match body {
+        Some(body) => decode_messages(body)
+            .map_err(|e| Error::from(e).context("undecodable pull body").with_addr(&addr).with_topic(&req.mq.topic))?,
+        None => Vec::new(),
+    };
+    let sub = req.subscription;
+    if sub.expression_type == ExpressionType::Tag && !sub.is_sub_all() {
+        // The broker filters on tag hash codes; re-check the strings (hash collisions).
+        msgs.retain(|m| sub.matches_tag(m.tags()));
+    }
+    Ok(PullResult {
+        status,
+        next_begin_offset: header.next_begin_offset,
+        min_offset: header.min_offset,
+        max_offset: header.max_offset,
+        msgs,
+    })
+}
+
+/// Flow control and long-poll settings of a pull service.
+#[derive(Debug, Clone)]
+pub(crate) struct PullSettings {
+    pub batch_size: i32,
+    pub threshold_count: usize,
+    pub threshold_mib: usize,
+    /// Concurrent push only (`consumeConcurrentlyMaxSpan`).
+    pub max_span: Option<i64>,
+    pub interval: Duration,
+    pub suspend: Duration,
+    pub timeout: Duration,
+}
+
+/// What the pull service needs from its owner.
+pub(crate) trait PullOwner: Send + Sync + 'static {
+    fn instance(&self) -> &Arc<ClientInstance>;
+    fn group(&self) -> &str;
+    fn is_clustering(&self) -> bool;
+    fn is_running(&self) -> bool;
+    fn offsets(&self) -> &OffsetStore;
+    fn stats(&self) -> &ConsumeStats;
+    fn pull_settings(&self) -> &PullSettings;
+    fn subscription(&self, topic: &str) -> Option<SubscriptionData>;
+    /// Whether pulls carry the consumed offset for the broker to store (push clustering).
+    fn commit_with_pull(&self) -> bool {
+        self.is_clustering()
+    }
+    /// Whether pulls carry the subscription expression.
+    fn send_subscription(&self) -> bool {
+        false
+    }
+    /// A pull found nothing (new or matching) up to `next`. With nothing cached, `next` is
+    /// safe to commit (`correctTagsOffset`).
+    fn nothing_found(&self, mq: &MessageQueue, pq: &ProcessQueue, next: i64) {
+        if pq.cached_count() == 0 {
+            self.offsets().update(mq, next, true);
+        }
+    }
+    /// An owner-specific reason to wait before pulling (orderly lock not held, queue paused).
+    fn hold(&self, mq: &MessageQueue, pq: &ProcessQueue) -> Option<Duration>;
+    /// Messages arrived for `pq`; the owner caches them there and dispatches them.
+    fn deliver(&self, mq: &MessageQueue, pq: &Arc<ProcessQueue>, msgs: Vec<MessageExt>);
+    /// The offset was illegal: `pq` is dropped already; restart the queue from `next`.
+    fn offset_moved(&self, mq: MessageQueue, next: i64) -> impl Future<Output = ()> + Send;
+}
+
+/// Pull `mq` from `offset` until `pq` is dropped, the owner stops or goes away.
+pub(crate) async fn pull_loop<O: PullOwner>(owner: Weak<O>, mq: MessageQueue, pq: Arc<ProcessQueue>, mut offset: i64) {
     loop {
-        let Some(core) = core.upgrade() else { return };
-        if pq.is_dropped() || !core.is_running() {
+        let Some(o) = owner.upgrade() else { return };
+        if pq.is_dropped() || !o.is_running() {
             return;
         }
-        let delay = match pull_once(&core, &mq, &pq, &mut offset).await {
-            Step::Again => core.options.pull_interval,
+        let delay = match pull_step(&*o, &mq, &pq, &mut offset).await {
+            Step::Again => o.pull_settings().interval,
             Step::Wait(d) => d,
             Step::Stop => return,
         };
-        drop(core);
+        drop(o);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
@@ -48,123 +189,69 @@ enum Step {
     Stop,
 }
 
-async fn pull_once(core: &Arc<Core>, mq: &MessageQueue, pq: &Arc<ProcessQueue>, offset: &mut i64) -> Step {
-    let o = &core.options;
-    if pq.cached_count() > o.pull_threshold_for_queue as i64
-        || pq.cached_bytes() > (o.pull_threshold_size_for_queue_mib * 1024 * 1024) as i64
-        || (!o.orderly && pq.max_span() > o.consume_concurrently_max_span)
+async fn pull_step<O: PullOwner>(o: &O, mq: &MessageQueue, pq: &Arc<ProcessQueue>, offset: &mut i64) -> Step {
+    let s = o.pull_settings();
+    if pq.cached_count() > s.threshold_count as i64
+        || pq.cached_bytes() > (s.threshold_mib * 1024 * 1024) as i64
+        || s.max_span.is_some_and(|span| pq.max_span() > span)
     {
         return Step::Wait(FLOW_CONTROL_DELAY);
     }
-    if o.orderly && core.is_clustering() && !pq.is_locked() {
-        return Step::Wait(WAIT_LOCK_DELAY);
+    if let Some(wait) = o.hold(mq, pq) {
+        return Step::Wait(wait);
     }
-    let Some(sub) = core.subscription(&mq.topic) else { return Step::Wait(ERROR_DELAY) };
-    let addr = match core.master_addr(mq).await {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::debug!(queue = %mq, error = %e, "no broker address for pull");
-            return Step::Wait(ERROR_DELAY);
-        }
+    let Some(sub) = o.subscription(&mq.topic) else { return Step::Wait(ERROR_DELAY) };
+    let request = PullRequest {
+        group: o.group(),
+        mq,
+        subscription: &sub,
+        offset: *offset,
+        max_nums: s.batch_size,
+        commit_offset: if o.commit_with_pull() { o.offsets().read(mq) } else { None },
+        suspend: Some(s.suspend),
+        with_subscription: o.send_subscription(),
+        timeout: s.timeout,
     };
-    let clustering = core.is_clustering();
-    let commit_offset = if clustering { core.offsets.read(mq).unwrap_or(-1) } else { 0 };
-    let header = PullMessageRequestHeader {
-        consumer_group: core.group().to_owned(),
-        topic: mq.topic.clone(),
-        queue_id: mq.queue_id,
-        queue_offset: *offset,
-        max_msg_nums: o.pull_batch_size,
-        sys_flag: PullSysFlag::build(clustering && commit_offset > 0, true, false, false, false),
-        commit_offset: commit_offset.max(0),
-        suspend_timeout_millis: o.broker_suspend_max_time.as_millis() as i64,
-        subscription: None,
-        sub_version: sub.sub_version,
-        expression_type: Some(sub.expression_type.as_str().to_owned()),
-        max_msg_bytes: None,
-        broker_name: Some(mq.broker_name.clone()),
-    };
-    pq.set_last_pull_timestamp(super::core::now_ms());
+    pq.set_last_pull_timestamp(super::now_ms());
     let started = Instant::now();
-    let outcome = broker_api::pull(&core.instance, &addr, header, o.pull_timeout).await;
+    let outcome = pull_queue(o.instance(), request).await;
     if pq.is_dropped() {
         return Step::Stop;
     }
     match outcome {
-        Ok(PullOutcome::Found { body, header }) => {
-            let mut msgs = match decode_messages(body) {
-                Ok(m) => m,
-                Err(e) => {
-                    // Retry the same offset: skipping would lose the batch.
-                    tracing::warn!(queue = %mq, offset = *offset, error = %e, "undecodable pull body; pulling again");
-                    return Step::Wait(ERROR_DELAY);
-                }
-            };
-            core.stats.record_pull(started.elapsed().as_micros() as u64, msgs.len() as u64);
-            *offset = header.next_begin_offset;
-            if sub.expression_type == ExpressionType::Tag && !sub.is_sub_all() {
-                // The broker filters on tag hash codes; re-check the strings (hash collisions).
-                msgs.retain(|m| sub.matches_tag(m.tags()));
+        Ok(result) => {
+            if result.status == PullStatus::Found {
+                o.stats().record_pull(started.elapsed().as_micros() as u64, result.msgs.len() as u64);
             }
-            if msgs.is_empty() {
-                if pq.cached_count() == 0 {
-                    core.offsets.update(mq, *offset, true);
+            match result.status {
+                PullStatus::OffsetIllegal => {
+                    tracing::warn!(queue = %mq, requested = *offset, next = result.next_begin_offset, "offset illegal; restarting the queue from the broker's offset");
+                    pq.set_dropped(true);
+                    o.offset_moved(mq.clone(), result.next_begin_offset).await;
+                    return Step::Stop;
                 }
-                return Step::Again;
-            }
-            dispatch(core, mq, pq, msgs);
-            Step::Again
-        }
-        Ok(PullOutcome::NoNewMsg(h)) | Ok(PullOutcome::NoMatchedMsg(h)) => {
-            *offset = h.next_begin_offset;
-            if pq.cached_count() == 0 {
-                // Nothing cached: the next offset is safe to commit (`correctTagsOffset`).
-                core.offsets.update(mq, *offset, true);
+                _ if result.msgs.is_empty() => {
+                    *offset = result.next_begin_offset;
+                    o.nothing_found(mq, pq, *offset);
+                }
+                _ => {
+                    *offset = result.next_begin_offset;
+                    o.deliver(mq, pq, result.msgs);
+                }
             }
             Step::Again
-        }
-        Ok(PullOutcome::OffsetIllegal(h)) => {
-            tracing::warn!(queue = %mq, requested = *offset, next = h.next_begin_offset, "offset illegal; restarting the queue from the broker's offset");
-            pq.set_dropped(true);
-            core.offsets.update(mq, h.next_begin_offset, false);
-            core.persist_offset(mq, false).await;
-            lock(&core.assigned).remove(mq);
-            core.rebalance_now.notify_one();
-            Step::Stop
         }
         Err(e) => {
-            let code = e.response_code();
             tracing::debug!(queue = %mq, error = %e, "pull failed");
-            match code {
+            match e.response_code() {
                 Some(response_code::FLOW_CONTROL) => Step::Wait(BROKER_FLOW_CONTROL_DELAY),
                 Some(response_code::SUBSCRIPTION_NOT_EXIST | response_code::SUBSCRIPTION_NOT_LATEST) => {
-                    core.instance.send_heartbeat_to_all().await;
+                    o.instance().send_heartbeat_to_all().await;
                     Step::Wait(ERROR_DELAY)
                 }
-                _ => Step::Wait(core.pull_delay_on_error()),
+                // An undecodable body is retried at the same offset: skipping would lose the batch.
+                _ => Step::Wait(ERROR_DELAY),
             }
         }
-    }
-}
-
-fn dispatch(
-    core: &Arc<Core>,
-    mq: &MessageQueue,
-    pq: &Arc<ProcessQueue>,
-    msgs: Vec<rocketmq_remoting::message::stored::MessageExt>,
-) {
-    if core.options.orderly {
-        if pq.put_messages(msgs) {
-            core.consume.submit(Task::Orderly { pq: pq.clone(), mq: mq.clone() });
-        }
-        return;
-    }
-    let batch = core.options.consume_batch_max_size.max(1);
-    pq.put_messages(msgs.clone());
-    let mut rest = msgs;
-    while !rest.is_empty() {
-        let tail = rest.split_off(rest.len().min(batch));
-        core.consume.submit(Task::Concurrent { pq: pq.clone(), mq: mq.clone(), msgs: rest });
-        rest = tail;
     }
 }

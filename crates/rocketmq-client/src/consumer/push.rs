@@ -1,19 +1,29 @@
-//! The push consumer's public face (`DefaultMQPushConsumer`): subscribe, start, shut down.
+//! The push consumer (Java `DefaultMQPushConsumer` / `DefaultMQPushConsumerImpl`): subscribe,
+//! register a listener, start. It wires the parts together: a [`Rebalancer`] tells it which
+//! queues are its own, a pull loop per queue fills the process queue, the consume service runs
+//! the listener, the [`OffsetStore`] commits offsets.
 
-use rocketmq_remoting::body::heartbeat::{ExpressionType, SubscriptionData};
-use std::collections::BTreeMap;
+use rocketmq_remoting::body::consumer::{ConsumeStatus, ConsumerRunningInfo};
+use rocketmq_remoting::body::heartbeat::{ConsumeType, ConsumerData, ExpressionType, SubscriptionData};
+use rocketmq_remoting::message::stored::MessageExt;
+use rocketmq_remoting::{MessageQueue, RemotingCommand};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::consume::ConsumeService;
-use super::core::{lock, now_ms, retry_topic, Core};
-use super::listener::MessageListener;
-use super::offset_store::{LocalFileOffsetStore, OffsetTable};
+use super::consume_service::{mark_locked, ConsumeEnv, ConsumeService, Listener};
+use super::listener::{AsyncMessageListener, ConsumeResult, MessageListener};
+use super::offset_store::{LocalFileOffsetStore, OffsetStore};
 use super::options::{ConsumerOptions, MessageModel};
+use super::process_queue::{ProcessQueue, PULL_MAX_IDLE_TIME, REBALANCE_LOCK_INTERVAL};
+use super::pull::{pull_loop, PullOwner, PullSettings};
+use super::rebalance::{compute_pull_from_where, RebalanceOwner, Rebalancer};
+use super::remoting_processor::{self, ProcessorTarget};
 use super::stats::ConsumeStats;
+use super::{lock, now_ms, retry_topic};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
 use crate::options::ClientOptions;
@@ -25,10 +35,13 @@ const SHUT_DOWN: u8 = 2;
 
 /// Consume threads get this long to finish their current call at shutdown.
 const SHUTDOWN_CONSUME_WAIT: Duration = Duration::from_secs(10);
-/// Orderly lock renewal period (`rocketmq.client.rebalance.lockInterval`).
-const LOCK_INTERVAL: Duration = Duration::from_secs(20);
+/// How long a dropped orderly queue waits for its in-flight batch before unlocking.
+const UNLOCK_WAIT: Duration = Duration::from_millis(500);
+/// An orderly queue waiting for its broker lock checks again after this.
+const WAIT_LOCK_DELAY: Duration = Duration::from_millis(100);
 
-/// A push consumer: subscribe, register a listener, start; messages arrive on consume threads.
+/// A push consumer: subscribe, register a listener, start; messages arrive on consume threads
+/// (blocking listener) or tasks (async listener).
 #[derive(Clone)]
 pub struct PushConsumer {
     inner: Arc<Inner>,
@@ -38,9 +51,9 @@ struct Inner {
     options: ConsumerOptions,
     client_options: ClientOptions,
     subscriptions: Mutex<BTreeMap<String, SubscriptionData>>,
-    listener: Mutex<Option<Arc<dyn MessageListener>>>,
+    listener: Mutex<Option<Listener>>,
     state: AtomicU8,
-    core: OnceLock<Arc<Core>>,
+    core: OnceLock<Arc<PushCore>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -48,6 +61,13 @@ impl std::fmt::Debug for PushConsumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PushConsumer").field("group", &self.inner.options.group).finish()
     }
+}
+
+/// Build a subscription, checking the topic and the expression.
+pub(crate) fn build_subscription(topic: &str, expression: &str, kind: ExpressionType) -> Result<SubscriptionData> {
+    validation::check_topic(topic).map_err(|e| Error::config(e.message().to_owned()).with_topic(topic))?;
+    SubscriptionData::build(topic, expression, kind, now_ms())
+        .map_err(|e| Error::config(format!("invalid subscription expression {expression:?}: {e}")).with_topic(topic))
 }
 
 impl PushConsumer {
@@ -93,10 +113,7 @@ impl PushConsumer {
                 "subscribe before start(): changing subscriptions of a running consumer is not supported",
             ));
         }
-        validation::check_topic(topic).map_err(|e| Error::config(e.message().to_owned()).with_topic(topic))?;
-        let sub = SubscriptionData::build(topic, expression, kind, now_ms()).map_err(|e| {
-            Error::config(format!("invalid subscription expression {expression:?}: {e}")).with_topic(topic)
-        })?;
+        let sub = build_subscription(topic, expression, kind)?;
         lock(&self.inner.subscriptions).insert(topic.to_owned(), sub);
         Ok(())
     }
@@ -106,12 +123,23 @@ impl PushConsumer {
         lock(&self.inner.subscriptions).keys().cloned().collect()
     }
 
-    /// Set the listener (replacing an earlier one). Before start only.
+    /// Set a blocking listener, run on consume threads (replacing an earlier listener). Before
+    /// start only.
     pub fn register_listener(&self, listener: impl MessageListener) -> Result<()> {
+        self.set_listener(Listener::Blocking(Arc::new(listener)))
+    }
+
+    /// Set an asynchronous listener, run as tokio tasks, at most
+    /// [`ConsumerOptions::max_in_flight`] at once (replacing an earlier listener). Before start only.
+    pub fn register_async_listener(&self, listener: impl AsyncMessageListener) -> Result<()> {
+        self.set_listener(Listener::Async(Arc::new(listener)))
+    }
+
+    fn set_listener(&self, listener: Listener) -> Result<()> {
         if self.inner.state.load(Ordering::SeqCst) != CREATED {
             return Err(Error::config("register the listener before start()"));
         }
-        *lock(&self.inner.listener) = Some(Arc::new(listener));
+        *lock(&self.inner.listener) = Some(listener);
         Ok(())
     }
 
@@ -132,119 +160,89 @@ impl PushConsumer {
         let listener = lock(&self.inner.listener)
             .clone()
             .ok_or_else(|| Error::config("no message listener: register one before start()"))?;
-        let mut client_options = self.inner.client_options.clone();
-        if options.message_model == MessageModel::Broadcasting && client_options.instance_name.is_none() {
-            // Java keeps "DEFAULT" for broadcasting (it names the offset file); we keep a
-            // unique name so two broadcasting consumers of one process do not collide.
-            client_options.instance_name = Some(crate::client_id::unique_instance_name());
-        }
-        let instance = ClientInstance::new(client_options)?;
+        let instance = consumer_instance(&options, &self.inner.client_options)?;
         if options.message_model == MessageModel::Clustering {
             let retry = retry_topic(&options.group);
             let sub =
                 SubscriptionData::build(retry.as_str(), "*", ExpressionType::Tag, now_ms()).map_err(Error::from)?;
             subscriptions.insert(retry, sub);
         }
-        let local_store = if options.message_model == MessageModel::Broadcasting {
-            Some(match &options.offset_store_dir {
-                Some(dir) => LocalFileOffsetStore::with_dir(dir, instance.client_id(), &options.group)?,
-                None => LocalFileOffsetStore::new(instance.client_id(), &options.group)?,
-            })
-        } else {
-            None
-        };
-        let consume_timestamp_ms = options.consume_timestamp.unwrap_or_else(|| now_ms() - 30 * 60 * 1000);
-        let core = Arc::new(Core {
+        let offsets = Arc::new(offset_store(&options, &instance)?);
+        let rebalancer = Arc::new(Rebalancer::new(
+            instance.clone(),
+            &options.group,
+            options.message_model,
+            options.allocate_strategy.clone(),
+            subscriptions,
+        ));
+        let stats = Arc::new(ConsumeStats::default());
+        let running = Arc::new(AtomicBool::new(true));
+        let env = ConsumeEnv {
             instance: instance.clone(),
-            listener,
-            subscriptions: RwLock::new(subscriptions),
-            assigned: Mutex::new(Default::default()),
-            offsets: OffsetTable::default(),
-            local_store,
-            consume: ConsumeService::new(),
-            rebalance_now: Arc::new(Notify::new()),
-            running: AtomicBool::new(true),
-            stats: ConsumeStats::default(),
-            started_at_ms: now_ms(),
-            consume_timestamp_ms,
-            runtime: tokio::runtime::Handle::current(),
-            options,
-        });
-        // Reach the name server before anything else: a consumer that cannot is useless, and
-        // the caller should hear it now (2.x raised PushConsumerStartFailed for a bad address).
-        let mut reached = false;
-        let mut last_error = None;
-        for topic in core.subscribed_topics() {
-            match instance.update_route(&topic, instance.options().request_timeout).await {
-                Ok(_) => reached = true,
-                Err(e) => last_error = Some(e),
+            group: options.group.clone(),
+            clustering: options.message_model == MessageModel::Clustering,
+            orderly: options.orderly,
+            batch_size: options.consume_batch_max_size,
+            max_reconsume_times: options.effective_max_reconsume_times(),
+            delay_level_when_next_consume: options.delay_level_when_next_consume,
+            suspend_current_queue_time: options.suspend_current_queue_time,
+            offsets: offsets.clone(),
+            stats: stats.clone(),
+            rebalancer: rebalancer.clone(),
+            running: running.clone(),
+        };
+        let consume = match ConsumeService::start(env, listener, options.consume_thread_count, options.max_in_flight) {
+            Ok(c) => c,
+            Err(e) => {
+                instance.release(&[], &[]).await;
+                return Err(Error::config(format!("cannot start consume threads: {e}")));
             }
-        }
-        if !reached {
-            core.running.store(false, Ordering::SeqCst);
-            instance.shutdown(&[], &[]).await;
-            return Err(last_error.unwrap_or_else(|| Error::new(ErrorKind::Connect, "no name server answered")));
-        }
-        if let Err(e) = check_filters_in_broker(&core).await {
-            core.running.store(false, Ordering::SeqCst);
-            instance.shutdown(&[], &[]).await;
+        };
+        let core = Arc::new_cyclic(|me| PushCore {
+            pull_settings: pull_settings(&options),
+            consume_timestamp_ms: options.consume_timestamp.unwrap_or_else(|| now_ms() - 30 * 60 * 1000),
+            instance: instance.clone(),
+            rebalancer,
+            offsets,
+            consume,
+            queues: Mutex::new(HashMap::new()),
+            stats,
+            running,
+            rebalance_now: Notify::new(),
+            started_at_ms: now_ms(),
+            options,
+            me: me.clone(),
+        });
+        let hooks: Arc<dyn ConsumerHooks> = core.clone();
+        if let Err(e) = instance.register_consumer(&hooks) {
+            core.stop_consuming().await;
+            instance.release(&[], &[]).await;
             return Err(e);
         }
-        core.consume
-            .start(Arc::downgrade(&core), core.options.consume_thread_count, &core.options.group)
-            .map_err(|e| Error::config(format!("cannot start consume threads: {e}")))?;
-        let hooks: Arc<dyn ConsumerHooks> = core.clone();
-        instance.register_consumer(&hooks);
+        let group = std::slice::from_ref(&core.options.group);
+        if let Err(e) = reach_name_server(&instance, &core.rebalancer).await {
+            core.stop_consuming().await;
+            instance.release(&[], group).await;
+            return Err(e);
+        }
+        if let Err(e) = check_filters_in_broker(&instance, &core.rebalancer).await {
+            core.stop_consuming().await;
+            instance.release(&[], group).await;
+            return Err(e);
+        }
         instance.start();
         if self.inner.core.set(core.clone()).is_err() {
+            // A concurrent start won.
+            core.stop_consuming().await;
+            instance.release(&[], &[]).await;
             return Ok(());
         }
         self.inner.state.store(RUNNING, Ordering::SeqCst);
         instance.send_heartbeat_to_all().await;
-        core.rebalance().await;
-        self.spawn_background(&core);
-        tracing::info!(group = %core.group(), client_id = instance.client_id(), "push consumer started");
+        core.rebalancer.rebalance(&*core).await;
+        lock(&self.inner.tasks).extend(core.spawn_background());
+        tracing::info!(group = %core.options.group, client_id = instance.client_id(), "push consumer started");
         Ok(())
-    }
-
-    fn spawn_background(&self, core: &Arc<Core>) {
-        let weak = Arc::downgrade(core);
-        let rebalance_every = core.options.rebalance_interval;
-        let rebalance = core.runtime.spawn({
-            let weak = weak.clone();
-            async move {
-                let Some(notify) = weak.upgrade().map(|c| c.rebalance_now.clone()) else { return };
-                loop {
-                    let _ = tokio::time::timeout(rebalance_every, notify.notified()).await;
-                    let Some(core) = weak.upgrade() else { return };
-                    core.rebalance().await;
-                }
-            }
-        });
-        let persist_every = core.options.persist_offset_interval;
-        let persist = core.runtime.spawn({
-            let weak = weak.clone();
-            async move {
-                let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + persist_every, persist_every);
-                loop {
-                    ticker.tick().await;
-                    let Some(core) = weak.upgrade() else { return };
-                    core.persist_all(true).await;
-                }
-            }
-        });
-        let mut tasks = vec![rebalance, persist];
-        if core.options.orderly && core.is_clustering() {
-            tasks.push(core.runtime.spawn(async move {
-                let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + LOCK_INTERVAL, LOCK_INTERVAL);
-                loop {
-                    ticker.tick().await;
-                    let Some(core) = weak.upgrade() else { return };
-                    core.lock_all().await;
-                }
-            }));
-        }
-        lock(&self.inner.tasks).extend(tasks);
     }
 
     /// Stop pulling, let in-flight listener calls finish, persist offsets, unlock orderly
@@ -254,31 +252,22 @@ impl PushConsumer {
             return;
         }
         let Some(core) = self.inner.core.get() else { return };
-        core.running.store(false, Ordering::SeqCst);
         for task in lock(&self.inner.tasks).drain(..) {
             task.abort();
         }
-        let assigned: Vec<_> =
-            lock(&core.assigned).values().map(|a| (a.pq.clone(), a.pull_task.abort_handle())).collect();
-        for (pq, pull) in &assigned {
-            pull.abort();
-            let _ = pq;
+        core.stop_consuming().await;
+        core.offsets.persist_all(false).await;
+        let held: Vec<(MessageQueue, Arc<ProcessQueue>)> =
+            lock(&core.queues).iter().map(|(mq, a)| (mq.clone(), a.pq.clone())).collect();
+        if core.options.orderly && core.rebalancer.is_clustering() {
+            let mqs: Vec<MessageQueue> = held.iter().map(|(mq, _)| mq.clone()).collect();
+            core.rebalancer.unlock_all(&mqs, false).await;
         }
-        let consume = core.clone();
-        let finished =
-            tokio::task::spawn_blocking(move || consume.consume.shutdown(SHUTDOWN_CONSUME_WAIT)).await.unwrap_or(false);
-        if !finished {
-            tracing::warn!(group = %core.group(), "consume threads still busy after {SHUTDOWN_CONSUME_WAIT:?}; their messages will be redelivered");
-        }
-        core.persist_all(false).await;
-        if core.options.orderly && core.is_clustering() {
-            core.unlock_all().await;
-        }
-        for (pq, _) in &assigned {
+        for (_, pq) in &held {
             pq.set_dropped(true);
         }
-        core.instance.shutdown(&[], &[core.group().to_owned()]).await;
-        tracing::info!(group = %core.group(), "push consumer shut down");
+        core.instance.release(&[], std::slice::from_ref(&core.options.group)).await;
+        tracing::info!(group = %core.options.group, "push consumer shut down");
     }
 
     /// Messages the listener has acknowledged so far (for tests and monitoring).
@@ -287,9 +276,9 @@ impl PushConsumer {
     }
 
     /// The queues currently assigned to this consumer.
-    pub fn assigned_queues(&self) -> Vec<rocketmq_remoting::MessageQueue> {
+    pub fn assigned_queues(&self) -> Vec<MessageQueue> {
         let mut queues: Vec<_> =
-            self.inner.core.get().map(|c| lock(&c.assigned).keys().cloned().collect()).unwrap_or_default();
+            self.inner.core.get().map(|c| lock(&c.queues).keys().cloned().collect()).unwrap_or_default();
         queues.sort();
         queues
     }
@@ -297,29 +286,76 @@ impl PushConsumer {
     /// Trigger a rebalance now (normally every 20 s and on membership changes).
     pub async fn rebalance_now(&self) -> Result<()> {
         let core = self.inner.core.get().ok_or_else(|| Error::new(ErrorKind::NotStarted, "consumer not started"))?;
-        core.rebalance().await;
+        core.rebalancer.rebalance(&**core).await;
         Ok(())
     }
 
     /// The running info `mqadmin consumerStatus` would show.
-    pub fn running_info(&self) -> Option<rocketmq_remoting::body::consumer::ConsumerRunningInfo> {
+    pub fn running_info(&self) -> Option<ConsumerRunningInfo> {
         self.inner.core.get().map(|c| c.running_info())
     }
 }
 
+/// The client instance of a consumer. Broadcasting: Java keeps the instance name "DEFAULT"
+/// (it names the offset file); without an explicit name we keep a unique one so two
+/// broadcasting consumers of one process do not share an offset file.
+pub(crate) fn consumer_instance(options: &ConsumerOptions, client: &ClientOptions) -> Result<Arc<ClientInstance>> {
+    let mut client = client.clone();
+    if options.message_model == MessageModel::Broadcasting && client.instance_name.is_none() {
+        client.instance_name = Some(crate::client_id::unique_instance_name());
+    }
+    ClientInstance::get_or_create(client)
+}
+
+/// The consumer's offset store: the local file (broadcasting) or the brokers (clustering).
+pub(crate) fn offset_store(options: &ConsumerOptions, instance: &Arc<ClientInstance>) -> Result<OffsetStore> {
+    Ok(match options.message_model {
+        MessageModel::Broadcasting => OffsetStore::file(match &options.offset_store_dir {
+            Some(dir) => LocalFileOffsetStore::with_dir(dir, instance.client_id(), &options.group)?,
+            None => LocalFileOffsetStore::new(instance.client_id(), &options.group)?,
+        }),
+        MessageModel::Clustering => {
+            OffsetStore::broker(instance.clone(), &options.group, options.strict_consume_from_where)
+        }
+    })
+}
+
+pub(crate) fn pull_settings(options: &ConsumerOptions) -> PullSettings {
+    PullSettings {
+        batch_size: options.pull_batch_size,
+        threshold_count: options.pull_threshold_for_queue,
+        threshold_mib: options.pull_threshold_size_for_queue_mib,
+        max_span: (!options.orderly).then_some(options.consume_concurrently_max_span),
+        interval: options.pull_interval,
+        suspend: options.broker_suspend_max_time,
+        timeout: options.pull_timeout,
+    }
+}
+
+/// Reach the name server before anything else: a consumer that cannot is useless, and the
+/// caller should hear it now (2.x raised PushConsumerStartFailed for a bad address).
+pub(crate) async fn reach_name_server(instance: &Arc<ClientInstance>, rebalancer: &Rebalancer) -> Result<()> {
+    // Every topic's route is fetched (the SQL92 check below needs them), not just the first.
+    let (mut reached, mut last_error) = (false, None);
+    for topic in rebalancer.subscribed_topics() {
+        match instance.update_route(&topic, instance.options().request_timeout).await {
+            Ok(_) => reached = true,
+            Err(e) => last_error = Some(e),
+        }
+    }
+    if reached {
+        return Ok(());
+    }
+    Err(last_error.unwrap_or_else(|| Error::new(ErrorKind::Connect, "no name server answered")))
+}
+
 /// Java `checkClientInBroker`: every SQL92 subscription is validated by a broker serving its
 /// topic, so a bad expression or a broker without property filtering fails `start()`.
-async fn check_filters_in_broker(core: &Core) -> Result<()> {
-    let subs: Vec<SubscriptionData> = core
-        .subscribed_topics()
-        .iter()
-        .filter_map(|t| core.subscription(t))
-        .filter(|s| s.expression_type != ExpressionType::Tag)
-        .collect();
-    for sub in subs {
-        let Some(route) = core.instance.routes().route(&sub.topic) else { continue };
+pub(crate) async fn check_filters_in_broker(instance: &Arc<ClientInstance>, rebalancer: &Rebalancer) -> Result<()> {
+    for sub in rebalancer.subscriptions().into_iter().filter(|s| s.expression_type != ExpressionType::Tag) {
+        let Some(route) = instance.routes().route(&sub.topic) else { continue };
         let Some(addr) = route.broker_datas.iter().find_map(|b| b.master_addr()) else { continue };
-        super::broker_api::check_client_config(&core.instance, addr, core.group(), &sub).await.map_err(|e| {
+        super::broker_api::check_client_config(instance, addr, rebalancer.group(), &sub).await.map_err(|e| {
             Error::config(format!(
                 "the broker rejected the {} subscription {:?}: {e}",
                 sub.expression_type.as_str(),
@@ -331,19 +367,338 @@ async fn check_filters_in_broker(core: &Core) -> Result<()> {
     Ok(())
 }
 
-impl ConsumerHooks for Core {
+/// One assigned queue: its process queue and the task pulling it.
+struct Assigned {
+    pq: Arc<ProcessQueue>,
+    pull_task: JoinHandle<()>,
+}
+
+/// A started push consumer's parts.
+struct PushCore {
+    options: ConsumerOptions,
+    instance: Arc<ClientInstance>,
+    rebalancer: Arc<Rebalancer>,
+    offsets: Arc<OffsetStore>,
+    consume: Arc<ConsumeService>,
+    queues: Mutex<HashMap<MessageQueue, Assigned>>,
+    stats: Arc<ConsumeStats>,
+    running: Arc<AtomicBool>,
+    rebalance_now: Notify,
+    pull_settings: PullSettings,
+    started_at_ms: i64,
+    consume_timestamp_ms: i64,
+    me: Weak<PushCore>,
+}
+
+impl PushCore {
+    fn orderly_clustering(&self) -> bool {
+        self.options.orderly && self.rebalancer.is_clustering()
+    }
+
+    /// Stop pulling and consuming; wait for listener calls in flight.
+    async fn stop_consuming(&self) {
+        self.running.store(false, Ordering::SeqCst);
+        for a in lock(&self.queues).values() {
+            a.pull_task.abort();
+        }
+        if !self.consume.shutdown(SHUTDOWN_CONSUME_WAIT).await {
+            tracing::warn!(group = %self.options.group, "listener calls still running after {SHUTDOWN_CONSUME_WAIT:?}; their messages will be redelivered");
+        }
+    }
+
+    /// The periodic work: rebalance (every interval or when woken), offset persistence,
+    /// orderly lock renewal.
+    fn spawn_background(&self) -> Vec<JoinHandle<()>> {
+        let weak = self.me.clone();
+        let every = self.options.rebalance_interval;
+        let rebalance = tokio::spawn({
+            let weak = weak.clone();
+            async move {
+                loop {
+                    let Some(core) = weak.upgrade() else { return };
+                    let _ = tokio::time::timeout(every, core.rebalance_now.notified()).await;
+                    core.rebalancer.rebalance(&*core).await;
+                }
+            }
+        });
+        let mut tasks = vec![rebalance, self.offsets.spawn_persister(self.options.persist_offset_interval)];
+        if self.orderly_clustering() {
+            tasks.push(tokio::spawn(async move {
+                let every = REBALANCE_LOCK_INTERVAL;
+                let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                loop {
+                    ticker.tick().await;
+                    let Some(core) = weak.upgrade() else { return };
+                    core.renew_locks().await;
+                }
+            }));
+        }
+        tasks
+    }
+
+    /// `lockAll`: renew the broker locks of every held queue.
+    async fn renew_locks(&self) {
+        let held: Vec<(MessageQueue, Arc<ProcessQueue>)> =
+            lock(&self.queues).iter().map(|(mq, a)| (mq.clone(), a.pq.clone())).collect();
+        let mqs: Vec<MessageQueue> = held.iter().map(|(mq, _)| mq.clone()).collect();
+        let locked = self.rebalancer.lock_all(&mqs).await;
+        for (mq, pq) in &held {
+            mark_locked(pq, locked.contains(mq));
+        }
+    }
+
+    fn heartbeat_data(&self) -> ConsumerData {
+        ConsumerData {
+            group_name: self.options.group.clone(),
+            consume_type: ConsumeType::ConsumePassively,
+            message_model: self.options.message_model,
+            consume_from_where: self.options.consume_from_where,
+            subscription_data_set: self.rebalancer.subscriptions(),
+            unit_mode: false,
+        }
+    }
+
+    /// Forget `mq` without releasing its offset (reset, illegal offset).
+    fn forget_queue(&self, mq: &MessageQueue) {
+        if let Some(a) = lock(&self.queues).remove(mq) {
+            a.pq.set_dropped(true);
+            a.pull_task.abort();
+        }
+    }
+
+    /// Store `offset` as the queue's consumed offset on the broker (or file) and forget it, so
+    /// the next assignment starts there.
+    async fn store_offset(&self, mq: &MessageQueue, offset: i64) {
+        self.offsets.update(mq, offset, false);
+        if let Err(e) = self.offsets.persist(mq, false).await {
+            tracing::warn!(queue = %mq, error = %e, "cannot persist consumer offset");
+        }
+        self.offsets.remove(mq);
+    }
+
+    fn running_info(&self) -> ConsumerRunningInfo {
+        let o = &self.options;
+        let mut properties = BTreeMap::new();
+        let mut put = |k: &str, v: String| {
+            properties.insert(k.to_owned(), v);
+        };
+        put(ConsumerRunningInfo::PROP_NAMESERVER_ADDR, self.instance.options().namesrv_addrs.join(";"));
+        put(ConsumerRunningInfo::PROP_CONSUME_TYPE, "CONSUME_PASSIVELY".to_owned());
+        put(ConsumerRunningInfo::PROP_CONSUME_ORDERLY, o.orderly.to_string());
+        put(ConsumerRunningInfo::PROP_THREADPOOL_CORE_SIZE, o.consume_thread_count.to_string());
+        put(ConsumerRunningInfo::PROP_CLIENT_VERSION, format!("rocketmq-py {}", env!("CARGO_PKG_VERSION")));
+        put(ConsumerRunningInfo::PROP_CONSUMER_START_TIMESTAMP, self.started_at_ms.to_string());
+        put("messageModel", o.message_model.as_str().to_owned());
+        put("consumeFromWhere", o.consume_from_where.as_str().to_owned());
+        put("consumeMessageBatchMaxSize", o.consume_batch_max_size.to_string());
+        put("pullBatchSize", o.pull_batch_size.to_string());
+        put("maxReconsumeTimes", o.effective_max_reconsume_times().to_string());
+        put("allocateMessageQueueStrategy", o.allocate_strategy.name().to_owned());
+        let mut mq_table: Vec<_> = lock(&self.queues)
+            .iter()
+            .map(|(mq, a)| (mq.clone(), a.pq.info(self.offsets.read(mq).unwrap_or(-1))))
+            .collect();
+        mq_table.sort_by(|a, b| a.0.cmp(&b.0));
+        let subscription_set = self.rebalancer.subscriptions();
+        ConsumerRunningInfo {
+            properties,
+            status_table: status_table(&self.stats, &subscription_set),
+            subscription_set,
+            mq_table,
+            jstack: None,
+        }
+    }
+}
+
+/// The per-topic status table of running info (the same figures for every topic).
+pub(crate) fn status_table(stats: &ConsumeStats, subs: &[SubscriptionData]) -> BTreeMap<String, ConsumeStatus> {
+    let snapshot = stats.snapshot();
+    let status = ConsumeStatus {
+        pull_rt: snapshot.pull_rt_ms,
+        pull_tps: snapshot.pull_tps,
+        consume_rt: snapshot.consume_rt_ms,
+        consume_ok_tps: snapshot.consume_ok_tps,
+        consume_failed_tps: snapshot.consume_failed_tps,
+        consume_failed_msgs: snapshot.consume_failed_msgs as i64,
+    };
+    subs.iter().map(|s| (s.topic.clone(), status.clone())).collect()
+}
+
+impl RebalanceOwner for PushCore {
+    fn held_queues(&self, topic: &str) -> Vec<(MessageQueue, bool)> {
+        lock(&self.queues)
+            .iter()
+            .filter(|(mq, _)| mq.topic == topic)
+            .map(|(mq, a)| (mq.clone(), a.pq.is_pull_expired(PULL_MAX_IDLE_TIME)))
+            .collect()
+    }
+
+    /// `removeUnnecessaryMessageQueue`: stop pulling, release the offset, and (orderly) let
+    /// the batch in flight finish before giving the broker lock back.
+    async fn queue_removed(&self, mq: MessageQueue) {
+        let Some(a) = lock(&self.queues).remove(&mq) else { return };
+        a.pq.set_dropped(true);
+        a.pull_task.abort();
+        self.offsets.release(&mq).await;
+        if self.orderly_clustering() {
+            if tokio::time::timeout(UNLOCK_WAIT, a.pq.orderly_lock().lock()).await.is_err() {
+                tracing::debug!(queue = %mq, "in-flight orderly batch still running; unlocking anyway");
+            }
+            self.rebalancer.unlock_all(std::slice::from_ref(&mq), true).await;
+        }
+        tracing::info!(group = %self.options.group, queue = %mq, "queue released");
+    }
+
+    async fn queue_added(&self, mq: MessageQueue) -> bool {
+        if !self.running.load(Ordering::SeqCst) {
+            return false;
+        }
+        let orderly_clustering = self.orderly_clustering();
+        if orderly_clustering && !self.rebalancer.lock(&mq).await {
+            return false; // locked by another consumer
+        }
+        self.offsets.remove(&mq);
+        let from = self.options.consume_from_where;
+        let offset =
+            match compute_pull_from_where(&self.instance, &self.offsets, &mq, from, self.consume_timestamp_ms).await {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!(queue = %mq, error = %e, "cannot compute the start offset; retrying next round");
+                    return false;
+                }
+            };
+        // Remember where the queue starts: running info reports it at once, and a fresh group
+        // that starts at the max offset commits that position with its first pull.
+        self.offsets.update(&mq, offset, false);
+        let pq = Arc::new(ProcessQueue::new());
+        if orderly_clustering {
+            mark_locked(&pq, true);
+        }
+        tracing::info!(group = %self.options.group, queue = %mq, offset, "queue assigned");
+        let pull_task = tokio::spawn(pull_loop(self.me.clone(), mq.clone(), pq.clone(), offset));
+        if let Some(old) = lock(&self.queues).insert(mq, Assigned { pq, pull_task }) {
+            old.pq.set_dropped(true);
+            old.pull_task.abort();
+        }
+        true
+    }
+}
+
+impl PullOwner for PushCore {
+    fn instance(&self) -> &Arc<ClientInstance> {
+        &self.instance
+    }
+
     fn group(&self) -> &str {
         &self.options.group
     }
 
-    fn consumer_data(&self) -> rocketmq_remoting::body::heartbeat::ConsumerData {
-        Core::consumer_data(self)
+    fn is_clustering(&self) -> bool {
+        self.rebalancer.is_clustering()
+    }
+
+    fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    fn offsets(&self) -> &OffsetStore {
+        &self.offsets
+    }
+
+    fn stats(&self) -> &ConsumeStats {
+        &self.stats
+    }
+
+    fn pull_settings(&self) -> &PullSettings {
+        &self.pull_settings
+    }
+
+    fn subscription(&self, topic: &str) -> Option<SubscriptionData> {
+        self.rebalancer.subscription(topic)
+    }
+
+    fn hold(&self, _mq: &MessageQueue, pq: &ProcessQueue) -> Option<Duration> {
+        (self.orderly_clustering() && !pq.is_locked()).then_some(WAIT_LOCK_DELAY)
+    }
+
+    /// Cache the messages and hand them to the consume service: concurrently in batches of
+    /// `consume_batch_max_size`, orderly as one request per queue (when none is running).
+    fn deliver(&self, mq: &MessageQueue, pq: &Arc<ProcessQueue>, msgs: Vec<MessageExt>) {
+        if self.options.orderly {
+            if pq.put_messages(msgs) {
+                self.consume.submit_orderly(pq.clone(), mq.clone());
+            }
+            return;
+        }
+        let batch = self.options.consume_batch_max_size.max(1);
+        pq.put_messages(msgs.clone());
+        let mut rest = msgs;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(batch));
+            self.consume.submit_concurrently(pq.clone(), mq.clone(), rest);
+            rest = tail;
+        }
+    }
+
+    async fn offset_moved(&self, mq: MessageQueue, next: i64) {
+        self.forget_queue(&mq);
+        self.store_offset(&mq, next).await;
+        self.rebalance_now.notify_one();
+    }
+}
+
+impl ProcessorTarget for PushCore {
+    fn group(&self) -> &str {
+        &self.options.group
+    }
+
+    fn orderly(&self) -> bool {
+        self.options.orderly
+    }
+
+    fn rebalance_soon(&self) {
+        self.rebalance_now.notify_one();
+    }
+
+    /// Drop the affected queues, store the new offsets, let the next rebalance recreate them.
+    async fn reset_offsets(&self, _topic: &str, offsets: Vec<(MessageQueue, i64)>) {
+        for (mq, offset) in offsets {
+            self.forget_queue(&mq);
+            self.store_offset(&mq, offset).await;
+        }
+        self.rebalance_now.notify_one();
+    }
+
+    fn running_info(&self) -> ConsumerRunningInfo {
+        PushCore::running_info(self)
+    }
+
+    fn queue_offsets(&self, topic: &str) -> Vec<(MessageQueue, i64)> {
+        lock(&self.queues)
+            .keys()
+            .filter(|mq| mq.topic == topic)
+            .map(|mq| (mq.clone(), self.offsets.read(mq).unwrap_or(-1)))
+            .collect()
+    }
+
+    async fn consume_directly(&self, msgs: Vec<MessageExt>, mq: MessageQueue) -> Option<ConsumeResult> {
+        self.consume.consume_directly(msgs, &mq).await
+    }
+}
+
+impl ConsumerHooks for PushCore {
+    fn group(&self) -> &str {
+        &self.options.group
+    }
+
+    fn consumer_data(&self) -> ConsumerData {
+        self.heartbeat_data()
     }
 
     fn handle(
         self: Arc<Self>,
-        request: rocketmq_remoting::RemotingCommand,
-    ) -> rocketmq_remoting::connection::BoxFuture<Option<rocketmq_remoting::RemotingCommand>> {
-        Box::pin(self.handle_broker_request(request))
+        request: RemotingCommand,
+    ) -> rocketmq_remoting::connection::BoxFuture<Option<RemotingCommand>> {
+        Box::pin(async move { remoting_processor::process(&*self, request).await })
     }
 }

@@ -1,57 +1,102 @@
-//! Assigning queues to this consumer (`RebalanceImpl`, `RebalancePushImpl`): who owns which
-//! queue, creating and dropping process queues, orderly locks.
+//! Which queues are ours (Java `RebalanceImpl`, with `RebalancePushImpl` /
+//! `RebalanceLitePullImpl`'s start-offset rule): the subscriptions, the allocation of each
+//! topic's queues with the configured strategy, and the orderly broker locks.
+//!
+//! The rebalancer spawns nothing and owns no process queue: it diffs the wanted assignment
+//! against what its owner holds and tells the owner "queue removed" / "queue added"
+//! ([`RebalanceOwner`]); the owner (push or lite-pull consumer) creates or drops its pulls.
 
+use rocketmq_remoting::body::heartbeat::{MessageModel, SubscriptionData};
 use rocketmq_remoting::message::sysflag::PermName;
 use rocketmq_remoting::MessageQueue;
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
-use std::time::Duration;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
 
+use super::allocate::AllocateStrategy;
 use super::broker_api;
-use super::core::{lock, Assigned, Core};
-use super::process_queue::ProcessQueue;
+use super::offset_store::OffsetStore;
+use super::options::ConsumeFromWhere;
 use crate::error::{Error, ErrorKind, Result};
+use crate::instance::ClientInstance;
 
-/// A queue not pulled for this long is recreated (`rocketmq.client.pull.pullMaxIdleTime`).
-const PULL_MAX_IDLE: Duration = Duration::from_secs(120);
-/// How long a dropped orderly queue waits for its in-flight batch before unlocking.
-const UNLOCK_WAIT: Duration = Duration::from_millis(500);
+/// What a rebalancer's owner does with assignment changes.
+pub(crate) trait RebalanceOwner: Send + Sync {
+    /// The queues of `topic` the owner holds, each with whether it must be recreated (e.g. not
+    /// pulled for too long: Java `isPullExpired`).
+    fn held_queues(&self, topic: &str) -> Vec<(MessageQueue, bool)>;
+    /// `mq` is no longer ours: stop pulling it, release its offset (and lock).
+    fn queue_removed(&self, mq: MessageQueue) -> impl Future<Output = ()> + Send;
+    /// `mq` became ours: start pulling it. `false` means "not now" (lock refused, start offset
+    /// unknown); the next round offers it again.
+    fn queue_added(&self, mq: MessageQueue) -> impl Future<Output = bool> + Send;
+}
 
-impl Core {
-    /// One full rebalance round over every subscribed topic.
-    pub(crate) async fn rebalance(self: &Arc<Self>) {
-        if !self.is_running() {
-            return;
-        }
+/// Assignment of queues to this client within its group.
+pub(crate) struct Rebalancer {
+    instance: Arc<ClientInstance>,
+    group: String,
+    model: MessageModel,
+    strategy: Arc<dyn AllocateStrategy>,
+    /// topic → subscription (Java `subscriptionInner`); includes `%RETRY%group` for a push
+    /// consumer in clustering mode.
+    subscriptions: RwLock<BTreeMap<String, SubscriptionData>>,
+}
+
+impl std::fmt::Debug for Rebalancer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rebalancer").field("group", &self.group).finish_non_exhaustive()
+    }
+}
+
+impl Rebalancer {
+    pub fn new(
+        instance: Arc<ClientInstance>,
+        group: &str,
+        model: MessageModel,
+        strategy: Arc<dyn AllocateStrategy>,
+        subscriptions: BTreeMap<String, SubscriptionData>,
+    ) -> Self {
+        Rebalancer { instance, group: group.to_owned(), model, strategy, subscriptions: RwLock::new(subscriptions) }
+    }
+
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+
+    pub fn is_clustering(&self) -> bool {
+        self.model == MessageModel::Clustering
+    }
+
+    pub fn subscription(&self, topic: &str) -> Option<SubscriptionData> {
+        self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).get(topic).cloned()
+    }
+
+    pub fn subscribed_topics(&self) -> Vec<String> {
+        self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
+    }
+
+    pub fn subscriptions(&self) -> Vec<SubscriptionData> {
+        self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// Add or replace a subscription (a lite-pull consumer may subscribe after start).
+    pub fn set_subscription(&self, sub: SubscriptionData) {
+        self.subscriptions.write().unwrap_or_else(|p| p.into_inner()).insert(sub.topic.clone(), sub);
+    }
+
+    /// One full round over every subscribed topic (`doRebalance`).
+    pub async fn rebalance(&self, owner: &impl RebalanceOwner) {
         for topic in self.subscribed_topics() {
-            if let Err(e) = self.rebalance_topic(&topic).await {
-                tracing::debug!(group = %self.group(), %topic, error = %e, "rebalance skipped a topic");
+            if let Err(e) = self.rebalance_topic(&topic, owner).await {
+                tracing::debug!(group = %self.group, %topic, error = %e, "rebalance skipped a topic");
             }
         }
     }
 
-    /// Readable queues of `topic` (`topicRouteData2TopicSubscribeInfo`); fetches the route if needed.
-    pub(crate) async fn subscribe_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
-        let route = match self.instance.routes().route(topic) {
-            Some(r) => r,
-            None => {
-                if !self.instance.update_route(topic, self.instance.options().request_timeout).await? {
-                    return Ok(Vec::new()); // e.g. %RETRY%group before the broker created it
-                }
-                self.instance
-                    .routes()
-                    .route(topic)
-                    .ok_or_else(|| Error::new(ErrorKind::RouteNotFound, "route vanished").with_topic(topic))?
-            }
-        };
-        let mut queues = Vec::new();
-        for qd in &route.queue_datas {
-            if PermName::is_readable(qd.perm) {
-                queues.extend((0..qd.read_queue_nums).map(|id| MessageQueue::new(topic, &qd.broker_name, id)));
-            }
-        }
-        queues.sort();
-        Ok(queues)
+    /// Readable queues of `topic` (see [`topic_queues`]).
+    pub async fn topic_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
+        topic_queues(&self.instance, topic, false).await
     }
 
     async fn consumer_ids(&self, topic: &str) -> Result<Vec<String>> {
@@ -64,7 +109,7 @@ impl Core {
         fastrand::shuffle(&mut brokers);
         let mut last_error = None;
         for addr in brokers {
-            match broker_api::consumer_ids(&self.instance, addr, self.group()).await {
+            match broker_api::consumer_ids(&self.instance, addr, &self.group).await {
                 Ok(mut ids) => {
                     ids.sort();
                     return Ok(ids);
@@ -76,143 +121,134 @@ impl Core {
             .unwrap_or_else(|| Error::new(ErrorKind::RouteNotFound, "no broker serves the topic").with_topic(topic)))
     }
 
-    async fn rebalance_topic(self: &Arc<Self>, topic: &str) -> Result<()> {
-        let mq_all = self.subscribe_queues(topic).await?;
-        let wanted: Vec<MessageQueue> = if self.is_clustering() {
-            if mq_all.is_empty() {
-                Vec::new()
-            } else {
-                let cids = self.consumer_ids(topic).await?;
-                if cids.is_empty() {
-                    return Ok(()); // nothing known yet: keep the current assignment (Java)
-                }
-                let mut mine =
-                    self.options.allocate_strategy.allocate(self.group(), self.instance.client_id(), &mq_all, &cids);
-                mine.sort();
-                mine.dedup();
-                mine
+    /// The queues of `topic` this client should hold: all (broadcasting) or its share.
+    async fn wanted(&self, topic: &str) -> Result<Option<Vec<MessageQueue>>> {
+        let all = self.topic_queues(topic).await?;
+        if !self.is_clustering() || all.is_empty() {
+            return Ok(Some(all));
+        }
+        let cids = self.consumer_ids(topic).await?;
+        if cids.is_empty() {
+            return Ok(None); // nothing known yet: keep the current assignment (Java)
+        }
+        let mut mine = self.strategy.allocate(&self.group, self.instance.client_id(), &all, &cids);
+        mine.sort();
+        mine.dedup();
+        Ok(Some(mine))
+    }
+
+    /// `updateProcessQueueTableInRebalance`: removals first (stale queues too), then additions.
+    async fn rebalance_topic(&self, topic: &str, owner: &impl RebalanceOwner) -> Result<()> {
+        let Some(wanted) = self.wanted(topic).await? else { return Ok(()) };
+        let wanted_set: HashSet<&MessageQueue> = wanted.iter().collect();
+        let held = owner.held_queues(topic);
+        for (mq, expired) in &held {
+            if *expired || !wanted_set.contains(mq) {
+                owner.queue_removed(mq.clone()).await;
             }
-        } else {
-            mq_all
-        };
-        self.apply_assignment(topic, wanted).await;
+        }
+        let kept: HashSet<&MessageQueue> = held.iter().filter(|(_, expired)| !expired).map(|(mq, _)| mq).collect();
+        for mq in wanted.iter().filter(|mq| !kept.contains(mq)) {
+            if !owner.queue_added(mq.clone()).await {
+                tracing::debug!(queue = %mq, "queue not taken this round; retrying next round");
+            }
+        }
         Ok(())
     }
 
-    /// `updateProcessQueueTableInRebalance`: drop what is no longer ours (persisting its offset,
-    /// unlocking orderly queues), create what is new (locking first for orderly clustering).
-    async fn apply_assignment(self: &Arc<Self>, topic: &str, wanted: Vec<MessageQueue>) {
-        let wanted_set: HashSet<&MessageQueue> = wanted.iter().collect();
-        let stale: Vec<(MessageQueue, Arc<ProcessQueue>)> = lock(&self.assigned)
-            .iter()
-            .filter(|(mq, a)| mq.topic == topic && (!wanted_set.contains(mq) || a.pq.is_pull_expired(PULL_MAX_IDLE)))
-            .map(|(mq, a)| (mq.clone(), a.pq.clone()))
-            .collect();
-        for (mq, pq) in stale {
-            self.drop_queue(&mq, &pq).await;
-        }
-        let orderly_clustering = self.options.orderly && self.is_clustering();
-        for mq in wanted {
-            if lock(&self.assigned).contains_key(&mq) {
-                continue;
-            }
-            if orderly_clustering && !self.lock_one(&mq).await {
-                tracing::debug!(queue = %mq, "orderly queue is locked by another consumer; retrying next round");
-                continue;
-            }
-            self.offsets.remove(&mq);
-            let offset = match self.compute_pull_from_where(&mq).await {
-                Ok(o) => o,
-                Err(e) => {
-                    tracing::warn!(queue = %mq, error = %e, "cannot compute the start offset; retrying next round");
-                    continue;
-                }
-            };
-            // Remember where the queue starts: running info reports it at once, and a fresh
-            // group that starts at the max offset commits that position with its first pull.
-            self.offsets.update(&mq, offset, false);
-            let pq = Arc::new(ProcessQueue::new());
-            if orderly_clustering {
-                Core::mark_locked(&pq, true);
-            }
-            tracing::info!(group = %self.group(), queue = %mq, offset, "queue assigned");
-            let task = self.runtime.spawn(super::pull::pull_loop(Arc::downgrade(self), mq.clone(), pq.clone(), offset));
-            if let Some(old) = lock(&self.assigned).insert(mq, Assigned { pq, pull_task: task }) {
-                old.pq.set_dropped(true);
-                old.pull_task.abort();
-            }
-        }
+    /// LOCK_BATCH_MQ for one queue (orderly).
+    pub async fn lock(&self, mq: &MessageQueue) -> bool {
+        self.lock_all(std::slice::from_ref(mq)).await.contains(mq)
     }
 
-    /// Stop consuming `mq`: mark it dropped, persist and forget its offset, unlock it.
-    pub(crate) async fn drop_queue(self: &Arc<Self>, mq: &MessageQueue, pq: &Arc<ProcessQueue>) {
-        pq.set_dropped(true);
-        if let Some(a) = lock(&self.assigned).remove(mq) {
-            a.pull_task.abort();
-        }
-        self.persist_offset(mq, true).await;
-        self.offsets.remove(mq);
-        if self.options.orderly && self.is_clustering() {
-            // Let an in-flight batch finish before another consumer may take the queue.
-            let pq2 = pq.clone();
-            let waited = tokio::task::spawn_blocking(move || pq2.try_consume_lock_for(UNLOCK_WAIT).is_some()).await;
-            if !matches!(waited, Ok(true)) {
-                tracing::debug!(queue = %mq, "in-flight orderly batch still running; unlocking anyway");
-            }
-            if let Ok(addr) = self.master_addr(mq).await {
-                let _ =
-                    broker_api::unlock_batch(&self.instance, &addr, self.group(), std::slice::from_ref(mq), true).await;
-            }
-        }
-        tracing::info!(group = %self.group(), queue = %mq, "queue released");
-    }
-
-    /// LOCK_BATCH_MQ for one queue.
-    pub(crate) async fn lock_one(&self, mq: &MessageQueue) -> bool {
-        let Ok(addr) = self.master_addr(mq).await else { return false };
-        match broker_api::lock_batch(&self.instance, &addr, self.group(), std::slice::from_ref(mq)).await {
-            Ok(locked) => locked.contains(mq),
-            Err(e) => {
-                tracing::warn!(queue = %mq, error = %e, "lock request failed");
-                false
-            }
-        }
-    }
-
-    /// Renew the locks of every assigned queue, one request per broker (`RebalanceImpl.lockAll`).
-    pub(crate) async fn lock_all(&self) {
-        let mut by_broker: BTreeMap<String, Vec<(MessageQueue, Arc<ProcessQueue>)>> = BTreeMap::new();
-        for (mq, a) in lock(&self.assigned).iter() {
-            by_broker.entry(mq.broker_name.clone()).or_default().push((mq.clone(), a.pq.clone()));
-        }
-        for (_, queues) in by_broker {
-            let Some((first, _)) = queues.first() else { continue };
-            let Ok(addr) = self.master_addr(first).await else { continue };
-            let mqs: Vec<MessageQueue> = queues.iter().map(|(mq, _)| mq.clone()).collect();
-            match broker_api::lock_batch(&self.instance, &addr, self.group(), &mqs).await {
-                Ok(locked) => {
-                    for (mq, pq) in &queues {
-                        Core::mark_locked(pq, locked.contains(mq));
-                    }
-                }
-                Err(e) => tracing::warn!(broker = %addr, error = %e, "lock renewal failed"),
-            }
-        }
-    }
-
-    /// UNLOCK_BATCH_MQ for every assigned queue, synchronously (shutdown).
-    pub(crate) async fn unlock_all(&self) {
-        let mut by_broker: BTreeMap<String, Vec<MessageQueue>> = BTreeMap::new();
-        for mq in lock(&self.assigned).keys() {
-            by_broker.entry(mq.broker_name.clone()).or_default().push(mq.clone());
-        }
-        for (_, mqs) in by_broker {
+    /// LOCK_BATCH_MQ, one request per broker (`RebalanceImpl.lockAll`): the queues locked.
+    pub async fn lock_all(&self, mqs: &[MessageQueue]) -> HashSet<MessageQueue> {
+        let mut locked = HashSet::new();
+        for (_, mqs) in by_broker(mqs) {
             let Some(first) = mqs.first() else { continue };
-            if let Ok(addr) = self.master_addr(first).await {
-                if let Err(e) = broker_api::unlock_batch(&self.instance, &addr, self.group(), &mqs, false).await {
+            let Ok(addr) = broker_api::master_addr(&self.instance, first).await else { continue };
+            match broker_api::lock_batch(&self.instance, &addr, &self.group, &mqs).await {
+                Ok(ok) => locked.extend(ok),
+                Err(e) => tracing::warn!(broker = %addr, error = %e, "lock request failed"),
+            }
+        }
+        locked
+    }
+
+    /// UNLOCK_BATCH_MQ, one request per broker; oneway when a rebalance drops queues.
+    pub async fn unlock_all(&self, mqs: &[MessageQueue], oneway: bool) {
+        for (_, mqs) in by_broker(mqs) {
+            let Some(first) = mqs.first() else { continue };
+            if let Ok(addr) = broker_api::master_addr(&self.instance, first).await {
+                if let Err(e) = broker_api::unlock_batch(&self.instance, &addr, &self.group, &mqs, oneway).await {
                     tracing::debug!(broker = %addr, error = %e, "unlock failed");
                 }
             }
+        }
+    }
+}
+
+/// Readable queues of `topic` (`topicRouteData2TopicSubscribeInfo`), from the cached route or
+/// (when `refresh` or none is cached) the name server; empty when it does not know the topic.
+pub(crate) async fn topic_queues(
+    instance: &Arc<ClientInstance>,
+    topic: &str,
+    refresh: bool,
+) -> Result<Vec<MessageQueue>> {
+    let cached = if refresh { None } else { instance.routes().route(topic) };
+    let route = match cached {
+        Some(r) => r,
+        None => {
+            if !instance.update_route(topic, instance.options().request_timeout).await? {
+                return Ok(Vec::new()); // e.g. %RETRY%group before the broker created it
+            }
+            instance
+                .routes()
+                .route(topic)
+                .ok_or_else(|| Error::new(ErrorKind::RouteNotFound, "route vanished").with_topic(topic))?
+        }
+    };
+    let mut queues = Vec::new();
+    for qd in &route.queue_datas {
+        if PermName::is_readable(qd.perm) {
+            queues.extend((0..qd.read_queue_nums).map(|id| MessageQueue::new(topic, &qd.broker_name, id)));
+        }
+    }
+    queues.sort();
+    Ok(queues)
+}
+
+fn by_broker(mqs: &[MessageQueue]) -> BTreeMap<String, Vec<MessageQueue>> {
+    let mut map: BTreeMap<String, Vec<MessageQueue>> = BTreeMap::new();
+    for mq in mqs {
+        map.entry(mq.broker_name.clone()).or_default().push(mq.clone());
+    }
+    map
+}
+
+/// Where a newly assigned queue starts (`RebalancePushImpl.computePullFromWhereWithException`):
+/// the stored offset, else what `from` says.
+pub(crate) async fn compute_pull_from_where(
+    instance: &Arc<ClientInstance>,
+    offsets: &OffsetStore,
+    mq: &MessageQueue,
+    from: ConsumeFromWhere,
+    timestamp_ms: i64,
+) -> Result<i64> {
+    if let Some(offset) = offsets.read_stored(mq).await?.filter(|o| *o >= 0) {
+        return Ok(offset);
+    }
+    let retry = mq.topic.starts_with("%RETRY%");
+    match from {
+        ConsumeFromWhere::ConsumeFromFirstOffset => Ok(0),
+        ConsumeFromWhere::ConsumeFromTimestamp if !retry => {
+            let addr = broker_api::master_addr(instance, mq).await?;
+            broker_api::search_offset(instance, &addr, mq, timestamp_ms).await
+        }
+        _ if retry && from != ConsumeFromWhere::ConsumeFromTimestamp => Ok(0),
+        _ => {
+            let addr = broker_api::master_addr(instance, mq).await?;
+            broker_api::max_offset(instance, &addr, mq).await
         }
     }
 }

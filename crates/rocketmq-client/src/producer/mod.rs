@@ -85,10 +85,15 @@ impl Producer {
             _ => {}
         }
         self.inner.options.validate()?;
-        let instance = ClientInstance::new(self.inner.client_options.clone())?;
-        instance.register_producer(&self.inner.options.group);
+        let instance = ClientInstance::get_or_create(self.inner.client_options.clone())?;
+        if let Err(e) = instance.register_producer(&self.inner.options.group) {
+            instance.release(&[], &[]).await;
+            return Err(e);
+        }
         if self.inner.instance.set(instance.clone()).is_err() {
-            return Ok(()); // a concurrent start won
+            // A concurrent start won.
+            instance.release(std::slice::from_ref(&self.inner.options.group), &[]).await;
+            return Ok(());
         }
         instance.start();
         self.inner.state.store(RUNNING, Ordering::SeqCst);
@@ -102,7 +107,7 @@ impl Producer {
             return;
         }
         if let Some(instance) = self.inner.instance.get() {
-            instance.shutdown(std::slice::from_ref(&self.inner.options.group), &[]).await;
+            instance.release(std::slice::from_ref(&self.inner.options.group), &[]).await;
         }
         tracing::info!(group = %self.inner.options.group, "producer shut down");
     }

@@ -1,0 +1,492 @@
+//! Running the listener and completing its verdict (Java `ConsumeMessageConcurrentlyService`,
+//! `ConsumeMessageOrderlyService`).
+//!
+//! A blocking [`MessageListener`] runs on a pool of OS threads fed by a channel: a slow
+//! listener never stalls pulling, and each thread keeps its identity across calls (the Python
+//! binding pins an interpreter thread state per consume thread). An [`AsyncMessageListener`]
+//! runs as tokio tasks, at most `max_in_flight` at once.
+//!
+//! Whatever ran the listener, the verdict is completed without blocking a thread: acknowledged
+//! messages are removed from the process queue and their offset committed on the spot (no I/O);
+//! send-backs of a batch's failed messages go out concurrently from a task; orderly queues are
+//! driven by one task per queue at a time, in order, which waits for the listener (on a thread
+//! or as a future) and suspends the queue with a timer, never with a sleeping thread.
+
+use rocketmq_remoting::header::ConsumerSendMsgBackRequestHeader;
+use rocketmq_remoting::message::keys;
+use rocketmq_remoting::message::stored::MessageExt;
+use rocketmq_remoting::MessageQueue;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, Semaphore};
+
+use super::broker_api;
+use super::listener::{AsyncMessageListener, ConsumeContext, ConsumeResult, ListenerFuture, MessageListener};
+use super::lock;
+use super::offset_store::OffsetStore;
+use super::process_queue::{ProcessQueue, REBALANCE_LOCK_MAX_LIVE_TIME};
+use super::rebalance::Rebalancer;
+use super::stats::ConsumeStats;
+use crate::instance::ClientInstance;
+
+/// Java re-consumes locally after 5 s when a message cannot be sent back.
+const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
+/// Orderly: keep one queue at most this long before yielding (`maxTimeConsumeContinuously`).
+const MAX_TIME_CONSUME_CONTINUOUSLY: Duration = Duration::from_secs(60);
+
+/// The user's listener, blocking or async.
+#[derive(Clone)]
+pub(crate) enum Listener {
+    Blocking(Arc<dyn MessageListener>),
+    Async(Arc<dyn AsyncMessageListener>),
+}
+
+/// What the consume service needs of its consumer.
+pub(crate) struct ConsumeEnv {
+    pub instance: Arc<ClientInstance>,
+    pub group: String,
+    pub clustering: bool,
+    pub orderly: bool,
+    pub batch_size: usize,
+    pub max_reconsume_times: i32,
+    pub delay_level_when_next_consume: i32,
+    pub suspend_current_queue_time: Duration,
+    pub offsets: Arc<OffsetStore>,
+    pub stats: Arc<ConsumeStats>,
+    pub rebalancer: Arc<Rebalancer>,
+    /// Cleared at shutdown: queued work is then dropped unconsumed (offsets stay uncommitted).
+    pub running: Arc<AtomicBool>,
+}
+
+/// Work for a consume thread.
+enum Job {
+    /// Consume these messages of `mq` concurrently and complete the verdict.
+    Concurrent { pq: Arc<ProcessQueue>, mq: MessageQueue, msgs: Vec<MessageExt> },
+    /// Call the listener and answer; the caller completes the verdict.
+    Call { msgs: Vec<MessageExt>, mq: MessageQueue, reply: oneshot::Sender<(Vec<MessageExt>, ConsumeResult)> },
+}
+
+/// The consume service of one consumer.
+pub(crate) struct ConsumeService {
+    env: ConsumeEnv,
+    listener: Listener,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    threads_exited: Mutex<Option<mpsc::Receiver<()>>>,
+    permits: Arc<Semaphore>,
+    max_in_flight: u32,
+    runtime: tokio::runtime::Handle,
+    me: Weak<ConsumeService>,
+}
+
+impl std::fmt::Debug for ConsumeService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsumeService").field("group", &self.env.group).finish_non_exhaustive()
+    }
+}
+
+/// Put back the user-facing topic of a message that came from the retry topic
+/// (`resetRetryAndNamespace`).
+pub(crate) fn restore_retry_topic(msgs: &mut [MessageExt], group_retry_topic: &str) {
+    for msg in msgs {
+        if msg.topic == group_retry_topic {
+            if let Some(original) = msg.properties.get(keys::RETRY_TOPIC) {
+                msg.topic = original.to_owned();
+            }
+        }
+    }
+}
+
+/// A listener future whose panic becomes `None`.
+struct CatchUnwind(ListenerFuture);
+
+impl Future for CatchUnwind {
+    type Output = Option<ConsumeResult>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+            Ok(Poll::Ready(r)) => Poll::Ready(Some(r)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(None),
+        }
+    }
+}
+
+impl ConsumeService {
+    /// A service; a blocking listener gets `threads` consume threads now. Must run in a runtime.
+    pub fn start(
+        env: ConsumeEnv,
+        listener: Listener,
+        threads: usize,
+        max_in_flight: usize,
+    ) -> std::io::Result<Arc<Self>> {
+        let max_in_flight = u32::try_from(max_in_flight.clamp(1, Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
+        let (tx, rx) = mpsc::channel::<Job>();
+        let service = Arc::new_cyclic(|me| ConsumeService {
+            env,
+            listener,
+            jobs: Mutex::new(Some(tx)),
+            threads_exited: Mutex::new(None),
+            permits: Arc::new(Semaphore::new(max_in_flight as usize)),
+            max_in_flight,
+            runtime: tokio::runtime::Handle::current(),
+            me: me.clone(),
+        });
+        if matches!(service.listener, Listener::Blocking(_)) {
+            let rx = Arc::new(Mutex::new(rx));
+            let (exit_tx, exit_rx) = mpsc::channel::<()>();
+            for i in 0..threads.max(1) {
+                let rx = rx.clone();
+                let me = Arc::downgrade(&service);
+                let exit_tx = exit_tx.clone();
+                std::thread::Builder::new().name(format!("rocketmq-consume-{}-{i}", service.env.group)).spawn(
+                    move || {
+                        let _exit = exit_tx; // dropped when the thread ends: shutdown waits for all
+                        loop {
+                            let job = { lock(&rx).recv() };
+                            let Ok(job) = job else { return };
+                            let Some(service) = me.upgrade() else { return };
+                            if service.is_running() {
+                                service.run_job(job);
+                            }
+                        }
+                    },
+                )?;
+            }
+            *lock(&service.threads_exited) = Some(exit_rx);
+        }
+        Ok(service)
+    }
+
+    fn is_running(&self) -> bool {
+        self.env.running.load(Ordering::SeqCst)
+    }
+
+    fn arc(&self) -> Option<Arc<Self>> {
+        self.me.upgrade()
+    }
+
+    fn send_job(&self, job: Job) {
+        if let Some(tx) = lock(&self.jobs).as_ref() {
+            let _ = tx.send(job);
+        }
+    }
+
+    fn context(&self, mq: &MessageQueue) -> ConsumeContext {
+        ConsumeContext { queue: mq.clone(), orderly: self.env.orderly }
+    }
+
+    fn record(&self, started: Instant, result: ConsumeResult, len: usize) {
+        let ok = result.acked(len);
+        self.env.stats.record_consume(started.elapsed().as_micros() as u64, ok as u64, (len - ok) as u64);
+    }
+
+    fn call_blocking(&self, listener: &dyn MessageListener, msgs: &[MessageExt], mq: &MessageQueue) -> ConsumeResult {
+        let context = self.context(mq);
+        let started = Instant::now();
+        let result = catch_unwind(AssertUnwindSafe(|| listener.consume(msgs, &context))).unwrap_or_else(|_| {
+            tracing::error!(group = %self.env.group, queue = %mq, "message listener panicked; the messages will be redelivered");
+            ConsumeResult::ReconsumeLater
+        });
+        self.record(started, result, msgs.len());
+        result
+    }
+
+    async fn call_async(
+        &self,
+        listener: &dyn AsyncMessageListener,
+        msgs: Vec<MessageExt>,
+        mq: &MessageQueue,
+    ) -> (Vec<MessageExt>, ConsumeResult) {
+        let started = Instant::now();
+        let context = self.context(mq);
+        let call = catch_unwind(AssertUnwindSafe(|| listener.consume(msgs.clone(), context)));
+        let result = match call {
+            Ok(fut) => CatchUnwind(fut).await,
+            Err(_) => None,
+        }
+        .unwrap_or_else(|| {
+            tracing::error!(group = %self.env.group, queue = %mq, "async message listener panicked; the messages will be redelivered");
+            ConsumeResult::ReconsumeLater
+        });
+        self.record(started, result, msgs.len());
+        (msgs, result)
+    }
+
+    /// Run the listener on `msgs` wherever it runs; `None` if it was not run (shutdown).
+    async fn call(&self, msgs: Vec<MessageExt>, mq: &MessageQueue) -> Option<(Vec<MessageExt>, ConsumeResult)> {
+        match &self.listener {
+            Listener::Blocking(_) => {
+                let (reply, answer) = oneshot::channel();
+                self.send_job(Job::Call { msgs, mq: mq.clone(), reply });
+                answer.await.ok()
+            }
+            Listener::Async(listener) => {
+                let _permit = self.permits.clone().acquire_owned().await.ok()?;
+                if !self.is_running() {
+                    return None;
+                }
+                Some(self.call_async(&**listener, msgs, mq).await)
+            }
+        }
+    }
+
+    fn run_job(&self, job: Job) {
+        let Listener::Blocking(listener) = &self.listener else { return };
+        match job {
+            Job::Concurrent { pq, mq, mut msgs } => {
+                if pq.is_dropped() {
+                    return;
+                }
+                restore_retry_topic(&mut msgs, &super::retry_topic(&self.env.group));
+                let result = self.call_blocking(&**listener, &msgs, &mq);
+                self.complete_concurrently(pq, mq, msgs, result);
+            }
+            Job::Call { msgs, mq, reply } => {
+                let result = self.call_blocking(&**listener, &msgs, &mq);
+                let _ = reply.send((msgs, result));
+            }
+        }
+    }
+
+    /// Consume `msgs` (at most one batch, already cached in `pq`) concurrently.
+    pub fn submit_concurrently(&self, pq: Arc<ProcessQueue>, mq: MessageQueue, mut msgs: Vec<MessageExt>) {
+        match &self.listener {
+            Listener::Blocking(_) => self.send_job(Job::Concurrent { pq, mq, msgs }),
+            Listener::Async(listener) => {
+                let Some(me) = self.arc() else { return };
+                let listener = listener.clone();
+                let permits = self.permits.clone();
+                self.runtime.spawn(async move {
+                    let Ok(_permit) = permits.acquire_owned().await else { return };
+                    if pq.is_dropped() || !me.is_running() {
+                        return;
+                    }
+                    restore_retry_topic(&mut msgs, &super::retry_topic(&me.env.group));
+                    let (msgs, result) = me.call_async(&*listener, msgs, &mq).await;
+                    me.complete_concurrently(pq, mq, msgs, result);
+                });
+            }
+        }
+    }
+
+    /// Java `processConsumeResult` (concurrently): acknowledged messages leave the queue now;
+    /// failed ones are sent back (clustering) from a task, concurrently, and leave the queue
+    /// once the broker has them; those it refused are consumed again locally later.
+    fn complete_concurrently(
+        &self,
+        pq: Arc<ProcessQueue>,
+        mq: MessageQueue,
+        msgs: Vec<MessageExt>,
+        result: ConsumeResult,
+    ) {
+        if pq.is_dropped() {
+            return; // the queue moved to another consumer meanwhile: it will redeliver
+        }
+        let ok = result.acked(msgs.len());
+        if ok == msgs.len() || !self.env.clustering {
+            for msg in &msgs[ok..] {
+                tracing::warn!(group = %self.env.group, msg_id = %msg.msg_id(), "broadcasting: consumption failed, message dropped (Java behaviour)");
+            }
+            self.finish(&pq, &mq, &msgs, &[]);
+            return;
+        }
+        let Some(me) = self.arc() else { return };
+        self.runtime.spawn(async move {
+            let failed = &msgs[ok..];
+            let sent = me.send_back_all(failed, &mq, me.env.delay_level_when_next_consume).await;
+            let mut retry: Vec<MessageExt> =
+                failed.iter().zip(sent).filter(|(_, sent)| !sent).map(|(m, _)| m.clone()).collect();
+            me.finish(&pq, &mq, &msgs, &retry);
+            if retry.is_empty() {
+                return;
+            }
+            for msg in &mut retry {
+                msg.reconsume_times += 1;
+            }
+            tokio::time::sleep(LOCAL_RETRY_DELAY).await;
+            me.submit_concurrently(pq, mq, retry);
+        });
+    }
+
+    /// Remove `msgs` except `keep` from `pq` and commit the resulting offset.
+    fn finish(&self, pq: &ProcessQueue, mq: &MessageQueue, msgs: &[MessageExt], keep: &[MessageExt]) {
+        let done: Vec<i64> =
+            msgs.iter().map(|m| m.queue_offset).filter(|o| !keep.iter().any(|k| k.queue_offset == *o)).collect();
+        let offset = pq.remove_messages(&done);
+        // A dropped queue's late result must not move the offset of its successor.
+        if !pq.is_dropped() {
+            self.env.offsets.commit(mq, offset);
+        }
+    }
+
+    /// CONSUMER_SEND_MSG_BACK for each message, concurrently; whether each was taken.
+    async fn send_back_all(&self, msgs: &[MessageExt], mq: &MessageQueue, delay_level: i32) -> Vec<bool> {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, msg) in msgs.iter().enumerate() {
+            let header = ConsumerSendMsgBackRequestHeader {
+                offset: msg.commit_log_offset,
+                group: self.env.group.clone(),
+                delay_level,
+                origin_msg_id: Some(msg.msg_id().to_owned()),
+                origin_topic: Some(msg.topic.clone()),
+                unit_mode: Some(false),
+                max_reconsume_times: Some(self.env.max_reconsume_times),
+                broker_name: Some(mq.broker_name.clone()),
+            };
+            let instance = self.env.instance.clone();
+            let mq = mq.clone();
+            let group = self.env.group.clone();
+            set.spawn(async move {
+                let result = async {
+                    let addr = broker_api::master_addr(&instance, &mq).await?;
+                    broker_api::send_back(&instance, &addr, header.clone()).await
+                }
+                .await;
+                if let Err(e) = &result {
+                    tracing::warn!(%group, msg_id = ?header.origin_msg_id, error = %e, "send-back failed; will re-consume locally");
+                }
+                (i, result.is_ok())
+            });
+        }
+        let mut sent = vec![false; msgs.len()];
+        while let Some(done) = set.join_next().await {
+            if let Ok((i, ok)) = done {
+                sent[i] = ok;
+            }
+        }
+        sent
+    }
+
+    /// Consume the orderly queue `mq` (Java `ConsumeRequest.run` of the orderly service): one
+    /// task per queue at a time (the process queue's dispatch mark and orderly lock), in order.
+    pub fn submit_orderly(&self, pq: Arc<ProcessQueue>, mq: MessageQueue) {
+        self.submit_orderly_after(pq, mq, Duration::ZERO);
+    }
+
+    fn submit_orderly_after(&self, pq: Arc<ProcessQueue>, mq: MessageQueue, delay: Duration) {
+        let weak = self.me.clone();
+        self.runtime.spawn(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if let Some(me) = weak.upgrade() {
+                me.consume_orderly(pq, mq).await;
+            }
+        });
+    }
+
+    async fn consume_orderly(&self, pq: Arc<ProcessQueue>, mq: MessageQueue) {
+        let _one_batch_per_queue = pq.orderly_lock().lock().await;
+        let started = Instant::now();
+        let retry_topic = super::retry_topic(&self.env.group);
+        loop {
+            if pq.is_dropped() || !self.is_running() {
+                return;
+            }
+            if self.env.clustering && (!pq.is_locked() || pq.is_lock_expired(REBALANCE_LOCK_MAX_LIVE_TIME)) {
+                self.relock_later(pq.clone(), mq.clone());
+                return;
+            }
+            if started.elapsed() > MAX_TIME_CONSUME_CONTINUOUSLY {
+                self.submit_orderly_after(pq.clone(), mq.clone(), Duration::from_millis(10));
+                return;
+            }
+            let mut msgs = pq.take_messages(self.env.batch_size);
+            if msgs.is_empty() {
+                return;
+            }
+            restore_retry_topic(&mut msgs, &retry_topic);
+            let Some((mut msgs, result)) = self.call(msgs, &mq).await else {
+                pq.rollback(); // not consumed (shutting down)
+                return;
+            };
+            if pq.is_dropped() {
+                return;
+            }
+            if result.acked(msgs.len()) == msgs.len() {
+                self.commit_orderly(&pq, &mq);
+                continue;
+            }
+            if msgs.iter().any(|m| m.reconsume_times >= self.env.max_reconsume_times) {
+                // Exhausted: hand the batch to the broker's DLQ and move on, as Java does.
+                if self.send_back_all(&msgs, &mq, -1).await.iter().all(|sent| *sent) {
+                    self.commit_orderly(&pq, &mq);
+                    continue;
+                }
+            }
+            for msg in &mut msgs {
+                msg.reconsume_times += 1;
+            }
+            pq.make_messages_to_consume_again(&msgs);
+            self.submit_orderly_after(pq.clone(), mq.clone(), self.env.suspend_current_queue_time);
+            return;
+        }
+    }
+
+    fn commit_orderly(&self, pq: &ProcessQueue, mq: &MessageQueue) {
+        let offset = pq.commit();
+        if !pq.is_dropped() {
+            self.env.offsets.commit(mq, offset);
+        }
+    }
+
+    /// The broker lock is missing or stale: take it again, then resume (`tryLockLaterAndReconsume`).
+    fn relock_later(&self, pq: Arc<ProcessQueue>, mq: MessageQueue) {
+        let weak = self.me.clone();
+        self.runtime.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let Some(me) = weak.upgrade() else { return };
+            if pq.is_dropped() {
+                return;
+            }
+            let locked = me.env.rebalancer.lock(&mq).await;
+            if locked {
+                mark_locked(&pq, true);
+            }
+            let again = if locked { Duration::from_millis(10) } else { Duration::from_secs(3) };
+            me.submit_orderly_after(pq, mq, again);
+        });
+    }
+
+    /// CONSUME_MESSAGE_DIRECTLY: run the listener once outside the flow; `None` if it could not
+    /// run. Nothing is committed or sent back.
+    pub async fn consume_directly(&self, msgs: Vec<MessageExt>, mq: &MessageQueue) -> Option<ConsumeResult> {
+        self.call(msgs, mq).await.map(|(_, r)| r)
+    }
+
+    /// Stop taking work and wait, at most `timeout`, for listener calls in flight.
+    pub async fn shutdown(&self, timeout: Duration) -> bool {
+        lock(&self.jobs).take();
+        let exited = lock(&self.threads_exited).take();
+        let deadline = Instant::now() + timeout;
+        let threads_done = match exited {
+            None => true,
+            Some(exited) => tokio::task::spawn_blocking(move || loop {
+                match exited.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return true,
+                    Err(mpsc::RecvTimeoutError::Timeout) => return false,
+                    Ok(()) => {}
+                }
+            })
+            .await
+            .unwrap_or(false),
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        let tasks_done = tokio::time::timeout(left, self.permits.acquire_many(self.max_in_flight)).await.is_ok();
+        threads_done && tasks_done
+    }
+}
+
+/// Record the outcome of a lock request for `pq` (stamping the time of a granted lock, which
+/// is what lock expiry is measured from).
+pub(crate) fn mark_locked(pq: &ProcessQueue, locked: bool) {
+    if locked {
+        pq.set_last_lock_timestamp(super::now_ms());
+    }
+    pq.set_locked(locked);
+}

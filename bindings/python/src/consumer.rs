@@ -38,7 +38,8 @@ use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt};
 use pyo3::PyTraverseError;
-use rocketmq_client::consumer::{allocate, ConsumeContext, ConsumeFromWhere, MessageModel};
+use rocketmq_client::consumer::options::{consume_from_where_from_code, message_model_from_code};
+use rocketmq_client::consumer::{allocate, ConsumeContext};
 use rocketmq_client::{
     ClientOptions, ConsumeResult, ConsumerOptions, Error, ErrorKind, MessageExt, MessageListener, PushConsumer,
 };
@@ -203,6 +204,7 @@ struct Settings {
     message_model: Option<i64>,
     client: ClientSettings,
     thread_count: Option<i64>,
+    max_in_flight: Option<i64>,
     batch_max_size: Option<i64>,
     pull_batch_size: Option<i64>,
     consume_from_where: Option<i64>,
@@ -219,16 +221,16 @@ struct Settings {
     subscriptions: Vec<Subscription>,
 }
 
-fn check<T: TryFrom<i64>>(value: i64, what: &str, min: i64, max: i64) -> Result<T, Error> {
-    if !(min..=max).contains(&value) {
-        return Err(Error::config(format!("{what} must be in {min}..={max}, got {value}")));
-    }
+/// `value` as the option's Rust type. Only the conversion can fail here (a value outside the
+/// type, e.g. a negative count); the ranges are the core's (`ConsumerOptions::validate`, run by
+/// `start()`), so they are checked in one place.
+fn narrow<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T, Error> {
     T::try_from(value).map_err(|_| Error::config(format!("{what} {value} is out of range")))
 }
 
-fn positive_ms(value: i64, what: &str) -> Result<Duration, Error> {
-    let ms: u64 = check(value, what, 1, i64::MAX)?;
-    Ok(Duration::from_millis(ms))
+/// Milliseconds as a Duration (negative values are out of range; 0 is left to the core).
+fn millis(value: i64, what: &str) -> Result<Duration, Error> {
+    Ok(Duration::from_millis(narrow(value, what)?))
 }
 
 impl Settings {
@@ -240,60 +242,45 @@ impl Settings {
         let client = self.client.client_options()?;
         o.orderly = self.orderly;
         if let Some(model) = self.message_model {
-            o.message_model = match model {
-                0 => MessageModel::Broadcasting,
-                1 => MessageModel::Clustering,
-                other => {
-                    return Err(Error::config(format!(
-                        "message model must be MessageModel.BROADCASTING (0) or CLUSTERING (1), got {other}"
-                    )))
-                }
-            };
+            o.message_model = message_model_from_code(model)?;
         }
         if let Some(n) = self.thread_count {
-            o.consume_thread_count = check(n, "thread count", 1, 1000)?;
+            o.consume_thread_count = narrow(n, "thread count")?;
+        }
+        if let Some(n) = self.max_in_flight {
+            o.max_in_flight = narrow(n, "max in flight")?;
         }
         if let Some(n) = self.batch_max_size {
-            o.consume_batch_max_size = check(n, "message batch max size", 1, 1024)?;
+            o.consume_batch_max_size = narrow(n, "message batch max size")?;
         }
         if let Some(n) = self.pull_batch_size {
-            o.pull_batch_size = check(n, "pull batch size", 1, 1024)?;
+            o.pull_batch_size = narrow(n, "pull batch size")?;
         }
         if let Some(w) = self.consume_from_where {
-            o.consume_from_where = match w {
-                0 => ConsumeFromWhere::ConsumeFromLastOffset,
-                1 => ConsumeFromWhere::ConsumeFromLastOffsetAndFromMinWhenBootFirst,
-                2 => ConsumeFromWhere::ConsumeFromMinOffset,
-                3 => ConsumeFromWhere::ConsumeFromMaxOffset,
-                4 => ConsumeFromWhere::ConsumeFromFirstOffset,
-                5 => ConsumeFromWhere::ConsumeFromTimestamp,
-                other => return Err(Error::config(format!("unknown ConsumeFromWhere value {other}"))),
-            };
+            o.consume_from_where = consume_from_where_from_code(w)?;
         }
         o.strict_consume_from_where = self.strict_consume_from_where;
-        if let Some(ts) = self.consume_timestamp_ms {
-            o.consume_timestamp = Some(check(ts, "consume timestamp (epoch ms)", 0, i64::MAX)?);
-        }
+        o.consume_timestamp = self.consume_timestamp_ms;
         if let Some(n) = self.max_reconsume_times {
-            o.max_reconsume_times = Some(check(n, "max reconsume times", -1, i64::from(i32::MAX))?);
+            o.max_reconsume_times = Some(narrow(n, "max reconsume times")?);
         }
         if let Some(n) = self.pull_threshold_for_queue {
-            o.pull_threshold_for_queue = check(n, "pull threshold for queue", 1, 65535)?;
+            o.pull_threshold_for_queue = narrow(n, "pull threshold for queue")?;
         }
         if let Some(n) = self.pull_threshold_size_mib {
-            o.pull_threshold_size_for_queue_mib = check(n, "pull threshold size for queue (MiB)", 1, 1024)?;
+            o.pull_threshold_size_for_queue_mib = narrow(n, "pull threshold size for queue (MiB)")?;
         }
         if let Some(name) = &self.allocate_strategy {
             o.allocate_strategy = allocate::strategy_by_name(name)?;
         }
         if let Some(level) = self.delay_level_when_next_consume {
-            o.delay_level_when_next_consume = check(level, "delay level when next consume", -1, 64)?;
+            o.delay_level_when_next_consume = narrow(level, "delay level when next consume")?;
         }
         if let Some(ms) = self.suspend_current_queue_time_ms {
-            o.suspend_current_queue_time = positive_ms(ms, "suspend current queue time")?;
+            o.suspend_current_queue_time = millis(ms, "suspend current queue time")?;
         }
         if let Some(ms) = self.rebalance_interval_ms {
-            o.rebalance_interval = positive_ms(ms, "rebalance interval")?;
+            o.rebalance_interval = millis(ms, "rebalance interval")?;
         }
         o.offset_store_dir = self.offset_store_dir.as_ref().map(PathBuf::from);
         Ok((o, client))

@@ -6,7 +6,7 @@
 //! subscription after `start()` raises `InvalidConfigError`.
 //!
 //! **Callbacks.** One Python callable per subscribed topic, kept in a [`CallbackTable`] shared
-//! with the [`PyListener`] registered on the Rust consumer. The core calls the listener on its
+//! with the [`PyListener`] registered on the Rust consumer (both in `listener.rs`). The core calls the listener on its
 //! own OS threads (`rocketmq-consume-<group>-<n>`, not Python threads) with batches of at most
 //! `set_message_batch_max_size` messages of one queue. For each message the listener takes the
 //! GIL (through [`crate::interpreter::attach_pinned`], which keeps the thread's Python thread
@@ -36,14 +36,10 @@
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt};
 use pyo3::PyTraverseError;
+use rocketmq_client::consumer::allocate;
 use rocketmq_client::consumer::options::{consume_from_where_from_code, message_model_from_code};
-use rocketmq_client::consumer::{allocate, ConsumeContext};
-use rocketmq_client::{
-    ClientOptions, ConsumeResult, ConsumerOptions, Error, ErrorKind, MessageExt, MessageListener, PushConsumer,
-};
-use std::collections::HashMap;
+use rocketmq_client::{ClientOptions, ConsumerOptions, Error, ErrorKind, PushConsumer};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -53,10 +49,9 @@ use tokio::sync::watch;
 use crate::blocking;
 use crate::client_settings::{ClientSettings, Credentials};
 use crate::errors::{local, to_pyerr, IntoPyResult, Op};
-use crate::interpreter;
+use crate::listener::{CallbackTable, PyListener};
 use crate::logging;
 use crate::message::text_arg;
-use crate::received::PyReceivedMessage;
 use crate::runtime;
 use crate::started::Started;
 
@@ -70,121 +65,6 @@ fn on_consume_thread() -> bool {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-// ---- callbacks ------------------------------------------------------------------------------
-
-/// topic -> Python callable. The lock is only taken with the GIL held and never across a call
-/// into Python (nor an allocation that could start the garbage collector), so `__traverse__`
-/// finds it free.
-#[derive(Default)]
-struct CallbackTable {
-    map: Mutex<HashMap<String, Py<PyAny>>>,
-}
-
-impl CallbackTable {
-    /// The callback for `topic` (a new reference). A `%RETRY%` message whose original topic
-    /// is unknown goes to the only callback, if there is exactly one.
-    fn get(&self, py: Python<'_>, topic: &str) -> Option<Py<PyAny>> {
-        let map = lock(&self.map);
-        let found = match map.get(topic) {
-            Some(cb) => Some(cb),
-            None if topic.starts_with("%RETRY%") && map.len() == 1 => map.values().next(),
-            None => None,
-        };
-        found.map(|cb| cb.clone_ref(py))
-    }
-
-    fn insert(&self, topic: String, callback: Py<PyAny>) -> Option<Py<PyAny>> {
-        lock(&self.map).insert(topic, callback)
-    }
-
-    /// Remove every callback; the caller drops them after the lock is released.
-    fn take_all(&self) -> HashMap<String, Py<PyAny>> {
-        std::mem::take(&mut *lock(&self.map))
-    }
-}
-
-/// What a callback's return value means.
-fn verdict(py: Python<'_>, ret: &Bound<'_, PyAny>, msg: &MessageExt) -> bool {
-    if ret.is_none() {
-        return true;
-    }
-    if ret.is_instance_of::<PyInt>() && !ret.is_instance_of::<PyBool>() {
-        match ret.extract::<i64>() {
-            Ok(0) => return true,
-            Ok(1) => return false,
-            _ => {}
-        }
-    }
-    let shown = ret.repr().map_or_else(|_| "?".to_owned(), |r| r.to_string());
-    logging::log_at(
-        py,
-        logging::WARNING,
-        &format!(
-            "consumer callback for topic {:?} returned {shown}, which is neither None nor a ConsumeStatus; \
-             message {} will be redelivered (RECONSUME_LATER)",
-            msg.topic,
-            msg.msg_id()
-        ),
-    );
-    false
-}
-
-/// The listener registered on the Rust consumer: calls the Python callback of each message.
-struct PyListener {
-    table: Arc<CallbackTable>,
-}
-
-impl PyListener {
-    /// Deliver one message (GIL held). Returns whether it is done.
-    fn deliver(&self, py: Python<'_>, msg: &MessageExt, broker_name: &str) -> bool {
-        let Some(callback) = self.table.get(py, &msg.topic) else {
-            logging::log_at(
-                py,
-                logging::ERROR,
-                &format!("no callback for topic {:?}; message {} will be redelivered", msg.topic, msg.msg_id()),
-            );
-            return false;
-        };
-        let obj = match Bound::new(py, PyReceivedMessage::new(msg.clone(), broker_name.to_owned())) {
-            Ok(obj) => obj,
-            Err(e) => {
-                logging::log_exception(py, "cannot build a ReceivedMessage; the message will be redelivered", e);
-                return false;
-            }
-        };
-        match callback.bind(py).call1((obj,)) {
-            Ok(ret) => verdict(py, &ret, msg),
-            Err(e) => {
-                let text = format!(
-                    "consumer callback for topic {:?} raised; message {} will be redelivered (RECONSUME_LATER)",
-                    msg.topic,
-                    msg.msg_id()
-                );
-                logging::log_exception_at(py, logging::WARNING, &text, e);
-                false
-            }
-        }
-    }
-}
-
-impl MessageListener for PyListener {
-    fn consume(&self, msgs: &[MessageExt], context: &ConsumeContext) -> ConsumeResult {
-        let broker_name = context.queue.broker_name.as_str();
-        for (i, msg) in msgs.iter().enumerate() {
-            match interpreter::attach_pinned(|py| self.deliver(py, msg, broker_name)) {
-                Some(true) => {}
-                Some(false) if i == 0 => return ConsumeResult::ReconsumeLater,
-                Some(false) => return ConsumeResult::Partial(i),
-                // The interpreter is exiting: never enter it again, never acknowledge.
-                None => loop {
-                    std::thread::park();
-                },
-            }
-        }
-        ConsumeResult::Success
-    }
 }
 
 // ---- settings -------------------------------------------------------------------------------

@@ -11,7 +11,8 @@
 //! * [`errors`]: the one mapping from client errors to `rocketmq.exceptions` classes;
 //! * [`message`]: the `Message` class;
 //! * [`producer`]: `ProducerCore`, blocking and asyncio methods;
-//! * [`consumer`]: `PushConsumerCore`, Python callbacks on the core's consume threads;
+//! * [`consumer`]: `PushConsumerCore`, settings and lifecycle of the push consumer;
+//! * [`listener`]: Python callbacks on the core's consume threads (per-topic table, verdicts);
 //! * [`received`]: the `ReceivedMessage` class handed to consumer callbacks;
 //! * [`callbacks`]: the thread running user callbacks (`send_async`);
 //! * [`interpreter`]: keeping Rust threads out of the interpreter while it exits;
@@ -25,6 +26,7 @@ mod consumer;
 mod drive;
 mod errors;
 mod interpreter;
+mod listener;
 mod logging;
 mod message;
 mod producer;

@@ -33,7 +33,7 @@
 //! as callback -> closure -> consumer being collected) and dropping a started consumer that was
 //! never shut down both start a background shutdown, then release the callbacks.
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::PyTraverseError;
@@ -46,8 +46,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::watch;
 
+use crate::aio_listener::AioListener;
 use crate::blocking;
 use crate::client_settings::{ClientSettings, Credentials};
+use crate::drive::drive;
 use crate::errors::{local, to_pyerr, IntoPyResult, Op};
 use crate::listener::{CallbackTable, PyListener};
 use crate::logging;
@@ -272,18 +274,29 @@ impl PushConsumerCore {
         }
     }
 
-    fn new_consumer(&self) -> Result<PushConsumer, Error> {
+    /// Build the Rust consumer with its subscriptions and listener: the blocking one, or with
+    /// `event_loop` the asyncio one (callbacks run as tasks on that loop).
+    fn new_consumer(&self, py: Python<'_>, event_loop: Option<Bound<'_, PyAny>>) -> PyResult<PushConsumer> {
         let settings = lock(&self.settings).clone();
-        let (options, client) = settings.build()?;
-        let consumer = PushConsumer::new(options, client);
-        for sub in &settings.subscriptions {
-            if sub.sql {
-                consumer.subscribe_sql(&sub.topic, &sub.expression)?;
-            } else {
-                consumer.subscribe(&sub.topic, &sub.expression)?;
+        let built = settings.build().and_then(|(options, client)| {
+            let consumer = PushConsumer::new(options, client);
+            for sub in &settings.subscriptions {
+                if sub.sql {
+                    consumer.subscribe_sql(&sub.topic, &sub.expression)?;
+                } else {
+                    consumer.subscribe(&sub.topic, &sub.expression)?;
+                }
             }
-        }
-        consumer.register_listener(PyListener { table: self.callbacks.clone() })?;
+            Ok(consumer)
+        });
+        let consumer = built.map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
+        let registered = match event_loop {
+            None => consumer.register_listener(PyListener { table: self.callbacks.clone() }),
+            Some(event_loop) => {
+                consumer.register_async_listener(AioListener::new(py, self.callbacks.clone(), event_loop)?)
+            }
+        };
+        registered.map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
         Ok(consumer)
     }
 }
@@ -447,6 +460,12 @@ impl PushConsumerCore {
         Ok(())
     }
 
+    /// asyncio consumers: callbacks (batches) in flight at once (default 20).
+    fn set_max_in_flight(&self, py: Python<'_>, count: i64) -> PyResult<()> {
+        self.settings(py)?.max_in_flight = Some(count);
+        Ok(())
+    }
+
     fn set_message_batch_max_size(&self, py: Python<'_>, size: i64) -> PyResult<()> {
         self.settings(py)?.batch_max_size = Some(size);
         Ok(())
@@ -515,21 +534,25 @@ impl PushConsumerCore {
     /// Check the settings, reach the name server, and begin consuming. Starting a started
     /// consumer does nothing; one that was shut down cannot start again.
     ///
-    /// The start runs as a task on the runtime; this call waits for it with the GIL released.
-    /// If the wait is interrupted (Ctrl-C), the start still completes in the background.
-    fn start(&self, py: Python<'_>) -> PyResult<()> {
+    /// With `aio`, it must be called from a coroutine: callbacks then run as tasks on the running
+    /// event loop, and an awaitable is returned. The start runs as a task on the runtime; a
+    /// blocking call waits for it with the GIL released. If the wait is interrupted (Ctrl-C, or
+    /// the awaiting task is cancelled), the start still completes in the background.
+    #[pyo3(signature = (*, aio=false))]
+    fn start<'py>(&self, py: Python<'py>, aio: bool) -> PyResult<Bound<'py, PyAny>> {
         logging::refresh_level(py);
         if let Some(c) =
             self.shared.consumer.here_or_forked("consumer").map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?
         {
             let c = c.clone();
-            return blocking::run(py, async move { c.start().await })?.or_raise(py, Op::ConsumerStart);
+            return drive(py, aio, Op::ConsumerStart, async move { c.start().await });
         }
+        let event_loop = if aio { Some(py.import("asyncio")?.call_method0("get_running_loop")?) } else { None };
         if self.shared.starting.swap(true, Ordering::SeqCst) {
             return Err(to_pyerr(py, Op::ConsumerStart, &local(ErrorKind::NotStarted, "start() is already running")));
         }
         let guard = StartingGuard(self.shared.clone());
-        let consumer = self.new_consumer().map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
+        let consumer = self.new_consumer(py, event_loop)?;
         let rt = runtime::get()?;
         let task = rt.spawn(async move {
             let guard = guard;
@@ -539,23 +562,29 @@ impl PushConsumerCore {
             }
             result
         });
-        match blocking::run(py, task)? {
-            Ok(result) => result.or_raise(py, Op::ConsumerStart),
-            Err(join_error) => Err(PyRuntimeError::new_err(format!("the consumer start task failed: {join_error}"))),
-        }
+        drive(py, aio, Op::ConsumerStart, async move {
+            task.await.unwrap_or_else(|join_error| {
+                Err(local(ErrorKind::NotStarted, format!("the consumer start task failed: {join_error}")))
+            })
+        })
     }
 
     /// Stop pulling, let callbacks in progress finish (at most 10 s), persist offsets and
     /// unregister. Idempotent; does nothing before start. On a consume thread (inside a
-    /// callback) it only begins the shutdown and returns at once.
-    fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+    /// callback) it only begins the shutdown and returns at once. An asyncio consumer is shut
+    /// down with `aio` (awaited on its loop, whose tasks finish the callbacks in flight).
+    #[pyo3(signature = (*, aio=false))]
+    fn shutdown<'py>(&self, py: Python<'py>, aio: bool) -> PyResult<Bound<'py, PyAny>> {
         logging::maybe_refresh_level(py);
-        let Some(mut done) = self.shared.begin_shutdown() else { return Ok(()) };
-        if on_consume_thread() {
-            return Ok(());
-        }
-        blocking::run(py, async move {
-            let _ = done.wait_for(|finished| *finished).await;
+        let done = match self.shared.begin_shutdown() {
+            Some(done) if aio || !on_consume_thread() => Some(done),
+            _ => None,
+        };
+        drive(py, aio, Op::Other, async move {
+            if let Some(mut done) = done {
+                let _ = done.wait_for(|finished| *finished).await;
+            }
+            Ok(())
         })
     }
 

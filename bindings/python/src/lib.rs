@@ -13,12 +13,14 @@
 //! * [`producer`]: `ProducerCore`, blocking and asyncio methods;
 //! * [`consumer`]: `PushConsumerCore`, settings and lifecycle of the push consumer;
 //! * [`listener`]: Python callbacks on the core's consume threads (per-topic table, verdicts);
+//! * [`aio_listener`]: asyncio callbacks, run as tasks on the event loop that started the consumer;
 //! * [`received`]: the `ReceivedMessage` class handed to consumer callbacks;
 //! * [`callbacks`]: the thread running user callbacks (`send_async`);
 //! * [`interpreter`]: keeping Rust threads out of the interpreter while it exits;
 //! * [`logging`]: tracing records forwarded to `logging.getLogger("rocketmq")`;
 //! * [`results`]: conversion of results to Python objects.
 
+mod aio_listener;
 mod blocking;
 mod callbacks;
 mod client_settings;

@@ -50,7 +50,7 @@ impl CallbackTable {
 }
 
 /// What a callback's return value means.
-pub fn verdict(py: Python<'_>, ret: &Bound<'_, PyAny>, msg: &MessageExt) -> bool {
+pub fn verdict(py: Python<'_>, ret: &Bound<'_, PyAny>, topic: &str, msg_id: &str) -> bool {
     if ret.is_none() {
         return true;
     }
@@ -66,10 +66,8 @@ pub fn verdict(py: Python<'_>, ret: &Bound<'_, PyAny>, msg: &MessageExt) -> bool
         py,
         logging::WARNING,
         &format!(
-            "consumer callback for topic {:?} returned {shown}, which is neither None nor a ConsumeStatus; \
-             message {} will be redelivered (RECONSUME_LATER)",
-            msg.topic,
-            msg.msg_id()
+            "consumer callback for topic {topic:?} returned {shown}, which is neither None nor a ConsumeStatus; \
+             message {msg_id} will be redelivered (RECONSUME_LATER)"
         ),
     );
     false
@@ -99,7 +97,7 @@ impl PyListener {
             }
         };
         match callback.bind(py).call1((obj,)) {
-            Ok(ret) => verdict(py, &ret, msg),
+            Ok(ret) => verdict(py, &ret, &msg.topic, &msg.msg_id()),
             Err(e) => {
                 let text = format!(
                     "consumer callback for topic {:?} raised; message {} will be redelivered (RECONSUME_LATER)",

@@ -1,4 +1,5 @@
-"""asyncio API: the same producer as :mod:`rocketmq.client`, with awaitable methods.
+"""asyncio API: the producer and push consumer of :mod:`rocketmq.client`, with awaitable
+methods and ``async def`` consumer callbacks.
 
 ::
 
@@ -20,14 +21,35 @@ of the blocking API: ``send`` raises ``ProducerSendSyncFailed`` subclasses (also
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as _dt
+from collections.abc import Awaitable, Iterable
 from types import TracebackType
+from typing import Callable, Optional, Union
 
 from ._base import CoreView
-from ._rocketmq import Message, ProducerCore
-from ._types import SendResult, SendStatus
+from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage
+from ._types import (
+    ConsumeFromWhere,
+    ConsumeStatus,
+    MessageModel,
+    MessageQueue,
+    SendResult,
+    SendStatus,
+)
+from .client import _epoch_ms
 
-__all__ = ["Message", "Producer", "SendResult", "SendStatus"]
+__all__ = [
+    "ConsumeFromWhere",
+    "ConsumeStatus",
+    "Message",
+    "MessageModel",
+    "MessageQueue",
+    "Producer",
+    "PushConsumer",
+    "ReceivedMessage",
+    "SendResult",
+    "SendStatus",
+]
 
 
 class Producer(CoreView[ProducerCore]):
@@ -110,3 +132,137 @@ class Producer(CoreView[ProducerCore]):
     async def send_orderly_with_sharding_key(self, msg: Message, sharding_key: str) -> SendResult:
         """Send to the queue picked by hashing ``sharding_key`` (no retry)."""
         return await self._core.send_orderly_by_sharding_key(msg, sharding_key, aio=True)
+
+
+AsyncConsumeCallback = Callable[
+    [ReceivedMessage],
+    Union[Awaitable[Optional[Union[ConsumeStatus, int]]], Optional[Union[ConsumeStatus, int]]],
+]
+
+
+class PushConsumer(CoreView[PushConsumerCore]):
+    """An asyncio push consumer: callbacks are ``async def`` (plain functions work too) and run
+    as tasks on the event loop that awaited :meth:`start`.
+
+    ::
+
+        async def on_message(msg: ReceivedMessage) -> None:
+            await handle(msg.body)          # None or CONSUME_SUCCESS: done
+
+        consumer = PushConsumer("my_group", namesrv_addr="127.0.0.1:9876")
+        consumer.subscribe("MyTopic", on_message, expression="TagA || TagB")
+        async with consumer:
+            await stop_event.wait()
+
+    The answer of a callback means what it means for :class:`rocketmq.client.PushConsumer`:
+    ``None`` or ``CONSUME_SUCCESS`` is done; ``RECONSUME_LATER``, any other value or an exception
+    (logged with its traceback on the ``rocketmq`` logger) means the message is redelivered.
+
+    At most ``max_in_flight`` callbacks (default 20) run at once; an orderly consumer runs one
+    per queue at a time, in queue order. Pulling, rebalancing and committing offsets run on the
+    library's Rust runtime, not on the loop: a callback that blocks the loop slows consumption but
+    never stalls the pulls, and the library itself never blocks the loop.
+
+    Keyword options (all optional): ``namesrv_addr`` (else ``NAMESRV_ADDR``), ``orderly``,
+    ``message_model``, ``consume_from_where``, ``consume_timestamp`` (epoch ms, a datetime or
+    ``yyyyMMddHHmmss``), ``max_reconsume_times``, ``max_in_flight``, ``batch_max_size``,
+    ``pull_batch_size``, ``pull_threshold_for_queue``, ``pull_threshold_size_for_queue`` (MiB),
+    ``allocate_strategy``, ``delay_level_when_next_consume``, ``suspend_current_queue_time_ms``,
+    ``offset_store_dir``, ``instance_name``. They are checked by :meth:`start`
+    (``PushConsumerStartFailed``, also ``ValueError``).
+    """
+
+    def __init__(
+        self,
+        group: str,
+        *,
+        namesrv_addr: str | None = None,
+        orderly: bool = False,
+        message_model: MessageModel | int = MessageModel.CLUSTERING,
+        consume_from_where: ConsumeFromWhere | int | None = None,
+        consume_timestamp: int | _dt.datetime | str | None = None,
+        max_reconsume_times: int | None = None,
+        max_in_flight: int | None = None,
+        batch_max_size: int | None = None,
+        pull_batch_size: int | None = None,
+        pull_threshold_for_queue: int | None = None,
+        pull_threshold_size_for_queue: int | None = None,
+        allocate_strategy: str | None = None,
+        delay_level_when_next_consume: int | None = None,
+        suspend_current_queue_time_ms: int | None = None,
+        offset_store_dir: str | None = None,
+        instance_name: str | None = None,
+    ) -> None:
+        core = PushConsumerCore(group, bool(orderly))
+        core.set_message_model(int(message_model))
+        if namesrv_addr is not None:
+            core.set_namesrv_addr(namesrv_addr)
+        if instance_name is not None:
+            core.set_instance_name(instance_name)
+        if consume_from_where is not None:
+            core.set_consume_from_where(int(consume_from_where), False)
+        if consume_timestamp is not None:
+            core.set_consume_timestamp_ms(_epoch_ms(consume_timestamp))
+        for setter, value in (
+            (core.set_max_reconsume_times, max_reconsume_times),
+            (core.set_max_in_flight, max_in_flight),
+            (core.set_message_batch_max_size, batch_max_size),
+            (core.set_pull_batch_size, pull_batch_size),
+            (core.set_pull_threshold_for_queue, pull_threshold_for_queue),
+            (core.set_pull_threshold_size_for_queue, pull_threshold_size_for_queue),
+            (core.set_delay_level_when_next_consume, delay_level_when_next_consume),
+            (core.set_suspend_current_queue_time_ms, suspend_current_queue_time_ms),
+        ):
+            if value is not None:
+                setter(int(value))
+        if allocate_strategy is not None:
+            core.set_allocate_strategy(allocate_strategy)
+        if offset_store_dir is not None:
+            core.set_offset_store_dir(str(offset_store_dir))
+        self._core = core
+
+    async def __aenter__(self) -> PushConsumer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.shutdown()
+
+    @property
+    def orderly(self) -> bool:
+        """Whether this consumer is orderly."""
+        return self._core.orderly
+
+    @property
+    def consumed_count(self) -> int:
+        """Messages acknowledged so far."""
+        return self._core.consumed_count
+
+    def assigned_queues(self) -> list[MessageQueue]:
+        """The queues this member consumes now."""
+        return [MessageQueue(*q) for q in self._core.assigned_queues()]
+
+    def subscribe(self, topic: str, callback: AsyncConsumeCallback, expression: str = "*") -> None:
+        """Consume ``topic`` with ``callback`` (tags: ``"*"``, ``"TagA || TagB"``). Subscribing a
+        topic again replaces its expression and callback. Before :meth:`start` only."""
+        self._core.subscribe(topic, callback, expression, False)
+
+    def subscribe_sql(self, topic: str, callback: AsyncConsumeCallback, sql: str) -> None:
+        """Consume the messages of ``topic`` whose properties match the SQL92 condition ``sql``
+        (the broker needs ``enablePropertyFilter=true``)."""
+        self._core.subscribe(topic, callback, sql, True)
+
+    async def start(self) -> None:
+        """Check the options, reach the name server and begin consuming; callbacks run on the
+        running loop."""
+        await self._core.start(aio=True)
+
+    async def shutdown(self) -> None:
+        """Stop pulling, wait (at most 10 s) for the callbacks in flight, persist the offsets and
+        unregister. Idempotent."""
+        await self._core.shutdown(aio=True)

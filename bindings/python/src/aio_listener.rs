@@ -1,0 +1,258 @@
+//! The asyncio listener behind `rocketmq.aio.PushConsumer`: callbacks (`async def` or plain)
+//! run as tasks on the event loop that called `start()`; pulls, rebalances and offset commits
+//! stay on the Rust runtime, so a callback that hogs the loop slows consumption but never stalls
+//! the pulls.
+//!
+//! How a batch reaches the loop, cheaply:
+//! * The core calls [`AioListener::consume`] on a runtime worker (at most `max_in_flight`
+//!   batches in flight, orderly: one per queue). It queues the batch with a oneshot for its
+//!   verdict in an inbox and returns a future that waits for the verdict. A runtime worker never
+//!   waits for the GIL.
+//! * When the inbox goes from empty to non-empty, one `loop.call_soon_threadsafe(drain)` is
+//!   scheduled from the runtime's blocking pool (which may wait for the GIL). Under load one
+//!   wake-up of the loop carries many batches.
+//! * [`AioDrain`] runs on the loop: it takes up to [`MAX_PER_TURN`] batches, builds the
+//!   `ReceivedMessage` objects and creates one task per batch through
+//!   `rocketmq._aio_consume.Spawner` (which keeps the tasks referenced), then yields to the loop
+//!   if more are waiting.
+//! * The task awaits the callback of each message in order and reports through [`AioVerdict`]:
+//!   `accepts(i, result)` applies the blocking consumer's rules (None / CONSUME_SUCCESS done,
+//!   anything else redelivered and logged), `finish(done)` sends the batch's verdict. A verdict
+//!   dropped unsent (loop closed, task destroyed) means RECONSUME_LATER.
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use rocketmq_client::consumer::listener::ListenerFuture;
+use rocketmq_client::consumer::ConsumeContext;
+use rocketmq_client::{AsyncMessageListener, ConsumeResult, MessageExt};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use tokio::sync::oneshot;
+
+use crate::interpreter;
+use crate::listener::{verdict, CallbackTable};
+use crate::logging;
+use crate::received::PyReceivedMessage;
+
+/// Batches handed to the loop per turn of [`AioDrain`]; the rest wait for the next turn, so the
+/// loop's other work is never starved by a backlog.
+pub const MAX_PER_TURN: usize = 256;
+
+/// The Python helper module that creates and keeps the tasks.
+const HELPER_MODULE: &str = "rocketmq._aio_consume";
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A batch waiting for the loop.
+struct Pending {
+    msgs: Vec<MessageExt>,
+    broker_name: String,
+    verdict: oneshot::Sender<ConsumeResult>,
+}
+
+struct Shared {
+    table: Arc<CallbackTable>,
+    inbox: Mutex<VecDeque<Pending>>,
+    /// Whether a drain is scheduled on (or running in) the loop.
+    scheduled: AtomicBool,
+    event_loop: Py<PyAny>,
+    /// `Spawner.spawn(callback, messages, verdict)`.
+    spawn: Py<PyAny>,
+}
+
+/// The listener registered on the Rust consumer.
+pub struct AioListener {
+    shared: Arc<Shared>,
+}
+
+impl AioListener {
+    /// A listener for the callbacks in `table`, running them on `event_loop` (the loop running
+    /// `start()`; GIL held).
+    pub fn new(py: Python<'_>, table: Arc<CallbackTable>, event_loop: Bound<'_, PyAny>) -> PyResult<Self> {
+        let spawner = py.import(HELPER_MODULE)?.getattr("Spawner")?.call1((&event_loop,))?;
+        let spawn = spawner.getattr("spawn")?.unbind();
+        let shared = Arc::new(Shared {
+            table,
+            inbox: Mutex::new(VecDeque::new()),
+            scheduled: AtomicBool::new(false),
+            event_loop: event_loop.unbind(),
+            spawn,
+        });
+        Ok(AioListener { shared })
+    }
+}
+
+impl AsyncMessageListener for AioListener {
+    fn consume(&self, msgs: Vec<MessageExt>, context: ConsumeContext) -> ListenerFuture {
+        let (tx, rx) = oneshot::channel();
+        self.shared.push(Pending { msgs, broker_name: context.queue.broker_name, verdict: tx });
+        // A verdict never sent (loop closed, interpreter exiting) means redelivery.
+        Box::pin(async move { rx.await.unwrap_or(ConsumeResult::ReconsumeLater) })
+    }
+}
+
+impl Shared {
+    fn push(self: &Arc<Self>, pending: Pending) {
+        lock(&self.inbox).push_back(pending);
+        if !self.scheduled.swap(true, Ordering::SeqCst) {
+            self.schedule();
+        }
+    }
+
+    /// Ask the loop to run a drain, from a thread that may wait for the GIL.
+    fn schedule(self: &Arc<Self>) {
+        let shared = self.clone();
+        let wake = move || {
+            let woke = interpreter::attach_pinned(|py| {
+                // The loop holds the drain, which holds the listener weakly: no cycle.
+                let drain = Py::new(py, AioDrain { shared: Arc::downgrade(&shared) });
+                match drain.and_then(|d| shared.event_loop.call_method1(py, "call_soon_threadsafe", (d,))) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        logging::log_exception(
+                            py,
+                            "cannot schedule consumer callbacks on the event loop (is it closed?); \
+                             the messages will be redelivered",
+                            e,
+                        );
+                        false
+                    }
+                }
+            });
+            if woke != Some(true) {
+                // Nothing will drain: fail what waits (their verdicts are dropped = redelivery)
+                // and let the next batch try again.
+                let dropped: Vec<Pending> = lock(&shared.inbox).drain(..).collect();
+                shared.scheduled.store(false, Ordering::SeqCst);
+                drop(dropped);
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn_blocking(wake);
+            }
+            Err(_) => match crate::runtime::get() {
+                Ok(rt) => {
+                    rt.spawn_blocking(wake);
+                }
+                Err(_) => wake(),
+            },
+        }
+    }
+
+    /// Hand waiting batches to the loop (on the loop, GIL held; `me` is the running drain).
+    fn drain(self: &Arc<Self>, me: &Bound<'_, AioDrain>) {
+        let py = me.py();
+        loop {
+            let batch: Vec<Pending> = {
+                let mut inbox = lock(&self.inbox);
+                let n = inbox.len().min(MAX_PER_TURN);
+                inbox.drain(..n).collect()
+            };
+            if batch.is_empty() {
+                self.scheduled.store(false, Ordering::SeqCst);
+                // A batch pushed between the take and the store saw `scheduled` still set and
+                // did not schedule: pick it up now (unless another drain got scheduled).
+                if lock(&self.inbox).is_empty() || self.scheduled.swap(true, Ordering::SeqCst) {
+                    return;
+                }
+                continue;
+            }
+            let full = batch.len() == MAX_PER_TURN;
+            for pending in batch {
+                self.dispatch(py, pending);
+            }
+            if full {
+                // More may wait: continue on the loop's next turn (still scheduled).
+                if let Err(e) = self.event_loop.call_method1(py, "call_soon", (me,)) {
+                    logging::log_exception(py, "cannot reschedule consumer callbacks on the event loop", e);
+                    let dropped: Vec<Pending> = lock(&self.inbox).drain(..).collect();
+                    self.scheduled.store(false, Ordering::SeqCst);
+                    drop(dropped);
+                }
+                return;
+            }
+        }
+    }
+
+    /// Start the task of one batch (GIL held). On any failure the verdict is dropped unsent.
+    fn dispatch(&self, py: Python<'_>, pending: Pending) {
+        let Pending { msgs, broker_name, verdict: tx } = pending;
+        let Some(topic) = msgs.first().map(|m| m.topic.clone()) else {
+            let _ = tx.send(ConsumeResult::Success);
+            return;
+        };
+        let Some(callback) = self.table.get(py, &topic) else {
+            logging::log_at(
+                py,
+                logging::ERROR,
+                &format!("no callback for topic {topic:?}; {} message(s) will be redelivered", msgs.len()),
+            );
+            return;
+        };
+        let ids: Vec<String> = msgs.iter().map(MessageExt::msg_id).collect();
+        let objects: PyResult<Vec<Bound<'_, PyReceivedMessage>>> =
+            msgs.into_iter().map(|m| Bound::new(py, PyReceivedMessage::new(m, broker_name.clone()))).collect();
+        let started = objects.and_then(|objects| {
+            let list = PyList::new(py, objects)?;
+            let verdict = Bound::new(py, AioVerdict { tx: Mutex::new(Some(tx)), topic, ids })?;
+            self.spawn.call1(py, (callback, list, verdict))
+        });
+        if let Err(e) = started {
+            logging::log_exception(py, "cannot start a consumer callback task; the messages will be redelivered", e);
+        }
+    }
+}
+
+/// The callable the loop runs to take batches from the inbox.
+#[pyclass(module = "rocketmq._rocketmq", name = "_AioDrain", frozen)]
+pub struct AioDrain {
+    shared: Weak<Shared>,
+}
+
+impl std::fmt::Debug for AioDrain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AioDrain").field("alive", &(self.shared.strong_count() > 0)).finish()
+    }
+}
+
+#[pymethods]
+impl AioDrain {
+    fn __call__(slf: &Bound<'_, Self>) {
+        if let Some(shared) = slf.get().shared.upgrade() {
+            shared.drain(slf);
+        }
+    }
+}
+
+/// How a batch's task reports back (see the module docs).
+#[derive(Debug)]
+#[pyclass(module = "rocketmq._rocketmq", name = "_AioVerdict", frozen)]
+pub struct AioVerdict {
+    tx: Mutex<Option<oneshot::Sender<ConsumeResult>>>,
+    topic: String,
+    ids: Vec<String>,
+}
+
+#[pymethods]
+impl AioVerdict {
+    /// Whether the callback's `result` for message `index` means done (logs otherwise).
+    fn accepts(&self, py: Python<'_>, index: usize, result: &Bound<'_, PyAny>) -> bool {
+        let id = self.ids.get(index).map_or("?", String::as_str);
+        verdict(py, result, &self.topic, id)
+    }
+
+    /// The first `done` messages are done, the rest are redelivered. Only the first call counts.
+    fn finish(&self, done: usize) {
+        let Some(tx) = lock(&self.tx).take() else { return };
+        let result = match done {
+            0 => ConsumeResult::ReconsumeLater,
+            n if n >= self.ids.len() => ConsumeResult::Success,
+            n => ConsumeResult::Partial(n),
+        };
+        let _ = tx.send(result);
+    }
+}

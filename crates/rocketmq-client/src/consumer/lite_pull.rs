@@ -902,8 +902,8 @@ impl ProcessorTarget for LiteCore {
             .collect()
     }
 
-    async fn consume_directly(&self, _msgs: Vec<MessageExt>, _mq: MessageQueue) -> Option<ConsumeResult> {
-        None // no listener
+    async fn consume_directly(&self, _msgs: Vec<MessageExt>, _mq: MessageQueue) -> Result<ConsumeResult, String> {
+        Err("a lite pull consumer has no listener".to_owned())
     }
 }
 

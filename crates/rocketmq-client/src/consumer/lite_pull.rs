@@ -920,3 +920,26 @@ impl ConsumerHooks for LiteCore {
         Box::pin(async move { remoting_processor::process(&*self, request).await })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_javas_and_validation_names_the_bad_option() {
+        let o = LitePullOptions::new("cg");
+        assert_eq!((o.pull_batch_size, o.auto_commit, o.auto_commit_interval), (10, true, Duration::from_secs(5)));
+        assert!(o.validate().is_ok());
+        assert!(LitePullOptions::new("DEFAULT_CONSUMER").validate().is_err());
+        let bad = |f: fn(&mut LitePullOptions)| {
+            let mut o = LitePullOptions::new("cg");
+            f(&mut o);
+            o.validate().err().map(|e| (e.kind(), e.to_string()))
+        };
+        let (kind, text) = bad(|o| o.pull_batch_size = 0).unwrap_or((ErrorKind::Protocol, String::new()));
+        assert_eq!(kind, ErrorKind::Config);
+        assert!(text.contains("pull batch size"), "{text}");
+        assert!(bad(|o| o.auto_commit_interval = Duration::ZERO).is_some());
+        assert!(bad(|o| o.pull_timeout = o.broker_suspend_max_time).is_some());
+    }
+}

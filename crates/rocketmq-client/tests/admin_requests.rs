@@ -207,3 +207,45 @@ async fn broker_driven_offset_reset_skips_to_the_new_offset() {
     consumer.shutdown().await;
     p.shutdown().await;
 }
+
+/// A listener that panics on a directly consumed message answers CR_THROW_EXCEPTION.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_panicking_listener_answers_throw_exception_to_consume_directly() {
+    let (cluster, ns, topic) = cluster_with_topic("T_direct_panic", 1).await;
+    let broker = cluster.brokers()[0].clone();
+    let group = unique("cg_direct_panic");
+    let consumer = PushConsumer::new(ConsumerOptions::new(&group), client_options(&ns));
+    // The message is tagged TagB, so only the direct request delivers it.
+    consumer.subscribe(&topic, "TagA").unwrap();
+    consumer
+        .register_listener(|msgs: &[MessageExt], _: &ConsumeContext| {
+            if msgs.iter().any(|m| m.body.as_ref() == b"boom") {
+                panic!("listener failure");
+            }
+            ConsumeResult::Success
+        })
+        .unwrap();
+    consumer.start().await.unwrap();
+    let p = producer(&ns).await;
+    let mut m = Message::new(&topic, "boom");
+    m.set_tags("TagB");
+    let sent = p.send(&m).await.unwrap();
+    let header = ConsumeMessageDirectlyResultRequestHeader {
+        consumer_group: group.clone(),
+        client_id: Some(consumer.client_id().unwrap().to_owned()),
+        msg_id: Some(sent.offset_msg_id.clone()),
+        broker_name: Some(broker.name.clone()),
+        topic: Some(topic.clone()),
+    };
+    let admin = ConnectionPool::new(PoolOptions::default(), Arc::new(NotSupportedHandler));
+    let response = admin
+        .invoke(&broker.addr, RemotingCommand::request(request_code::CONSUME_MESSAGE_DIRECTLY, &header), WAIT)
+        .await
+        .unwrap();
+    assert_eq!(response.code, response_code::SUCCESS, "remark: {:?}", response.remark);
+    let result = ConsumeMessageDirectlyResult::decode(&response.body).unwrap();
+    assert_eq!(result.consume_result, Some(CMResult::CrThrowException));
+    assert_eq!(result.remark.as_deref(), Some("the listener panicked"));
+    consumer.shutdown().await;
+    p.shutdown().await;
+}

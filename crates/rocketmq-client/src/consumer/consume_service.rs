@@ -40,6 +40,14 @@ const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
 /// Orderly: keep one queue at most this long before yielding (`maxTimeConsumeContinuously`).
 const MAX_TIME_CONSUME_CONTINUOUSLY: Duration = Duration::from_secs(60);
 
+/// What a listener call gave: its result, or `None` when it panicked.
+pub(crate) type Verdict = Option<ConsumeResult>;
+
+/// A panic counts as "consume later".
+fn or_later(verdict: Verdict) -> ConsumeResult {
+    verdict.unwrap_or(ConsumeResult::ReconsumeLater)
+}
+
 /// The user's listener, blocking or async.
 #[derive(Clone)]
 pub(crate) enum Listener {
@@ -69,7 +77,7 @@ enum Job {
     /// Consume these messages of `mq` concurrently and complete the verdict.
     Concurrent { pq: Arc<ProcessQueue>, mq: MessageQueue, msgs: Vec<MessageExt> },
     /// Call the listener and answer; the caller completes the verdict.
-    Call { msgs: Vec<MessageExt>, mq: MessageQueue, reply: oneshot::Sender<(Vec<MessageExt>, ConsumeResult)> },
+    Call { msgs: Vec<MessageExt>, mq: MessageQueue, reply: oneshot::Sender<(Vec<MessageExt>, Verdict)> },
 }
 
 /// The consume service of one consumer.
@@ -185,15 +193,15 @@ impl ConsumeService {
         self.env.stats.record_consume(started.elapsed().as_micros() as u64, ok as u64, (len - ok) as u64);
     }
 
-    fn call_blocking(&self, listener: &dyn MessageListener, msgs: &[MessageExt], mq: &MessageQueue) -> ConsumeResult {
+    fn call_blocking(&self, listener: &dyn MessageListener, msgs: &[MessageExt], mq: &MessageQueue) -> Verdict {
         let context = self.context(mq);
         let started = Instant::now();
-        let result = catch_unwind(AssertUnwindSafe(|| listener.consume(msgs, &context))).unwrap_or_else(|_| {
+        let verdict = catch_unwind(AssertUnwindSafe(|| listener.consume(msgs, &context))).ok();
+        if verdict.is_none() {
             tracing::error!(group = %self.env.group, queue = %mq, "message listener panicked; the messages will be redelivered");
-            ConsumeResult::ReconsumeLater
-        });
-        self.record(started, result, msgs.len());
-        result
+        }
+        self.record(started, or_later(verdict), msgs.len());
+        verdict
     }
 
     async fn call_async(
@@ -201,24 +209,22 @@ impl ConsumeService {
         listener: &dyn AsyncMessageListener,
         msgs: Vec<MessageExt>,
         mq: &MessageQueue,
-    ) -> (Vec<MessageExt>, ConsumeResult) {
+    ) -> (Vec<MessageExt>, Verdict) {
         let started = Instant::now();
         let context = self.context(mq);
-        let call = catch_unwind(AssertUnwindSafe(|| listener.consume(msgs.clone(), context)));
-        let result = match call {
+        let verdict = match catch_unwind(AssertUnwindSafe(|| listener.consume(msgs.clone(), context))) {
             Ok(fut) => CatchUnwind(fut).await,
             Err(_) => None,
-        }
-        .unwrap_or_else(|| {
+        };
+        if verdict.is_none() {
             tracing::error!(group = %self.env.group, queue = %mq, "async message listener panicked; the messages will be redelivered");
-            ConsumeResult::ReconsumeLater
-        });
-        self.record(started, result, msgs.len());
-        (msgs, result)
+        }
+        self.record(started, or_later(verdict), msgs.len());
+        (msgs, verdict)
     }
 
     /// Run the listener on `msgs` wherever it runs; `None` if it was not run (shutdown).
-    async fn call(&self, msgs: Vec<MessageExt>, mq: &MessageQueue) -> Option<(Vec<MessageExt>, ConsumeResult)> {
+    async fn call(&self, msgs: Vec<MessageExt>, mq: &MessageQueue) -> Option<(Vec<MessageExt>, Verdict)> {
         match &self.listener {
             Listener::Blocking(_) => {
                 let (reply, answer) = oneshot::channel();
@@ -243,12 +249,12 @@ impl ConsumeService {
                     return;
                 }
                 restore_retry_topic(&mut msgs, &super::retry_topic(&self.env.group));
-                let result = self.call_blocking(&**listener, &msgs, &mq);
-                self.complete_concurrently(pq, mq, msgs, result);
+                let verdict = self.call_blocking(&**listener, &msgs, &mq);
+                self.complete_concurrently(pq, mq, msgs, or_later(verdict));
             }
             Job::Call { msgs, mq, reply } => {
-                let result = self.call_blocking(&**listener, &msgs, &mq);
-                let _ = reply.send((msgs, result));
+                let verdict = self.call_blocking(&**listener, &msgs, &mq);
+                let _ = reply.send((msgs, verdict));
             }
         }
     }
@@ -267,8 +273,8 @@ impl ConsumeService {
                         return;
                     }
                     restore_retry_topic(&mut msgs, &super::retry_topic(&me.env.group));
-                    let (msgs, result) = me.call_async(&*listener, msgs, &mq).await;
-                    me.complete_concurrently(pq, mq, msgs, result);
+                    let (msgs, verdict) = me.call_async(&*listener, msgs, &mq).await;
+                    me.complete_concurrently(pq, mq, msgs, or_later(verdict));
                 });
             }
         }
@@ -401,10 +407,11 @@ impl ConsumeService {
                 return;
             }
             restore_retry_topic(&mut msgs, &retry_topic);
-            let Some((mut msgs, result)) = self.call(msgs, &mq).await else {
+            let Some((mut msgs, verdict)) = self.call(msgs, &mq).await else {
                 pq.rollback(); // not consumed (shutting down)
                 return;
             };
+            let result = or_later(verdict);
             if pq.is_dropped() {
                 return;
             }
@@ -453,10 +460,14 @@ impl ConsumeService {
         });
     }
 
-    /// CONSUME_MESSAGE_DIRECTLY: run the listener once outside the flow; `None` if it could not
-    /// run. Nothing is committed or sent back.
-    pub async fn consume_directly(&self, msgs: Vec<MessageExt>, mq: &MessageQueue) -> Option<ConsumeResult> {
-        self.call(msgs, mq).await.map(|(_, r)| r)
+    /// CONSUME_MESSAGE_DIRECTLY: run the listener once outside the flow; an error remark when
+    /// it could not run or panicked. Nothing is committed or sent back.
+    pub async fn consume_directly(&self, msgs: Vec<MessageExt>, mq: &MessageQueue) -> Result<ConsumeResult, String> {
+        match self.call(msgs, mq).await {
+            Some((_, Some(result))) => Ok(result),
+            Some((_, None)) => Err("the listener panicked".to_owned()),
+            None => Err("the consumer is shutting down".to_owned()),
+        }
     }
 
     /// Stop taking work and wait, at most `timeout`, for listener calls in flight.

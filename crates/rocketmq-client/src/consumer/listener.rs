@@ -78,3 +78,16 @@ where
         Box::pin(self(msgs, context))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acked_counts() {
+        assert_eq!(ConsumeResult::Success.acked(3), 3);
+        assert_eq!(ConsumeResult::ReconsumeLater.acked(3), 0);
+        assert_eq!(ConsumeResult::Partial(2).acked(3), 2);
+        assert_eq!(ConsumeResult::Partial(9).acked(3), 3, "an ack index past the batch acks it all");
+    }
+}

@@ -10,9 +10,6 @@
 //! every few seconds, at once by [`LitePullConsumer::commit`], and at shutdown). Seeking is
 //! client-side; note that rocketmq-rust 1.0 brokers ignore a committed offset that moves
 //! backwards (docs/rocketmq-rust-broker.md).
-//!
-//! Also here: [`PullConsumer`], the 0.5.x-style pull API (Java `DefaultMQPullConsumer.pull`):
-//! pull once from a queue at an offset, nothing kept.
 
 use rocketmq_remoting::body::consumer::ConsumerRunningInfo;
 use rocketmq_remoting::body::heartbeat::{ConsumeType, ConsumerData, ExpressionType, SubscriptionData};
@@ -33,7 +30,7 @@ use super::listener::ConsumeResult;
 use super::offset_store::{LocalFileOffsetStore, OffsetStore};
 use super::options::{ConsumeFromWhere, MessageModel};
 use super::process_queue::ProcessQueue;
-use super::pull::{pull_loop, pull_queue, PullOwner, PullRequest, PullResult, PullSettings};
+use super::pull::{pull_loop, PullOwner, PullSettings};
 use super::push::{build_subscription, check_filters_in_broker, reach_name_server, status_table};
 use super::rebalance::{compute_pull_from_where, topic_queues, RebalanceOwner, Rebalancer};
 use super::remoting_processor::{self, ProcessorTarget};
@@ -506,7 +503,7 @@ impl LitePullConsumer {
     }
 }
 
-async fn fetch_queues(instance: &Arc<ClientInstance>, topic: &str) -> Result<Vec<MessageQueue>> {
+pub(crate) async fn fetch_queues(instance: &Arc<ClientInstance>, topic: &str) -> Result<Vec<MessageQueue>> {
     let queues = topic_queues(instance, topic, true).await?;
     if queues.is_empty() {
         return Err(Error::new(ErrorKind::RouteNotFound, "the name server does not know this topic").with_topic(topic));
@@ -902,8 +899,8 @@ impl ProcessorTarget for LiteCore {
             .collect()
     }
 
-    async fn consume_directly(&self, _msgs: Vec<MessageExt>, _mq: MessageQueue) -> Option<ConsumeResult> {
-        None // no listener
+    async fn consume_directly(&self, _msgs: Vec<MessageExt>, _mq: MessageQueue) -> Result<ConsumeResult, String> {
+        Err("a lite pull consumer has no listener".to_owned())
     }
 }
 
@@ -924,90 +921,25 @@ impl ConsumerHooks for LiteCore {
     }
 }
 
-/// The 0.5.x-style pull consumer (Java `DefaultMQPullConsumer`): the application chooses the
-/// queue and the offset and keeps its own position; each [`pull`](Self::pull) is one
-/// PULL_MESSAGE without long-polling.
-#[derive(Debug)]
-pub struct PullConsumer {
-    group: String,
-    client_options: ClientOptions,
-    instance: OnceLock<Arc<ClientInstance>>,
-    shut_down: AtomicBool,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl PullConsumer {
-    /// A pull consumer of `group`; [`start`](Self::start) it before pulling.
-    pub fn new(group: impl Into<String>, client_options: ClientOptions) -> Self {
-        PullConsumer {
-            group: group.into(),
-            client_options,
-            instance: OnceLock::new(),
-            shut_down: AtomicBool::new(false),
-        }
-    }
-
-    /// The group.
-    pub fn group(&self) -> &str {
-        &self.group
-    }
-
-    /// Check the group and set up the client instance.
-    pub async fn start(&self) -> Result<()> {
-        if self.shut_down.load(Ordering::SeqCst) {
-            return Err(Error::new(ErrorKind::Shutdown, "the consumer was shut down and cannot restart"));
-        }
-        if self.instance.get().is_some() {
-            return Ok(());
-        }
-        crate::validation::check_group(&self.group)?;
-        let instance = ClientInstance::get_or_create(self.client_options.clone())?;
-        if self.instance.set(instance.clone()).is_err() {
-            instance.release(&[], &[]).await;
-            return Ok(());
-        }
-        instance.start();
-        Ok(())
-    }
-
-    fn instance(&self) -> Result<&Arc<ClientInstance>> {
-        if self.shut_down.load(Ordering::SeqCst) {
-            return Err(Error::new(ErrorKind::Shutdown, "the consumer was shut down"));
-        }
-        self.instance.get().ok_or_else(|| Error::new(ErrorKind::NotStarted, "the consumer is not started"))
-    }
-
-    /// The readable queues of `topic` (RouteNotFound when the topic does not exist).
-    pub async fn fetch_message_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
-        fetch_queues(self.instance()?, topic).await
-    }
-
-    /// Pull at most `max_nums` messages of `mq` from `offset` that match the tag `expression`;
-    /// the answer says found / nothing new / nothing matched / offset illegal and where to
-    /// continue.
-    pub async fn pull(&self, mq: &MessageQueue, expression: &str, offset: i64, max_nums: i32) -> Result<PullResult> {
-        let instance = self.instance()?;
-        let sub = build_subscription(&mq.topic, expression, ExpressionType::Tag)?;
-        let request = PullRequest {
-            group: &self.group,
-            mq,
-            subscription: &sub,
-            offset,
-            max_nums: max_nums.clamp(1, 1024),
-            commit_offset: None,
-            suspend: None,
-            with_subscription: true,
-            timeout: instance.options().request_timeout.max(Duration::from_secs(10)),
+    #[test]
+    fn defaults_are_javas_and_validation_names_the_bad_option() {
+        let o = LitePullOptions::new("cg");
+        assert_eq!((o.pull_batch_size, o.auto_commit, o.auto_commit_interval), (10, true, Duration::from_secs(5)));
+        assert!(o.validate().is_ok());
+        assert!(LitePullOptions::new("DEFAULT_CONSUMER").validate().is_err());
+        let bad = |f: fn(&mut LitePullOptions)| {
+            let mut o = LitePullOptions::new("cg");
+            f(&mut o);
+            o.validate().err().map(|e| (e.kind(), e.to_string()))
         };
-        pull_queue(instance, request).await
-    }
-
-    /// Release the client instance. Idempotent.
-    pub async fn shutdown(&self) {
-        if self.shut_down.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        if let Some(instance) = self.instance.get() {
-            instance.release(&[], &[]).await;
-        }
+        let (kind, text) = bad(|o| o.pull_batch_size = 0).unwrap_or((ErrorKind::Protocol, String::new()));
+        assert_eq!(kind, ErrorKind::Config);
+        assert!(text.contains("pull batch size"), "{text}");
+        assert!(bad(|o| o.auto_commit_interval = Duration::ZERO).is_some());
+        assert!(bad(|o| o.pull_timeout = o.broker_suspend_max_time).is_some());
     }
 }

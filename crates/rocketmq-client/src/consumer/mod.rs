@@ -10,7 +10,7 @@
 //! * `remoting_processor`: requests brokers send to a consumer (`ClientRemotingProcessor`);
 //! * [`push`]: the push consumer (`DefaultMQPushConsumerImpl`) that wires them together;
 //! * [`lite_pull`]: the lite-pull consumer (`DefaultLitePullConsumerImpl`), the same parts
-//!   without a listener, and the 0.5.x-style [`PullConsumer`].
+//!   without a listener; [`pull_consumer`]: the 0.5.x-style [`PullConsumer`] (pull once).
 
 pub mod allocate;
 mod broker_api;
@@ -21,6 +21,7 @@ pub mod offset_store;
 pub mod options;
 pub mod process_queue;
 mod pull;
+pub mod pull_consumer;
 pub mod push;
 mod rebalance;
 mod remoting_processor;
@@ -31,9 +32,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use allocate::AllocateStrategy;
 pub use listener::{AsyncMessageListener, ConsumeContext, ConsumeResult, ListenerFuture, MessageListener};
-pub use lite_pull::{LitePullConsumer, LitePullOptions, PullConsumer};
+pub use lite_pull::{LitePullConsumer, LitePullOptions};
 pub use options::{ConsumeFromWhere, ConsumerOptions, MessageModel};
 pub use pull::{PullResult, PullStatus};
+pub use pull_consumer::PullConsumer;
 pub use push::PushConsumer;
 pub use rocketmq_remoting::message::stored::MessageExt;
 

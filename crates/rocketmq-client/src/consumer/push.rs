@@ -681,7 +681,7 @@ impl ProcessorTarget for PushCore {
             .collect()
     }
 
-    async fn consume_directly(&self, msgs: Vec<MessageExt>, mq: MessageQueue) -> Option<ConsumeResult> {
+    async fn consume_directly(&self, msgs: Vec<MessageExt>, mq: MessageQueue) -> Result<ConsumeResult, String> {
         self.consume.consume_directly(msgs, &mq).await
     }
 }

@@ -29,12 +29,13 @@ pub(crate) trait ProcessorTarget: Send + Sync {
     fn running_info(&self) -> ConsumerRunningInfo;
     /// GET_CONSUMER_STATUS_FROM_CLIENT: the offsets of the held queues of `topic`.
     fn queue_offsets(&self, topic: &str) -> Vec<(MessageQueue, i64)>;
-    /// CONSUME_MESSAGE_DIRECTLY: run the listener once; `None` when there is none or it failed.
+    /// CONSUME_MESSAGE_DIRECTLY: run the listener once; an error remark when there is none, it
+    /// could not run or it panicked.
     fn consume_directly(
         &self,
         msgs: Vec<MessageExt>,
         mq: MessageQueue,
-    ) -> impl Future<Output = Option<ConsumeResult>> + Send;
+    ) -> impl Future<Output = Result<ConsumeResult, String>> + Send;
 }
 
 fn error_response(request: &RemotingCommand, remark: String) -> RemotingCommand {
@@ -109,9 +110,9 @@ async fn consume_directly(target: &impl ProcessorTarget, request: RemotingComman
     let queue = MessageQueue::new(msgs[0].topic.clone(), broker_name, msgs[0].queue_id);
     let started = Instant::now();
     let (result, remark) = match target.consume_directly(msgs, queue).await {
-        Some(ConsumeResult::Success) => (CMResult::CrSuccess, None),
-        Some(ConsumeResult::Partial(_) | ConsumeResult::ReconsumeLater) => (CMResult::CrLater, None),
-        None => (CMResult::CrThrowException, Some("the listener did not run or panicked".to_owned())),
+        Ok(ConsumeResult::Success) => (CMResult::CrSuccess, None),
+        Ok(ConsumeResult::Partial(_) | ConsumeResult::ReconsumeLater) => (CMResult::CrLater, None),
+        Err(remark) => (CMResult::CrThrowException, Some(remark)),
     };
     let body = ConsumeMessageDirectlyResult {
         order: target.orderly(),

@@ -14,6 +14,7 @@
 //! * [`consumer`]: `PushConsumerCore`, settings and lifecycle of the push consumer;
 //! * [`listener`]: Python callbacks on the core's consume threads (per-topic table, verdicts);
 //! * [`aio_listener`]: asyncio callbacks, run as tasks on the event loop that started the consumer;
+//! * [`lite_pull`]: `LitePullConsumerCore` and `PullConsumerCore` (poll, seek, commit; pull once);
 //! * [`received`]: the `ReceivedMessage` class handed to consumer callbacks;
 //! * [`callbacks`]: the thread running user callbacks (`send_async`);
 //! * [`interpreter`]: keeping Rust threads out of the interpreter while it exits;
@@ -29,6 +30,7 @@ mod drive;
 mod errors;
 mod interpreter;
 mod listener;
+mod lite_pull;
 mod logging;
 mod message;
 mod producer;
@@ -52,6 +54,8 @@ fn _rocketmq(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<message::PyMessage>()?;
     m.add_class::<producer::ProducerCore>()?;
     m.add_class::<consumer::PushConsumerCore>()?;
+    m.add_class::<lite_pull::LitePullConsumerCore>()?;
+    m.add_class::<lite_pull::PullConsumerCore>()?;
     m.add_class::<received::PyReceivedMessage>()?;
     m.add_function(wrap_pyfunction!(select_by_hash, m)?)?;
     interpreter::install(m)?;

@@ -78,3 +78,52 @@ impl<'py, T: ToPython> IntoPyObject<'py> for AioOutcome<T> {
         }
     }
 }
+
+impl ToPython for i64 {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.into_pyobject(py)?.into_any())
+    }
+}
+
+impl ToPython for Option<i64> {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Some(v) => v.to_python(py),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+}
+
+impl ToPython for bool {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(pyo3::types::PyBool::new(py, self).to_owned().into_any())
+    }
+}
+
+/// Queues as `(topic, broker_name, queue_id)` tuples (the Python layer makes them
+/// `MessageQueue`s).
+pub struct Queues(pub Vec<rocketmq_client::MessageQueue>);
+
+impl ToPython for Queues {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let tuples: Vec<(String, String, i32)> =
+            self.0.into_iter().map(|q| (q.topic, q.broker_name, q.queue_id)).collect();
+        Ok(tuples.into_pyobject(py)?.into_any())
+    }
+}
+
+/// Received messages of one queue as a list of `ReceivedMessage` (empty for `None`).
+pub struct Received(pub Option<(rocketmq_client::MessageQueue, Vec<rocketmq_client::MessageExt>)>);
+
+impl ToPython for Received {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let objects: Vec<Bound<'py, crate::received::PyReceivedMessage>> = match self.0 {
+            None => Vec::new(),
+            Some((queue, msgs)) => msgs
+                .into_iter()
+                .map(|m| Bound::new(py, crate::received::PyReceivedMessage::new(m, queue.broker_name.clone())))
+                .collect::<PyResult<_>>()?,
+        };
+        Ok(pyo3::types::PyList::new(py, objects)?.into_any())
+    }
+}

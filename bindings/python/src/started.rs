@@ -9,7 +9,7 @@
 
 use rocketmq_client::process::ProcessOwned;
 use rocketmq_client::Error;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// What a client object's started client is, seen from the calling process.
 #[derive(Debug)]
@@ -25,15 +25,22 @@ pub enum State<'a, T> {
     },
 }
 
-/// A client set once by `start()`, owned by the process that started it.
+/// A client set once by `start()`, owned by the process that started it. Clones share the
+/// slot (a start task sets it through its own clone).
 #[derive(Debug)]
 pub struct Started<T> {
-    cell: OnceLock<ProcessOwned<T>>,
+    cell: Arc<OnceLock<ProcessOwned<T>>>,
 }
 
 impl<T> Default for Started<T> {
     fn default() -> Self {
-        Started { cell: OnceLock::new() }
+        Started { cell: Arc::new(OnceLock::new()) }
+    }
+}
+
+impl<T> Clone for Started<T> {
+    fn clone(&self) -> Self {
+        Started { cell: self.cell.clone() }
     }
 }
 

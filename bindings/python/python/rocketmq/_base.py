@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from ._rocketmq import ProducerCore, PushConsumerCore
+from ._rocketmq import LitePullConsumerCore, ProducerCore, PullConsumerCore, PushConsumerCore
 
-CoreT = TypeVar("CoreT", ProducerCore, PushConsumerCore)
+CoreT = TypeVar("CoreT", ProducerCore, PushConsumerCore, LitePullConsumerCore, PullConsumerCore)
 
 
 class CoreView(Generic[CoreT]):
-    """``_core`` is the native ``ProducerCore`` or ``PushConsumerCore``."""
+    """``_core`` is the native core (``ProducerCore``, ``PushConsumerCore``, ...)."""
 
     _core: CoreT
 

@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Callable, Optional, Union
 
 from ._base import CoreView
+from ._pull import AsyncLitePullConsumer as LitePullConsumer
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage
 from ._types import (
     ConsumeFromWhere,
@@ -41,6 +42,7 @@ from .client import _epoch_ms
 __all__ = [
     "ConsumeFromWhere",
     "ConsumeStatus",
+    "LitePullConsumer",
     "Message",
     "MessageModel",
     "MessageQueue",

@@ -59,7 +59,8 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ._base import CoreT, CoreView
+from ._base import CoreView
+from ._pull import LitePullConsumer, PullConsumer
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage, select_by_hash
 from ._types import (
     ConsumeFromWhere,
@@ -86,6 +87,8 @@ __all__ = [
     "ConsumeFromWhere",
     "MessageQueue",
     "hashing_queue_selector",
+    "LitePullConsumer",
+    "PullConsumer",
 ]
 
 #: ``queue_selector(mq_size, msg, arg) -> int``: the index of the queue to send to.
@@ -114,9 +117,10 @@ def hashing_queue_selector(mq_size: int, msg: Message, arg: Any) -> int:
 
 
 _C = TypeVar("_C", bound="_Client[Any]")
+_PushOrProducerCore = TypeVar("_PushOrProducerCore", ProducerCore, PushConsumerCore)
 
 
-class _Client(CoreView[CoreT]):
+class _Client(CoreView[_PushOrProducerCore]):
     """What the 2.x producer and push consumer share: lifecycle, context manager, group,
     client id, name servers, credentials. ``_core`` is the native ``ProducerCore`` or
     ``PushConsumerCore``; both expose the same setters."""

@@ -396,6 +396,12 @@ impl LitePullConsumer {
     /// Up to `pull_batch_size` messages of one queue (queues take turns), waiting at most
     /// `timeout` for some; empty on timeout. Runs the auto-commit when due.
     pub async fn poll(&self, timeout: Duration) -> Result<Vec<MessageExt>> {
+        Ok(self.poll_batch(timeout).await?.map(|(_, msgs)| msgs).unwrap_or_default())
+    }
+
+    /// [`poll`](Self::poll), with the queue the messages come from (a poll returns messages of
+    /// one queue); `None` on timeout.
+    pub async fn poll_batch(&self, timeout: Duration) -> Result<Option<(MessageQueue, Vec<MessageExt>)>> {
         let core = self.core()?.clone();
         Ok(core.poll(timeout).await)
     }
@@ -590,7 +596,7 @@ impl LiteCore {
         Ok(())
     }
 
-    async fn poll(&self, timeout: Duration) -> Vec<MessageExt> {
+    async fn poll(&self, timeout: Duration) -> Option<(MessageQueue, Vec<MessageExt>)> {
         let deadline = Instant::now() + timeout;
         self.maybe_auto_commit();
         loop {
@@ -598,19 +604,19 @@ impl LiteCore {
             tokio::pin!(notified);
             notified.as_mut().enable();
             if !self.running.load(Ordering::SeqCst) {
-                return Vec::new();
+                return None;
             }
             if let Some(batch) = self.take_ready() {
-                return batch;
+                return Some(batch);
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return self.take_ready().unwrap_or_default();
+                return self.take_ready();
             }
         }
     }
 
     /// A batch from the next queue (after the cursor) that has messages and is not paused.
-    fn take_ready(&self) -> Option<Vec<MessageExt>> {
+    fn take_ready(&self) -> Option<(MessageQueue, Vec<MessageExt>)> {
         let mut queues = lock(&self.queues);
         let paused = lock(&self.paused);
         let keys: Vec<MessageQueue> = queues.keys().cloned().collect();
@@ -635,7 +641,7 @@ impl LiteCore {
             if next >= 0 {
                 q.consumed = next;
             }
-            return Some(msgs);
+            return Some((mq.clone(), msgs));
         }
         None
     }

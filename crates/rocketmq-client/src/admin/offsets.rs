@@ -17,10 +17,14 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct ResetOffsetResult {
     /// The new offset of each queue, sorted by queue.
     pub offsets: Vec<(MessageQueue, i64)>,
-    /// `true`: the brokers told the online consumers to jump (RESET_CONSUMER_CLIENT_OFFSET);
-    /// `false`: no consumer was online, so the stored offsets were rewritten directly
-    /// (`resetOffsetByTimestampOld`); the group starts there when it next starts.
-    pub via_consumers: bool,
+    /// `false`: the brokers did the reset (INVOKE_BROKER_TO_RESET_OFFSET). A 5.x broker
+    /// (`useServerSideResetOffset`, the default) stores the new offsets and hands them to the
+    /// consumers on their next pull; a 4.x broker tells the online consumers to jump
+    /// (RESET_CONSUMER_CLIENT_OFFSET). `true`: a 4.x broker found no consumer online
+    /// (CONSUMER_NOT_ONLINE), so the stored offsets were rewritten here with
+    /// UPDATE_CONSUMER_OFFSET (Java's `resetOffsetByTimestampOld`); the group starts there when
+    /// it next starts.
+    pub rewrote_stored_offsets: bool,
 }
 
 impl Admin {
@@ -93,8 +97,9 @@ impl Admin {
     /// `timestamp_ms` (`mqadmin resetOffsetByTime`). Unless `force`, a queue only moves back
     /// (a new offset beyond the current one is not taken), as in Java.
     ///
-    /// INVOKE_BROKER_TO_RESET_OFFSET asks each broker to tell the group's online consumers to
-    /// jump. When none is online (CONSUMER_NOT_ONLINE), the stored offsets are rewritten with
+    /// INVOKE_BROKER_TO_RESET_OFFSET goes to each master of the topic (see
+    /// [`ResetOffsetResult::rewrote_stored_offsets`] for what the broker does). When a 4.x
+    /// broker answers CONSUMER_NOT_ONLINE, the stored offsets are rewritten with
     /// UPDATE_CONSUMER_OFFSET instead (Java's `resetOffsetByTimestampOld` fallback).
     pub async fn reset_offset_by_time(
         &self,
@@ -128,7 +133,7 @@ impl Admin {
             }
         }
         offsets.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(ResetOffsetResult { offsets, via_consumers: true })
+        Ok(ResetOffsetResult { offsets, rewrote_stored_offsets: false })
     }
 
     /// `resetOffsetByTimestampOld`: for each queue the group has an offset on, search the
@@ -157,6 +162,6 @@ impl Admin {
             self.broker(&addr, request, "update consumer offset").await.map_err(|e| e.with_topic(topic))?;
             offsets.push((mq, offset));
         }
-        Ok(ResetOffsetResult { offsets, via_consumers: false })
+        Ok(ResetOffsetResult { offsets, rewrote_stored_offsets: true })
     }
 }

@@ -16,8 +16,10 @@
 //! * [`callbacks`]: the thread running user callbacks (`send_async`);
 //! * [`interpreter`]: keeping Rust threads out of the interpreter while it exits;
 //! * [`logging`]: tracing records forwarded to `logging.getLogger("rocketmq")`;
+//! * [`admin`]: `AdminCore`, the admin client behind `rocketmq.admin`;
 //! * [`results`]: conversion of results to Python objects.
 
+mod admin;
 mod blocking;
 mod callbacks;
 mod client_settings;
@@ -49,6 +51,7 @@ fn _rocketmq(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<producer::ProducerCore>()?;
     m.add_class::<consumer::PushConsumerCore>()?;
     m.add_class::<received::PyReceivedMessage>()?;
+    m.add_class::<admin::AdminCore>()?;
     m.add_function(wrap_pyfunction!(select_by_hash, m)?)?;
     interpreter::install(m)?;
     logging::install(m.py());

@@ -29,10 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rocketmq_remoting::body::{
-    ClusterInfo, ConsumeStats, ConsumerConnection, ConsumerRunningInfo, KVTable, TopicList, TopicRouteData,
-    TopicStatsTable,
-};
+use rocketmq_remoting::body::{KVTable, TopicList};
 use rocketmq_remoting::connection::NotSupportedHandler;
 use rocketmq_remoting::header::{
     CommandHeader, CreateTopicRequestHeader, DeleteTopicFromNamesrvRequestHeader, DeleteTopicRequestHeader,
@@ -47,6 +44,11 @@ use crate::route::NameServers;
 
 pub use messages::FoundMessage;
 pub use offsets::ResetOffsetResult;
+/// The bodies the admin calls return (Java class names).
+pub use rocketmq_remoting::body::{
+    BrokerData, ClusterInfo, ConsumeStats, ConsumerConnection, ConsumerConnectionEntry, ConsumerRunningInfo,
+    OffsetWrapper, ProcessQueueInfo, QueueData, SubscriptionData, TopicOffset, TopicRouteData, TopicStatsTable,
+};
 
 /// Java `MixAll.RETRY_GROUP_TOPIC_PREFIX`: a group's retry topic is `%RETRY%<group>`; its route
 /// lists the brokers that know the group.

@@ -369,7 +369,8 @@ def cmd_reset_offset(args: argparse.Namespace) -> int:
             }
         )
         return OK
-    print(f"reset {args.group} on {args.topic} to {fmt_time(ts)} ({ts})")
+    when = fmt_time(ts) if ts > 0 else "the beginning"
+    print(f"reset {args.group} on {args.topic} to {when} ({ts})")
     table(["#Broker", "#QID", "#New Offset"], [[q.broker_name, q.queue_id, o] for q, o in items])
     if result.rewrote_stored_offsets:
         print("no consumer was online: the stored offsets were rewritten", file=sys.stderr)

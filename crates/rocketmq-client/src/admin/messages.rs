@@ -136,6 +136,8 @@ impl Admin {
                 match self.view_message(id).await {
                     Ok(found) if topic.is_none_or(|t| t == found.message.topic) => return Ok(found),
                     Ok(_) => {}
+                    // Without a topic there is nothing else to try: the broker's answer is the answer.
+                    Err(e) if topic.is_none() => return Err(e),
                     Err(e) => tracing::debug!(%id, error = %e, "not an offset message id; trying it as a client id"),
                 }
             }

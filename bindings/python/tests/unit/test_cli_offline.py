@@ -68,9 +68,10 @@ def test_help_lists_the_commands_and_exit_codes() -> None:
 def test_usage_errors_exit_2() -> None:
     assert cli().returncode == 2
     assert cli("nosuchcommand").returncode == 2
-    r = cli("topics")
-    assert r.returncode == 2
-    assert b"NAMESRV_ADDR" in r.stderr
+    for args in (["topics"], ["send", "T", "x"]):
+        r = cli(*args)
+        assert r.returncode == 2, args
+        assert b"--namesrv host:port or set NAMESRV_ADDR" in r.stderr, r.stderr
     r = cli("reset-offset", "g", "t", "whenever", namesrv="127.0.0.1:9")
     assert r.returncode == 2
     assert b"cannot read the time" in r.stderr

@@ -14,6 +14,8 @@ from ._output import fmt_time, json_line, message_dict, parse_time, print_messag
 
 
 def _admin(args: argparse.Namespace) -> Admin:
+    if not args.namesrv:
+        raise CliError("no name server: pass --namesrv host:port or set NAMESRV_ADDR")
     return Admin(args.namesrv, timeout_ms=args.timeout_ms)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from rocketmq import exceptions as exc
+from rocketmq.admin import Admin
 from rocketmq.client import PushConsumer
 
 from helpers import Inbox, unique, wait_until
@@ -280,3 +283,35 @@ def test_bench_produce_and_consume_report_throughput_and_percentiles(
     human = ok(namesrv_addr, "bench", "produce", topic, "--count", "50")
     assert "throughput:" in human
     assert "p99" in human
+
+
+def test_ctrl_c_stops_consume_promptly_with_exit_130(namesrv_addr: str, topic: str) -> None:
+    group = unique("cg_int")
+    env = dict(os.environ, NAMESRV_ADDR=namesrv_addr)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rocketmq", "consume", topic, "--group", group],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        with Admin(namesrv_addr) as admin:
+
+            def online() -> bool:
+                try:
+                    return bool(admin.consumer_connections(group).connections)
+                except exc.AdminFailed:
+                    return False
+
+            wait_until(online, what="the CLI consumer is online")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=RUN_TIMEOUT)
+        assert proc.returncode == 130, err
+        assert b"interrupted" in err
+        assert time.monotonic() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=RUN_TIMEOUT)

@@ -13,8 +13,10 @@ CARGO       ?= cargo
 PYTHON      ?= python3
 DEV_PACKAGES := "maturin>=1.8,<2" "pytest>=8" "pytest-timeout>=2.3" "mypy>=1.10" "ruff>=0.5"
 
-export RMQ_TESTKIT_BIN_DEBUG   := $(CURDIR)/target/debug/rmq-testkit
-export RMQ_TESTKIT_BIN_RELEASE := $(CURDIR)/target/release/rmq-testkit
+# Cargo's target dir (CARGO_TARGET_DIR when set, as cargo and maturin use it).
+TARGET_DIR  := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+export RMQ_TESTKIT_BIN_DEBUG   := $(TARGET_DIR)/debug/rmq-testkit
+export RMQ_TESTKIT_BIN_RELEASE := $(TARGET_DIR)/release/rmq-testkit
 
 .PHONY: help demo test test-rust test-python bench lint fmt venv broker dev-build release-build clean-venv
 
@@ -58,8 +60,8 @@ test-python: dev-build
 
 bench: broker release-build
 	$(CARGO) build --release -p rocketmq-client --example bench_producer --example bench_consumer
-	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_producer.py --rust-bench $(CURDIR)/target/release/examples/bench_producer
-	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_consumer.py --rust-bench $(CURDIR)/target/release/examples/bench_consumer
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_producer.py --rust-bench $(TARGET_DIR)/release/examples/bench_producer
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_consumer.py --rust-bench $(TARGET_DIR)/release/examples/bench_consumer
 
 lint: venv
 	$(CARGO) fmt --all -- --check

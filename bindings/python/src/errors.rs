@@ -31,6 +31,8 @@ pub enum Op {
     SendAsync,
     /// `PushConsumer.start()` -> `PushConsumerStartFailed`.
     ConsumerStart,
+    /// Any `rocketmq.admin` call -> `AdminFailed`.
+    Admin,
     /// Anything else (message setters, configuration): only the kind class.
     Other,
 }
@@ -45,6 +47,7 @@ impl Op {
             Op::SendOrderly => Some("ProducerSendOrderly"),
             Op::SendAsync => Some("ProducerSendAsync"),
             Op::ConsumerStart => Some("PushConsumerStart"),
+            Op::Admin => Some("Admin"),
             Op::Other => None,
         }
     }
@@ -58,6 +61,7 @@ impl Op {
             Op::SendOrderly => "ProducerSendOrderlyFailed",
             Op::SendAsync => "ProducerSendAsyncFailed",
             Op::ConsumerStart => "PushConsumerStartFailed",
+            Op::Admin => "AdminFailed",
             Op::Other => "RocketMQException",
         }
     }

@@ -19,8 +19,10 @@
 //! * [`callbacks`]: the thread running user callbacks (`send_async`);
 //! * [`interpreter`]: keeping Rust threads out of the interpreter while it exits;
 //! * [`logging`]: tracing records forwarded to `logging.getLogger("rocketmq")`;
+//! * [`admin`]: `AdminCore`, the admin client behind `rocketmq.admin`;
 //! * [`results`]: conversion of results to Python objects.
 
+mod admin;
 mod aio_listener;
 mod blocking;
 mod callbacks;
@@ -57,6 +59,7 @@ fn _rocketmq(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<lite_pull::LitePullConsumerCore>()?;
     m.add_class::<lite_pull::PullConsumerCore>()?;
     m.add_class::<received::PyReceivedMessage>()?;
+    m.add_class::<admin::AdminCore>()?;
     m.add_function(wrap_pyfunction!(select_by_hash, m)?)?;
     interpreter::install(m)?;
     logging::install(m.py());

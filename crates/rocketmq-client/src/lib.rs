@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod client_id;
 pub mod consumer;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod route;
 pub mod send_result;
 pub mod validation;
 
+pub use admin::Admin;
 pub use consumer::{
     AsyncMessageListener, ConsumeResult, ConsumerOptions, LitePullConsumer, LitePullOptions, MessageExt,
     MessageListener, PullConsumer, PushConsumer,

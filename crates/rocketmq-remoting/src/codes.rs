@@ -37,6 +37,16 @@ pub mod request_code {
     pub const SEND_REPLY_MESSAGE_V2: i32 = 325;
     pub const PUSH_REPLY_MESSAGE_TO_CLIENT: i32 = 326;
     pub const LITE_PULL_MESSAGE: i32 = 361;
+    // Admin requests (mqadmin, `DefaultMQAdminExtImpl`).
+    pub const GET_BROKER_RUNTIME_INFO: i32 = 28;
+    pub const GET_TOPIC_STATS_INFO: i32 = 202;
+    pub const GET_CONSUMER_CONNECTION_LIST: i32 = 203;
+    pub const GET_ALL_TOPIC_LIST_FROM_NAMESERVER: i32 = 206;
+    pub const GET_CONSUME_STATS: i32 = 208;
+    pub const DELETE_TOPIC_IN_BROKER: i32 = 215;
+    pub const DELETE_TOPIC_IN_NAMESRV: i32 = 216;
+    pub const INVOKE_BROKER_TO_RESET_OFFSET: i32 = 222;
+    pub const QUERY_TOPIC_CONSUME_BY_WHO: i32 = 300;
 }
 
 /// Response codes (`RemotingSysResponseCode.java` 0-4 and `ResponseCode.java`).

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::admin::{self, CreateTopicRequestHeader, TopicRoute, TBW102};
+use crate::admin::{self, TopicRoute, TBW102};
 use crate::config::{broker_toml, BrokerConfigInput, BrokerPorts, ConfigOverride};
 use crate::error::{Result, TestkitError, TestkitErrorKind};
 use crate::install::Binaries;
@@ -376,9 +376,8 @@ impl Cluster {
         if running.is_empty() {
             return Err(TestkitError::new(TestkitErrorKind::InvalidArgument, "no broker is running"));
         }
-        let header = CreateTopicRequestHeader::normal(topic, queues_i32);
         for broker in &running {
-            admin::create_topic_on(&broker.addr(), &header, PROBE_TIMEOUT * 3).await?;
+            admin::create_topic_on(&broker.addr(), topic, queues_i32, PROBE_TIMEOUT * 3).await?;
         }
         let deadline = Instant::now() + self.timeout;
         let expected = i64::from(queues_i32);

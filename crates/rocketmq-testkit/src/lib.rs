@@ -26,7 +26,7 @@ mod ports;
 mod process;
 mod tempdir;
 
-pub use admin::{CreateTopicRequestHeader, TopicRoute};
+pub use admin::TopicRoute;
 pub use cluster::{BrokerInfo, Cluster, ClusterBuilder, NamesrvInfo, DEFAULT_CLUSTER_NAME, DEFAULT_TIMEOUT};
 pub use error::{Result, TestkitError, TestkitErrorKind};
 pub use install::{Binaries, BROKER_BIN, NAMESRV_BIN, ROCKETMQ_RUST_VERSION};

@@ -4,17 +4,9 @@
 
 use std::path::Path;
 
-use rocketmq_testkit::admin::{parse_route, quote_numeric_keys};
+use rocketmq_testkit::admin::parse_route;
 use rocketmq_testkit::config::{broker_toml, toml_string, BrokerConfigInput, BrokerPorts, ConfigOverride};
 use rocketmq_testkit::{Binaries, TempDir, TestkitErrorKind};
-
-#[test]
-fn fastjson_integer_keys_are_quoted_outside_strings_only() {
-    assert_eq!(quote_numeric_keys(r#"{0:"a",1:"b"}"#), r#"{"0":"a","1":"b"}"#);
-    assert_eq!(quote_numeric_keys(r#"{"x":{ 0 :"a"}}"#), r#"{"x":{ "0" :"a"}}"#);
-    assert_eq!(quote_numeric_keys(r#"{"s":"{0:\"x\"}","n":[1,2]}"#), r#"{"s":"{0:\"x\"}","n":[1,2]}"#);
-    assert_eq!(quote_numeric_keys(r#"{"k":1,"é":2}"#), r#"{"k":1,"é":2}"#);
-}
 
 #[test]
 fn route_parses_both_dialects() {

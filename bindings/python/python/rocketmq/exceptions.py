@@ -5,8 +5,8 @@ with two axes (docs/adr/0002-python-exceptions.md):
 
 * the **operation** class, as in 2.x: ``ProducerStartFailed``, ``ProducerSendSyncFailed``,
   ``ProducerSendOnewayFailed``, ``ProducerSendOrderlyFailed``, ``ProducerSendAsyncFailed``,
-  ``PushConsumerStartFailed``, ... -- ``except ProducerSendSyncFailed`` catches every failure of
-  ``send_sync``;
+  ``PushConsumerStartFailed``, ``AdminFailed`` (:mod:`rocketmq.admin`), ... -- ``except
+  ProducerSendSyncFailed`` catches every failure of ``send_sync``;
 * the **kind** class, which also subclasses the natural builtin:
 
   ============================  =====================  ===========================================
@@ -126,6 +126,16 @@ __all__ = [
     "PushConsumerStartProtocolError",
     "PushConsumerStartNotStarted",
     "PushConsumerStartForked",
+    "AdminFailed",
+    "AdminTimeout",
+    "AdminConnectionError",
+    "AdminInvalidMessage",
+    "AdminInvalidConfig",
+    "AdminBrokerError",
+    "AdminRouteNotFound",
+    "AdminProtocolError",
+    "AdminNotStarted",
+    "AdminForked",
 ]
 
 
@@ -241,6 +251,11 @@ class PullConsumerFetchMQFailed(ConsumerException):
 
 class PullConsumerFetchMessageFailed(ConsumerException):
     """2.x name, kept for compatibility."""
+
+
+class AdminFailed(RocketMQException):
+    """A :mod:`rocketmq.admin` call failed (cluster, topic, group, offset or message lookup
+    requests)."""
 
 
 # ---- kinds ------------------------------------------------------------------------------------
@@ -525,4 +540,43 @@ class PushConsumerStartNotStarted(PushConsumerStartFailed, NotStartedError):
 
 
 class PushConsumerStartForked(PushConsumerStartFailed, ClientForkedError):
+    pass
+
+
+# AdminFailed: rocketmq.admin.Admin / AsyncAdmin calls
+
+
+class AdminTimeout(AdminFailed, RocketMQTimeoutError):
+    pass
+
+
+class AdminConnectionError(AdminFailed, RocketMQConnectionError):
+    pass
+
+
+class AdminInvalidMessage(AdminFailed, InvalidMessageError):
+    pass
+
+
+class AdminInvalidConfig(AdminFailed, InvalidConfigError):
+    pass
+
+
+class AdminBrokerError(AdminFailed, BrokerError):
+    pass
+
+
+class AdminRouteNotFound(AdminFailed, RouteNotFoundError):
+    pass
+
+
+class AdminProtocolError(AdminFailed, ProtocolError):
+    pass
+
+
+class AdminNotStarted(AdminFailed, NotStartedError):
+    pass
+
+
+class AdminForked(AdminFailed, ClientForkedError):
     pass

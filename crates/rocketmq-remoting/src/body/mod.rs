@@ -5,14 +5,20 @@
 //!   that Java's fastjson produces (bare numeric and object map keys).
 //! * [`route`]: `TopicRouteData`, `QueueData`, `BrokerData`, `ClusterInfo`.
 //! * [`heartbeat`]: `HeartbeatData`, `ConsumerData`, `SubscriptionData` and `FilterAPI` rules.
+//! * [`admin`]: topic list, topic and consume stats, consumer connections, broker runtime info.
 //! * [`consumer`]: consumer list, lock/unlock, reset offset, running info, consume directly,
 //!   client-config check, the local offset file.
 
+pub mod admin;
 pub mod consumer;
 pub mod fastjson;
 pub mod heartbeat;
 pub mod route;
 
+pub use admin::{
+    ConsumeStats, ConsumerConnection, ConsumerConnectionEntry, KVTable, OffsetWrapper, TopicList, TopicOffset,
+    TopicStatsTable,
+};
 pub use consumer::{
     CMResult, CheckClientRequestBody, ConsumeMessageDirectlyResult, ConsumeStatus, ConsumerListBody,
     ConsumerRunningInfo, GetConsumerStatusBody, LockBatchRequestBody, LockBatchResponseBody, OffsetSerializeWrapper,

@@ -4,10 +4,12 @@
 //! (`RemotingCommand.makeCustomHeaderToNet`): decimal numbers, `true`/`false`, strings verbatim,
 //! null fields omitted. [`command_header!`] generates exactly that for a struct.
 
+mod admin;
 pub mod binary;
 pub mod json;
 mod typed;
 
+pub use admin::*;
 pub use typed::*;
 
 use crate::error::{Error, ErrorKind, Result};

@@ -1,8 +1,9 @@
 //! Consumer benchmark of the Rust core alone, the reference for the Python figures.
 //!
-//! `bench_consumer --namesrv ADDR --topic T --mode drain|latency [--count N] [--rate R] [--body B]`
+//! `bench_consumer --namesrv ADDR --topic T --mode drain|lite-drain|latency [--count N] [--rate R] [--body B]`
 //! - drain: the topic already holds `count` messages; consume them all from the first offset
 //!   and report msg/s from start() to the last message.
+//! - lite-drain: the same backlog through `LitePullConsumer::poll` (pull batch 32).
 //! - latency: send `count` messages at `rate` msg/s, each carrying its send time; report the
 //!   send-to-listener latency percentiles.
 //!
@@ -10,7 +11,8 @@
 
 use rocketmq_client::consumer::{ConsumeContext, ConsumeFromWhere};
 use rocketmq_client::{
-    ClientOptions, ConsumeResult, ConsumerOptions, Message, MessageExt, Producer, ProducerOptions, PushConsumer,
+    ClientOptions, ConsumeResult, ConsumerOptions, LitePullConsumer, LitePullOptions, Message, MessageExt, Producer,
+    ProducerOptions, PushConsumer,
 };
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -83,9 +85,35 @@ async fn main() {
     }
 }
 
+/// Drain the backlog by polling a lite-pull consumer.
+async fn lite_drain(args: &Args, client: ClientOptions) -> rocketmq_client::Result<()> {
+    let mut options = LitePullOptions::new(&args.group);
+    options.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    options.pull_batch_size = 32;
+    let consumer = LitePullConsumer::new(options, client);
+    consumer.subscribe(&args.topic, "*").await?;
+    let started = Instant::now();
+    consumer.start().await?;
+    let mut got = 0usize;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while got < args.count && Instant::now() < deadline {
+        got += consumer.poll(Duration::from_secs(5)).await?.len();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"mode\":\"lite-drain\",\"count\":{got},\"msg_per_s\":{:.1},\"seconds\":{elapsed:.3}}}",
+        got as f64 / elapsed
+    );
+    consumer.shutdown().await;
+    Ok(())
+}
+
 async fn run(args: Args) -> rocketmq_client::Result<()> {
     let mut client = ClientOptions::default();
     client.set_namesrv_addr(&args.namesrv)?;
+    if args.mode == "lite-drain" {
+        return lite_drain(&args, client).await;
+    }
     let mut options = ConsumerOptions::new(&args.group);
     options.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
     let consumer = PushConsumer::new(options, client.clone());

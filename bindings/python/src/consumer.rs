@@ -43,12 +43,12 @@ use rocketmq_client::{ClientOptions, ConsumerOptions, Error, ErrorKind, PushCons
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::aio_listener::AioListener;
 use crate::blocking;
 use crate::client_settings::{ClientSettings, Credentials};
+use crate::convert::{millis, narrow};
 use crate::drive::drive;
 use crate::errors::{local, to_pyerr, IntoPyResult, Op};
 use crate::listener::{CallbackTable, PyListener};
@@ -101,18 +101,6 @@ struct Settings {
     rebalance_interval_ms: Option<i64>,
     offset_store_dir: Option<String>,
     subscriptions: Vec<Subscription>,
-}
-
-/// `value` as the option's Rust type. Only the conversion can fail here (a value outside the
-/// type, e.g. a negative count); the ranges are the core's (`ConsumerOptions::validate`, run by
-/// `start()`), so they are checked in one place.
-fn narrow<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T, Error> {
-    T::try_from(value).map_err(|_| Error::config(format!("{what} {value} is out of range")))
-}
-
-/// Milliseconds as a Duration (negative values are out of range; 0 is left to the core).
-fn millis(value: i64, what: &str) -> Result<Duration, Error> {
-    Ok(Duration::from_millis(narrow(value, what)?))
 }
 
 impl Settings {

@@ -28,6 +28,7 @@ mod blocking;
 mod callbacks;
 mod client_settings;
 mod consumer;
+mod convert;
 mod drive;
 mod errors;
 mod interpreter;

@@ -18,9 +18,9 @@ use rocketmq_client::{ClientOptions, Error, ErrorKind, LitePullConsumer, LitePul
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use crate::client_settings::{ClientSettings, Credentials};
+use crate::convert::{millis, narrow};
 use crate::drive::drive;
 use crate::errors::{local, to_pyerr, Op};
 use crate::logging;
@@ -43,15 +43,6 @@ fn queue_arg(obj: &Bound<'_, PyAny>) -> PyResult<MessageQueue> {
 
 fn queues_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<MessageQueue>> {
     obj.try_iter()?.map(|item| queue_arg(&item?)).collect()
-}
-
-/// The value as the option's type (only the conversion is checked here; ranges are the core's).
-fn narrow<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T, Error> {
-    T::try_from(value).map_err(|_| Error::config(format!("{what} {value} is out of range")))
-}
-
-fn millis(value: i64, what: &str) -> Result<Duration, Error> {
-    Ok(Duration::from_millis(narrow(value, what)?))
 }
 
 #[derive(Debug, Clone)]

@@ -19,6 +19,7 @@ use std::time::Duration;
 use crate::blocking;
 use crate::callbacks;
 use crate::client_settings::{ClientSettings, Credentials};
+use crate::convert::{millis, narrow, positive_millis};
 use crate::drive::drive;
 use crate::errors::{local, to_pyerr, IntoPyResult, Op};
 use crate::logging;
@@ -39,49 +40,24 @@ struct Settings {
     retry_times: Option<i64>,
 }
 
-/// Setting checks return the message of a Config error.
-type Check<T> = Result<T, String>;
-
-fn positive_ms(value: i64, what: &str) -> Check<Duration> {
-    u64::try_from(value)
-        .ok()
-        .filter(|ms| *ms > 0)
-        .map(Duration::from_millis)
-        .ok_or_else(|| format!("{what} must be a positive number of milliseconds, got {value}"))
-}
-
-fn in_range<T: TryFrom<i64>>(value: i64, what: &str, min: i64) -> Check<T> {
-    if value < min {
-        return Err(format!("{what} must be at least {min}, got {value}"));
-    }
-    T::try_from(value).map_err(|_| format!("{what} {value} is out of range"))
-}
-
 impl Settings {
-    fn build(&self) -> Result<(ProducerOptions, ClientOptions), Box<Error>> {
-        self.build_inner().map_err(|e| match e {
-            BuildError::Client(e) => e,
-            BuildError::Check(message) => Box::new(Error::config(message)),
-        })
-    }
-
-    fn build_inner(&self) -> Result<(ProducerOptions, ClientOptions), BuildError> {
+    fn build(&self) -> Result<(ProducerOptions, ClientOptions), Error> {
         let mut producer = ProducerOptions::new(self.group.clone());
-        let client = self.client.client_options().map_err(|e| BuildError::Client(Box::new(e)))?;
+        let client = self.client.client_options()?;
         if let Some(ms) = self.send_timeout_ms {
-            producer.send_timeout = positive_ms(ms, "send timeout")?;
+            producer.send_timeout = millis(ms, "send timeout")?;
         }
         if let Some(level) = self.compress_level {
-            producer.compress_level = in_range(level, "compress level", 0)?;
+            producer.compress_level = narrow(level, "compress level")?;
         }
         if let Some(over) = self.compress_over {
-            producer.compress_over = in_range(over, "compress threshold", 0)?;
+            producer.compress_over = narrow(over, "compress threshold")?;
         }
         if let Some(size) = self.max_message_size {
-            producer.max_message_size = in_range(size, "max message size", 1)?;
+            producer.max_message_size = narrow(size, "max message size")?;
         }
         if let Some(n) = self.retry_times {
-            producer.retry_times_when_send_failed = in_range(n, "retry times", 0)?;
+            producer.retry_times_when_send_failed = narrow(n, "retry times")?;
             producer.retry_times_when_send_async_failed = producer.retry_times_when_send_failed;
         }
         Ok((producer, client))
@@ -90,18 +66,7 @@ impl Settings {
 
 /// An optional per-call timeout in ms, as a Duration (a Config error naming `op` otherwise).
 fn timeout_arg(py: Python<'_>, op: Op, timeout_ms: Option<i64>) -> PyResult<Option<Duration>> {
-    timeout_ms.map(|ms| positive_ms(ms, "timeout").map_err(|m| to_pyerr(py, op, &Error::config(m)))).transpose()
-}
-
-enum BuildError {
-    Client(Box<Error>),
-    Check(String),
-}
-
-impl From<String> for BuildError {
-    fn from(message: String) -> Self {
-        BuildError::Check(message)
-    }
+    timeout_ms.map(|ms| positive_millis(ms, "timeout").map_err(|e| to_pyerr(py, op, &e))).transpose()
 }
 
 /// The native producer. Thread-safe: any number of Python threads may send at once.

@@ -8,13 +8,17 @@
 //!   batches in flight, orderly: one per queue). It queues the batch with a oneshot for its
 //!   verdict in an inbox and returns a future that waits for the verdict. A runtime worker never
 //!   waits for the GIL.
-//! * When the inbox goes from empty to non-empty, one `loop.call_soon_threadsafe(drain)` is
-//!   scheduled from the runtime's blocking pool (which may wait for the GIL). Under load one
-//!   wake-up of the loop carries many batches.
+//! * When the inbox goes from empty to non-empty, the loop is woken once: by writing a byte to a
+//!   socket the loop watches (`loop.add_reader`), with no GIL and no thread hop; where the loop
+//!   cannot watch sockets (Windows' proactor loop), by `loop.call_soon_threadsafe(drain)` from the
+//!   runtime's blocking pool (which may wait for the GIL: a busy loop thread holds it up to the
+//!   interpreter's switch interval). Under load one wake-up carries many batches.
 //! * [`AioDrain`] runs on the loop: it takes up to [`MAX_PER_TURN`] batches, builds the
-//!   `ReceivedMessage` objects and creates one task per batch through
-//!   `rocketmq._aio_consume.Spawner` (which keeps the tasks referenced), then yields to the loop
-//!   if more are waiting.
+//!   `ReceivedMessage` objects and hands each batch to `rocketmq._aio_consume.Spawner`, then
+//!   yields to the loop if more are waiting. The spawner runs at most `max_in_flight` batches at
+//!   once (starting each eagerly: a callback that never waits needs no task) and queues the rest;
+//!   the core hands over up to 4 times as many, so a finished callback's successor is already
+//!   on the loop instead of a round trip away.
 //! * The task awaits the callback of each message in order and reports through [`AioVerdict`]:
 //!   `accepts(i, result)` applies the blocking consumer's rules (None / CONSUME_SUCCESS done,
 //!   anything else redelivered and logged), `finish(done)` sends the batch's verdict. A verdict
@@ -61,6 +65,12 @@ struct Shared {
     event_loop: Py<PyAny>,
     /// `Spawner.spawn(callback, messages, verdict)`.
     spawn: Py<PyAny>,
+    /// The write end of a socket pair whose read end the loop watches (`loop.add_reader`):
+    /// waking the loop is one `send` of a byte, without the GIL. `None` where the loop cannot
+    /// watch file descriptors (Windows' proactor loop): `call_soon_threadsafe` then, which needs
+    /// the GIL and so a thread that may wait for it.
+    #[cfg(unix)]
+    wake: Option<std::os::unix::net::UnixStream>,
 }
 
 /// The listener registered on the Rust consumer.
@@ -71,17 +81,60 @@ pub struct AioListener {
 impl AioListener {
     /// A listener for the callbacks in `table`, running them on `event_loop` (the loop running
     /// `start()`; GIL held).
-    pub fn new(py: Python<'_>, table: Arc<CallbackTable>, event_loop: Bound<'_, PyAny>) -> PyResult<Self> {
-        let spawner = py.import(HELPER_MODULE)?.getattr("Spawner")?.call1((&event_loop,))?;
+    /// At most `running_limit` callbacks run at once on the loop (batches handed over beyond
+    /// that wait there, in order).
+    pub fn new(
+        py: Python<'_>,
+        table: Arc<CallbackTable>,
+        event_loop: Bound<'_, PyAny>,
+        running_limit: usize,
+    ) -> PyResult<Self> {
+        let spawner = py.import(HELPER_MODULE)?.getattr("Spawner")?.call1((&event_loop, running_limit))?;
         let spawn = spawner.getattr("spawn")?.unbind();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|weak: &Weak<Shared>| Shared {
             table,
             inbox: Mutex::new(VecDeque::new()),
             scheduled: AtomicBool::new(false),
-            event_loop: event_loop.unbind(),
+            event_loop: event_loop.clone().unbind(),
             spawn,
+            #[cfg(unix)]
+            wake: socket_wake(py, &spawner, weak),
         });
         Ok(AioListener { shared })
+    }
+}
+
+/// Set up the GIL-free wake-up: a socket pair, the read end handed to the Python `Spawner`
+/// (which owns and closes it) and watched by the loop, the write end kept here. `None` (with
+/// the reason at DEBUG) when the loop cannot watch it.
+#[cfg(unix)]
+fn socket_wake(
+    py: Python<'_>,
+    spawner: &Bound<'_, PyAny>,
+    shared: &Weak<Shared>,
+) -> Option<std::os::unix::net::UnixStream> {
+    use std::os::fd::IntoRawFd;
+    let (reader, writer) = match std::os::unix::net::UnixStream::pair() {
+        Ok(pair) => pair,
+        Err(e) => {
+            tracing::debug!(error = %e, "no socket pair for waking the event loop; using call_soon_threadsafe");
+            return None;
+        }
+    };
+    if let Err(e) = writer.set_nonblocking(true) {
+        tracing::debug!(error = %e, "cannot make the wake socket non-blocking; using call_soon_threadsafe");
+        return None;
+    }
+    let drain = Py::new(py, AioDrain { shared: shared.clone() }).ok()?;
+    // Ownership of the read end passes to Python (`socket.socket(fileno=...)` closes it).
+    let fd = reader.into_raw_fd();
+    match spawner.call_method1("watch", (fd, drain)) {
+        Ok(watched) if watched.is_truthy().unwrap_or(false) => Some(writer),
+        Ok(_) => None,
+        Err(e) => {
+            logging::log_exception(py, "cannot watch the consumer's wake socket; using call_soon_threadsafe", e);
+            None
+        }
     }
 }
 
@@ -102,8 +155,19 @@ impl Shared {
         }
     }
 
-    /// Ask the loop to run a drain, from a thread that may wait for the GIL.
+    /// Ask the loop to run a drain: a byte on the wake socket where the loop watches one (no
+    /// GIL, no thread hop), else `call_soon_threadsafe` from a thread that may wait for the GIL.
     fn schedule(self: &Arc<Self>) {
+        #[cfg(unix)]
+        if let Some(wake) = &self.wake {
+            use std::io::Write;
+            match (&*wake).write(&[1]) {
+                // WouldBlock: the socket is full of unread wake-ups, so a drain is due anyway.
+                Ok(_) => return,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) => tracing::warn!(error = %e, "cannot wake the event loop through its socket"),
+            }
+        }
         let shared = self.clone();
         let wake = move || {
             let woke = interpreter::attach_pinned(|py| {

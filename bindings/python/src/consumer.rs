@@ -266,7 +266,16 @@ impl PushConsumerCore {
     /// `event_loop` the asyncio one (callbacks run as tasks on that loop).
     fn new_consumer(&self, py: Python<'_>, event_loop: Option<Bound<'_, PyAny>>) -> PyResult<PushConsumer> {
         let settings = lock(&self.settings).clone();
-        let built = settings.build().and_then(|(options, client)| {
+        let (mut options, client) = settings.build().map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
+        // asyncio: the loop runs at most `max_in_flight` callbacks at once (the Python
+        // `Spawner` enforces it), while the core may hand over a few times as many batches, so
+        // the next ones already wait on the loop when a callback finishes instead of costing a
+        // round trip through the runtime (see aio_listener).
+        let running_limit = options.max_in_flight;
+        if event_loop.is_some() {
+            options.max_in_flight = running_limit.saturating_mul(AIO_PREFETCH).min(65535);
+        }
+        let built = (|| {
             let consumer = PushConsumer::new(options, client);
             for sub in &settings.subscriptions {
                 if sub.sql {
@@ -276,18 +285,24 @@ impl PushConsumerCore {
                 }
             }
             Ok(consumer)
-        });
-        let consumer = built.map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
+        })();
+        let consumer: PushConsumer = built.map_err(|e: Error| to_pyerr(py, Op::ConsumerStart, &e))?;
         let registered = match event_loop {
             None => consumer.register_listener(PyListener { table: self.callbacks.clone() }),
-            Some(event_loop) => {
-                consumer.register_async_listener(AioListener::new(py, self.callbacks.clone(), event_loop)?)
-            }
+            Some(event_loop) => consumer.register_async_listener(AioListener::new(
+                py,
+                self.callbacks.clone(),
+                event_loop,
+                running_limit,
+            )?),
         };
         registered.map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
         Ok(consumer)
     }
 }
+
+/// How many batches per running callback an asyncio consumer lets the core hand over ahead.
+const AIO_PREFETCH: usize = 4;
 
 #[pymethods]
 impl PushConsumerCore {

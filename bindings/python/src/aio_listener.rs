@@ -41,7 +41,7 @@ use crate::received::PyReceivedMessage;
 
 /// Batches handed to the loop per turn of [`AioDrain`]; the rest wait for the next turn, so the
 /// loop's other work is never starved by a backlog.
-pub const MAX_PER_TURN: usize = 256;
+pub const MAX_PER_TURN: usize = 64;
 
 /// The Python helper module that creates and keeps the tasks.
 const HELPER_MODULE: &str = "rocketmq._aio_consume";

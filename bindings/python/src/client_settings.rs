@@ -2,21 +2,18 @@
 //! credentials, and how they become `ClientOptions`.
 
 use pyo3::prelude::*;
-use rocketmq_client::{ClientOptions, Error};
+use rocketmq_client::{ClientOptions, Error, SessionCredentials};
 
 use crate::message::text_arg;
 
 /// Environment variable read when no name server address is set (as the Java client does).
 const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
 
-/// ACL credentials, stored for the signing hook of a later release. Never printed.
+/// ACL credentials of `set_session_credentials`; they sign every request. Never printed.
 #[derive(Clone)]
 pub(crate) struct Credentials {
-    #[allow(dead_code)] // read by the ACL hook once the client crate has one
     access_key: String,
-    #[allow(dead_code)]
     secret_key: String,
-    #[allow(dead_code)]
     channel: String,
 }
 
@@ -47,6 +44,7 @@ pub(crate) struct ClientSettings {
     pub namesrv_addr: Option<String>,
     pub instance_name: Option<String>,
     pub credentials: Option<Credentials>,
+    pub tls: Option<rocketmq_client::TlsOptions>,
 }
 
 impl ClientSettings {
@@ -68,6 +66,12 @@ impl ClientSettings {
             }
         }
         client.instance_name = self.instance_name.clone();
+        client.credentials = self.credentials.as_ref().map(|c| {
+            let mut credentials = SessionCredentials::new(c.access_key.clone(), c.secret_key.clone());
+            credentials.channel = Some(c.channel.clone()).filter(|ch| !ch.is_empty());
+            credentials
+        });
+        client.tls = self.tls.clone();
         Ok(client)
     }
 }

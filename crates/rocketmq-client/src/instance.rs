@@ -12,7 +12,7 @@
 use rocketmq_remoting::body::heartbeat::{ConsumerData, HeartbeatData, ProducerData};
 use rocketmq_remoting::connection::{not_supported, BoxFuture, RequestHandler};
 use rocketmq_remoting::header::{EmptyHeader, UnregisterClientRequestHeader};
-use rocketmq_remoting::{request_code, response_code, ConnectionPool, PoolOptions, RemotingCommand};
+use rocketmq_remoting::{request_code, response_code, ConnectionPool, RemotingCommand};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -107,11 +107,12 @@ impl ClientInstance {
             return Ok(existing);
         }
         let (shutdown_tx, _) = watch::channel(false);
+        let pool_options = crate::transport::pool_options(&options)?;
         let instance = Arc::new_cyclic(|weak: &Weak<ClientInstance>| {
             let handler = Arc::new(Processor { instance: weak.clone() });
             ClientInstance {
                 client_id: client_id.clone(),
-                pool: ConnectionPool::new(PoolOptions { connect_timeout: options.connect_timeout }, handler),
+                pool: ConnectionPool::new(pool_options, handler),
                 namesrvs: NameServers::new(options.namesrv_addrs.clone()),
                 routes: RouteTable::default(),
                 producer_table: Mutex::new(BTreeSet::new()),

@@ -23,6 +23,7 @@ pub mod options;
 pub mod producer;
 pub mod route;
 pub mod send_result;
+mod transport;
 pub mod validation;
 
 pub use admin::Admin;
@@ -32,7 +33,7 @@ pub use consumer::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
-pub use options::{ClientOptions, ProducerOptions};
+pub use options::{ClientOptions, ProducerOptions, SessionCredentials, TlsOptions, TlsTrust};
 pub use producer::{Producer, QueueSelector, SendMode};
 /// Fork awareness (`PerProcess`, `ProcessOwned`): what must not be used across `fork()`.
 pub use rocketmq_remoting::process;

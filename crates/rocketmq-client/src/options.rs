@@ -25,6 +25,74 @@ pub struct ClientOptions {
     pub heartbeat_interval: Duration,
     /// Header serialization used for requests (Java default JSON).
     pub serialize_type: SerializeType,
+    /// ACL credentials; `Some` signs every request (Java `AclClientRPCHook`).
+    pub credentials: Option<SessionCredentials>,
+    /// TLS settings; `None` is plain TCP (Java `useTLS`, default false).
+    pub tls: Option<TlsOptions>,
+}
+
+/// ACL credentials (Java `org.apache.rocketmq.acl.common.SessionCredentials`). `Debug`
+/// prints the access key only: the secret never reaches a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionCredentials {
+    /// `AccessKey` ext field.
+    pub access_key: String,
+    /// HMAC-SHA1 key of the signature; never sent, never logged.
+    pub secret_key: String,
+    /// `SecurityToken` ext field (STS tokens), sent when set.
+    pub security_token: Option<String>,
+    /// `OnsChannel` ext field of the 2.x C++ client (`ClientRPCHook`), sent when set.
+    pub channel: Option<String>,
+}
+
+impl SessionCredentials {
+    /// Credentials with an access key and secret, no token, no channel.
+    pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        SessionCredentials {
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            security_token: None,
+            channel: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SessionCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCredentials")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("security_token", &self.security_token.as_ref().map(|_| "<redacted>"))
+            .field("channel", &self.channel)
+            .finish()
+    }
+}
+
+/// Where the TLS client finds the certificates it trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TlsTrust {
+    /// The operating system's trust store (rustls-native-certs: the OpenSSL cert dirs and
+    /// `SSL_CERT_FILE` on Linux, Keychain on macOS, the Windows store), as Java's default
+    /// trust manager uses the JDK's store: an operator's private CA installed system-wide works.
+    #[default]
+    System,
+    /// PEM file of CA certificates (Java `tls.client.trustCertPath`).
+    CaFile(std::path::PathBuf),
+    /// No verification at all (Java `tls.test.mode.enable`): for tests only, logged as a warning.
+    InsecureTestMode,
+}
+
+/// TLS settings (Java `TlsSystemConfig` client side, `tls.client.*`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsOptions {
+    /// Trusted roots.
+    pub trust: TlsTrust,
+    /// Client certificate chain, PEM (`tls.client.certPath`), for mutual TLS.
+    pub client_cert: Option<std::path::PathBuf>,
+    /// Client private key, PEM (`tls.client.keyPath`), with `client_cert`.
+    pub client_key: Option<std::path::PathBuf>,
+    /// Name to verify the server certificate against; `None` means the host of the address.
+    pub server_name: Option<String>,
 }
 
 impl Default for ClientOptions {
@@ -38,6 +106,8 @@ impl Default for ClientOptions {
             poll_namesrv_interval: Duration::from_secs(30),
             heartbeat_interval: Duration::from_secs(30),
             serialize_type: SerializeType::Json,
+            credentials: None,
+            tls: None,
         }
     }
 }
@@ -62,6 +132,16 @@ impl ClientOptions {
         ] {
             if d.is_zero() {
                 return Err(Error::config(format!("{what} must be positive")));
+            }
+        }
+        if let Some(c) = &self.credentials {
+            if c.access_key.is_empty() || c.secret_key.is_empty() {
+                return Err(Error::config("ACL credentials need a non-empty access key and secret key"));
+            }
+        }
+        if let Some(tls) = &self.tls {
+            if tls.client_cert.is_some() != tls.client_key.is_some() {
+                return Err(Error::config("TLS client certificate and key must be given together"));
             }
         }
         Ok(())

@@ -132,6 +132,15 @@ impl RemotingCommand {
 
     /// Append the whole frame, length prefix included, to `dst`.
     pub fn encode(&self, dst: &mut BytesMut) -> Result<()> {
+        self.encode_head(dst)?;
+        dst.extend_from_slice(&self.body);
+        Ok(())
+    }
+
+    /// Append everything but the body (length prefix, header word, header) to `dst`; the
+    /// length prefix already counts the body, so `dst` followed by [`RemotingCommand::body`]
+    /// is the whole frame. Lets the connection write the body from its own buffer.
+    pub fn encode_head(&self, dst: &mut BytesMut) -> Result<()> {
         let start = dst.len();
         dst.put_u32(0); // total length, patched below
         dst.put_u32(0); // header word, patched below
@@ -145,8 +154,7 @@ impl RemotingCommand {
             dst.truncate(start);
             return Err(Error::new(ErrorKind::Encode, format!("header of {header_len} bytes exceeds 16 MiB")));
         }
-        dst.extend_from_slice(&self.body);
-        let total = dst.len() - start - 4;
+        let total = dst.len() - start - 4 + self.body.len();
         if total > MAX_FRAME_LENGTH {
             dst.truncate(start);
             return Err(Error::new(
@@ -165,6 +173,14 @@ impl RemotingCommand {
         let mut buf = BytesMut::with_capacity(256 + self.body.len());
         self.encode(&mut buf)?;
         Ok(buf.freeze())
+    }
+
+    /// The frame as two buffers: the encoded head (see [`RemotingCommand::encode_head`]) and
+    /// the body, shared, not copied.
+    pub fn encode_parts(&self) -> Result<(Bytes, Bytes)> {
+        let mut head = BytesMut::with_capacity(256);
+        self.encode_head(&mut head)?;
+        Ok((head.freeze(), self.body.clone()))
     }
 
     /// Decode one frame given **without** its 4-byte length prefix.

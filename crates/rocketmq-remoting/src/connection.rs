@@ -6,10 +6,16 @@
 //! [`RequestHandler`]. When either side fails, every pending waiter fails at once with
 //! [`ErrorKind::ConnectionClosed`] and the handle reports [`Connection::is_closed`]; the pool
 //! then reconnects on next use.
+//!
+//! The connection is stream-agnostic: a [`crate::connector::Connector`] opens the byte stream
+//! (plain TCP or TLS) and [`Connection::from_stream`] runs the protocol over it. A frame is
+//! queued as two buffers, the encoded head and the body, and written with vectored writes, so
+//! a body is never copied into the frame nor into a coalesced batch.
 
 use bytes::{Buf, Bytes, BytesMut};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,6 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::codes::response_code;
 use crate::command::{RemotingCommand, FLAG_RESPONSE, MAX_FRAME_LENGTH};
+use crate::connector::Connector;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A boxed future, as returned by [`RequestHandler::handle`].
@@ -52,6 +59,9 @@ pub fn not_supported(request: &RemotingCommand) -> RemotingCommand {
 }
 
 type Waiter = oneshot::Sender<Result<RemotingCommand>>;
+
+/// One queued frame: the encoded head (length prefix, header word, header) and the body.
+type Frame = (Bytes, Bytes);
 
 struct Shared {
     addr: String,
@@ -103,7 +113,7 @@ impl Drop for PendingGuard<'_> {
 #[derive(Clone)]
 pub struct Connection {
     shared: Arc<Shared>,
-    writer: mpsc::Sender<Bytes>,
+    writer: mpsc::Sender<Frame>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -116,23 +126,21 @@ const WRITE_QUEUE: usize = 4096;
 const COALESCE_LIMIT: usize = 256 * 1024;
 
 impl Connection {
-    /// Connect over TCP (no Nagle) within `connect_timeout`.
+    /// Connect over plain TCP (no Nagle) within `connect_timeout`.
     pub async fn connect(addr: &str, connect_timeout: Duration, handler: Arc<dyn RequestHandler>) -> Result<Self> {
-        let stream = match tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(addr)).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => {
-                return Err(Error::new(ErrorKind::Connect, "cannot connect").with_addr(addr).with_source(e));
-            }
-            Err(_) => {
-                return Err(Error::new(
-                    ErrorKind::Connect,
-                    format!("connect timed out after {} ms", connect_timeout.as_millis()),
-                )
-                .with_addr(addr));
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        tracing::debug!(peer = addr, "connected");
+        Connection::connect_with(&Connector::Tcp, addr, connect_timeout, handler).await
+    }
+
+    /// Open the stream with `connector` (TCP or TLS) within `connect_timeout` and run the
+    /// protocol over it.
+    pub async fn connect_with(
+        connector: &Connector,
+        addr: &str,
+        connect_timeout: Duration,
+        handler: Arc<dyn RequestHandler>,
+    ) -> Result<Self> {
+        let stream = connector.connect(addr, connect_timeout).await?;
+        tracing::debug!(peer = addr, transport = connector.name(), "connected");
         Ok(Connection::from_stream(stream, addr, handler))
     }
 
@@ -175,7 +183,7 @@ impl Connection {
 
     /// Send `request` and wait for its response, at most `timeout`.
     pub async fn request(&self, request: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
-        let frame = request.encode_to_bytes()?;
+        let frame = request.encode_parts()?;
         let opaque = request.opaque;
         let (tx, rx) = oneshot::channel();
         lock(&self.shared.pending).insert(opaque, tx);
@@ -199,7 +207,7 @@ impl Connection {
     /// Send a oneway request (flag bit 1); no response is expected.
     pub async fn oneway(&self, mut request: RemotingCommand, timeout: Duration) -> Result<()> {
         request.mark_oneway();
-        let frame = request.encode_to_bytes()?;
+        let frame = request.encode_parts()?;
         if self.is_closed() {
             return Err(self.shared.closed_error());
         }
@@ -224,27 +232,20 @@ impl Connection {
     }
 }
 
-async fn write_loop<W: AsyncWrite>(write_half: W, mut rx: mpsc::Receiver<Bytes>, shared: Arc<Shared>) {
+async fn write_loop<W: AsyncWrite>(write_half: W, mut rx: mpsc::Receiver<Frame>, shared: Arc<Shared>) {
     tokio::pin!(write_half);
-    let mut batch = BytesMut::new();
+    let mut parts: VecDeque<Bytes> = VecDeque::new();
     while let Some(frame) = rx.recv().await {
-        // Coalesce what is already queued into one write: fewer syscalls under load, and
-        // no added latency for a lone request.
-        let result = if rx.is_empty() {
-            write_half.write_all(&frame).await
-        } else {
-            batch.extend_from_slice(&frame);
-            while batch.len() < COALESCE_LIMIT {
-                match rx.try_recv() {
-                    Ok(more) => batch.extend_from_slice(&more),
-                    Err(_) => break,
-                }
+        // Coalesce what is already queued into one vectored write: fewer syscalls under load,
+        // no added latency for a lone request, and no copy of any body.
+        let mut queued = push_frame(&mut parts, frame);
+        while queued < COALESCE_LIMIT {
+            match rx.try_recv() {
+                Ok(more) => queued += push_frame(&mut parts, more),
+                Err(_) => break,
             }
-            let r = write_half.write_all(&batch).await;
-            batch.clear();
-            r
-        };
-        if let Err(e) = result {
+        }
+        if let Err(e) = write_all_parts(&mut write_half, &mut parts).await {
             shared.close(&format!("write failed: {e}"));
             return;
         }
@@ -252,10 +253,45 @@ async fn write_loop<W: AsyncWrite>(write_half: W, mut rx: mpsc::Receiver<Bytes>,
     let _ = write_half.shutdown().await;
 }
 
+fn push_frame(parts: &mut VecDeque<Bytes>, (head, body): Frame) -> usize {
+    let len = head.len() + body.len();
+    parts.push_back(head);
+    if !body.is_empty() {
+        parts.push_back(body);
+    }
+    len
+}
+
+/// At most this many buffers per `writev` (well under every platform's `IOV_MAX`).
+const MAX_IO_SLICES: usize = 64;
+
+/// Write every buffer of `parts`, in order, with vectored writes; `parts` is empty afterwards.
+async fn write_all_parts<W: AsyncWrite + Unpin>(w: &mut W, parts: &mut VecDeque<Bytes>) -> std::io::Result<()> {
+    while !parts.is_empty() {
+        let slices: Vec<IoSlice<'_>> = parts.iter().take(MAX_IO_SLICES).map(|b| IoSlice::new(b)).collect();
+        let mut written = w.write_vectored(&slices).await?;
+        drop(slices);
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while written > 0 {
+            let Some(front) = parts.front_mut() else { break };
+            if written >= front.len() {
+                written -= front.len();
+                parts.pop_front();
+            } else {
+                front.advance(written);
+                written = 0;
+            }
+        }
+    }
+    w.flush().await
+}
+
 async fn read_loop<R: AsyncRead>(
     read_half: R,
     shared: Arc<Shared>,
-    writer: mpsc::Sender<Bytes>,
+    writer: mpsc::Sender<Frame>,
     handler: Arc<dyn RequestHandler>,
 ) {
     tokio::pin!(read_half);
@@ -305,7 +341,7 @@ fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>> {
 fn dispatch(
     cmd: RemotingCommand,
     shared: &Arc<Shared>,
-    writer: &mpsc::Sender<Bytes>,
+    writer: &mpsc::Sender<Frame>,
     handler: &Arc<dyn RequestHandler>,
 ) {
     if cmd.is_response() {
@@ -334,7 +370,7 @@ fn dispatch(
             response.opaque = opaque;
             response.flag |= FLAG_RESPONSE;
             response.serialize_type = serialize_type;
-            match response.encode_to_bytes() {
+            match response.encode_parts() {
                 Ok(frame) => {
                     let _ = writer.send(frame).await;
                 }

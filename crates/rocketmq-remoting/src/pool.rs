@@ -1,4 +1,8 @@
 //! One connection per remote address, created on first use and recreated after it fails.
+//!
+//! The pool owns the client's transport choice ([`Connector`]) and its request hooks
+//! ([`RpcHooks`]): every request and oneway through [`ConnectionPool::invoke`] and
+//! [`ConnectionPool::invoke_oneway`] passes the hooks, whatever its target.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -7,18 +11,24 @@ use tokio::time::Instant;
 
 use crate::command::RemotingCommand;
 use crate::connection::{Connection, RequestHandler};
+use crate::connector::Connector;
 use crate::error::{Error, ErrorKind, Result};
+use crate::hook::RpcHooks;
 
 /// Connection settings shared by a pool.
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
     /// TCP connect timeout (Java `connectTimeoutMillis`, default 3000 ms).
     pub connect_timeout: Duration,
+    /// How streams are opened: plain TCP (default) or TLS (Java `useTLS`).
+    pub connector: Connector,
+    /// Hooks run on every request and response (Java `RPCHook`s), in order.
+    pub hooks: RpcHooks,
 }
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { connect_timeout: Duration::from_millis(3000) }
+        PoolOptions { connect_timeout: Duration::from_millis(3000), connector: Connector::Tcp, hooks: RpcHooks::new() }
     }
 }
 
@@ -32,7 +42,7 @@ pub struct ConnectionPool {
 
 impl std::fmt::Debug for ConnectionPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectionPool").field("options", &self.options).finish()
+        f.debug_struct("ConnectionPool").field("options", &self.options).finish_non_exhaustive()
     }
 }
 
@@ -64,7 +74,13 @@ impl ConnectionPool {
             return Ok(conn);
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let conn = Connection::connect(addr, remaining.min(self.options.connect_timeout), self.handler.clone()).await?;
+        let conn = Connection::connect_with(
+            &self.options.connector,
+            addr,
+            remaining.min(self.options.connect_timeout),
+            self.handler.clone(),
+        )
+        .await?;
         if let Some(old) = lock(&self.live).insert(addr.to_owned(), conn.clone()) {
             old.close();
         }
@@ -72,16 +88,21 @@ impl ConnectionPool {
     }
 
     /// Send `request` to `addr` and wait for the response; `timeout` covers connecting too.
-    pub async fn invoke(&self, addr: &str, request: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
+    pub async fn invoke(&self, addr: &str, mut request: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
         let deadline = Instant::now() + timeout;
         let conn = self.get(addr, deadline).await?;
-        conn.request(request, deadline.saturating_duration_since(Instant::now())).await
+        let code = request.code;
+        self.options.hooks.before_request(addr, &mut request)?;
+        let response = conn.request(request, deadline.saturating_duration_since(Instant::now())).await?;
+        self.options.hooks.after_response(addr, code, &response)?;
+        Ok(response)
     }
 
     /// Send a oneway request to `addr`.
-    pub async fn invoke_oneway(&self, addr: &str, request: RemotingCommand, timeout: Duration) -> Result<()> {
+    pub async fn invoke_oneway(&self, addr: &str, mut request: RemotingCommand, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let conn = self.get(addr, deadline).await?;
+        self.options.hooks.before_request(addr, &mut request)?;
         conn.oneway(request, deadline.saturating_duration_since(Instant::now())).await
     }
 

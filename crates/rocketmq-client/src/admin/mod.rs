@@ -36,7 +36,7 @@ use rocketmq_remoting::header::{
     EmptyHeader, GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
     GetConsumerRunningInfoRequestHeader, GetTopicStatsInfoRequestHeader,
 };
-use rocketmq_remoting::{request_code, response_code, ConnectionPool, PoolOptions, RemotingCommand};
+use rocketmq_remoting::{request_code, response_code, ConnectionPool, RemotingCommand};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::ClientOptions;
@@ -141,10 +141,7 @@ impl Admin {
     /// empty list or a zero timeout). No I/O happens until the first call.
     pub fn new(options: ClientOptions) -> Result<Self> {
         options.validate()?;
-        let pool = ConnectionPool::new(
-            PoolOptions { connect_timeout: options.connect_timeout },
-            Arc::new(NotSupportedHandler),
-        );
+        let pool = ConnectionPool::new(crate::transport::pool_options(&options)?, Arc::new(NotSupportedHandler));
         let namesrvs = NameServers::new(options.namesrv_addrs.clone());
         Ok(Admin { inner: Arc::new(Inner { options, pool, namesrvs }) })
     }

@@ -275,6 +275,12 @@ impl PushConsumer {
         self.inner.core.get().map_or(0, |c| c.stats.consumed_ok())
     }
 
+    /// Messages whose body could not be decoded so far (never given to the listener; sent
+    /// back, retried, then moved to the DLQ).
+    pub fn undecodable_count(&self) -> u64 {
+        self.inner.core.get().map_or(0, |c| c.stats.undecodable())
+    }
+
     /// The queues currently assigned to this consumer.
     pub fn assigned_queues(&self) -> Vec<MessageQueue> {
         let mut queues: Vec<_> =

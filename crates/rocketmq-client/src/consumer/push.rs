@@ -238,7 +238,11 @@ impl PushConsumer {
             return Ok(());
         }
         self.inner.state.store(RUNNING, Ordering::SeqCst);
-        instance.send_heartbeat_to_all().await;
+        if let Err(e) = instance.heartbeat_all_checked().await {
+            // Every broker refused us for ACL reasons: nothing would ever be consumed.
+            self.shutdown().await;
+            return Err(e.context("push consumer start"));
+        }
         core.rebalancer.rebalance(&*core).await;
         lock(&self.inner.tasks).extend(core.spawn_background());
         tracing::info!(group = %core.options.group, client_id = instance.client_id(), "push consumer started");

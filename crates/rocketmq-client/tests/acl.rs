@@ -22,7 +22,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// recomputed independently (Python `hmac`/`hashlib.sha1`/`base64`) for these fixed inputs.
 #[test]
 fn golden_signatures_follow_java_acl_utils() {
-    let cases: [(&str, Vec<(&str, &str)>, &[u8], &str); 3] = [
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [u8], &'a str);
+    let cases: [Case<'_>; 3] = [
         (
             "goldenSecret123",
             vec![("AccessKey", "goldenAK"), ("topic", "T"), ("a", "g")],

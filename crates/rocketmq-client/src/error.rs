@@ -92,8 +92,13 @@ impl Error {
 
     /// An error answer from a broker or name server.
     pub fn broker(code: i32, remark: Option<String>, addr: &str) -> Self {
-        let kind = if code == rc::NO_PERMISSION { ErrorKind::Auth } else { ErrorKind::Broker };
-        let message = format!("{} (code {code})", response_code_name(code));
+        let acl = crate::acl::is_acl_refusal(code, remark.as_deref());
+        let kind = if acl { ErrorKind::Auth } else { ErrorKind::Broker };
+        let message = if acl {
+            format!("access denied by ACL: {} (code {code})", response_code_name(code))
+        } else {
+            format!("{} (code {code})", response_code_name(code))
+        };
         let mut e = Error::new(kind, message);
         e.0.response_code = Some(code);
         e.0.remark = remark;
@@ -170,7 +175,11 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self.0.kind {
             ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::ConnectionClosed => true,
-            ErrorKind::Broker | ErrorKind::Auth => matches!(
+            // An ACL refusal in SYSTEM_ERROR form (4.x AclException): every broker of the cluster
+            // reads the same ACL file, so retrying it only triples the wait. NO_PERMISSION is
+            // retried as Java 5.x does (it also means "this broker's topic is not writable").
+            ErrorKind::Auth => self.0.response_code == Some(rc::NO_PERMISSION),
+            ErrorKind::Broker => matches!(
                 self.0.response_code,
                 Some(
                     rc::TOPIC_NOT_EXIST

@@ -373,7 +373,7 @@ impl ClientInstance {
         let inst = self.clone();
         tokio::spawn(async move {
             for addr in addrs {
-                inst.send_heartbeat(&addr).await;
+                let _ = inst.send_heartbeat(&addr).await;
             }
         });
     }
@@ -392,24 +392,46 @@ impl ClientInstance {
         data.encode()
     }
 
-    async fn send_heartbeat(&self, addr: &str) {
+    async fn send_heartbeat(&self, addr: &str) -> Result<()> {
         let body = self.heartbeat_body();
         let request = self.request(request_code::HEART_BEAT, &EmptyHeader).with_body(body);
         match self.pool.invoke(addr, request, self.options.request_timeout).await {
-            Ok(r) if r.code == response_code::SUCCESS => {}
-            Ok(r) => tracing::warn!(broker = addr, code = r.code, remark = ?r.remark, "heartbeat refused"),
-            Err(e) => tracing::debug!(broker = addr, error = %e, "heartbeat failed"),
+            Ok(r) if r.code == response_code::SUCCESS => Ok(()),
+            Ok(r) => {
+                let remark = r.remark.as_deref().unwrap_or_default();
+                tracing::warn!(broker = addr, code = r.code, remark, "heartbeat refused");
+                Err(Error::broker(r.code, r.remark, addr).context("heartbeat refused"))
+            }
+            Err(e) => {
+                tracing::debug!(broker = addr, error = %e, "heartbeat failed");
+                Err(e.into())
+            }
         }
     }
 
     /// Heartbeat every master, and every slave too when a consumer is registered (a client
     /// without consumers only talks to masters, as in Java).
     pub async fn send_heartbeat_to_all(&self) {
+        let _ = self.heartbeat_all_checked().await;
+    }
+
+    /// [`ClientInstance::send_heartbeat_to_all`], failing with the [`ErrorKind::Auth`] error
+    /// when every broker tried refused the heartbeat for ACL reasons (so `start()` can say so
+    /// instead of starting a consumer that never gets a message).
+    pub async fn heartbeat_all_checked(&self) -> Result<()> {
         let with_slaves = !self.consumers().is_empty();
+        let (mut all_refused, mut refusal) = (true, None);
         for (addr, is_master) in self.routes.broker_addrs() {
             if is_master || with_slaves {
-                self.send_heartbeat(&addr).await;
+                match self.send_heartbeat(&addr).await {
+                    Err(e) if e.kind() == crate::error::ErrorKind::Auth => refusal = Some(e),
+                    _ => all_refused = false,
+                }
             }
+        }
+        match refusal {
+            Some(e) if all_refused => Err(e),
+            _ => Ok(()),
         }
     }
 

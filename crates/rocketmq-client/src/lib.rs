@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod acl;
 pub mod admin;
 pub mod client_id;
 pub mod consumer;

@@ -1,5 +1,6 @@
 //! Client and producer options. Defaults equal the Java client's; each cites its source.
 
+pub use rocketmq_remoting::message::compression::CompressionType;
 use rocketmq_remoting::SerializeType;
 use std::time::Duration;
 
@@ -188,8 +189,11 @@ pub struct ProducerOptions {
     pub retry_another_broker_when_not_store_ok: bool,
     /// Bodies at least this long are compressed (`compressMsgBodyOverHowmuch`, 4096).
     pub compress_over: usize,
-    /// zlib level 0-9 (`compressLevel`, 5).
+    /// Compression level (`compressLevel`, 5): zlib 0-9; ZSTD 1-22; LZ4 ignores it.
     pub compress_level: u32,
+    /// Body compression (`rocketmq.message.compressType`, default ZLIB as in Java; LZ4 and
+    /// ZSTD need 4.9.4+ consumers, which decode all three).
+    pub compress_type: CompressionType,
     /// Largest body accepted (`maxMessageSize`, 4 MiB).
     pub max_message_size: usize,
     /// Topic used to auto-create unknown topics (`createTopicKey`, `TBW102`).
@@ -212,6 +216,7 @@ impl Default for ProducerOptions {
             retry_another_broker_when_not_store_ok: false,
             compress_over: 4096,
             compress_level: 5,
+            compress_type: CompressionType::Zlib,
             max_message_size: 4 * 1024 * 1024,
             create_topic_key: "TBW102".to_owned(),
             default_topic_queue_nums: 4,
@@ -234,7 +239,7 @@ impl ProducerOptions {
         if self.send_timeout.is_zero() {
             return Err(Error::config("send timeout must be positive"));
         }
-        if self.compress_level > 9 {
+        if self.compress_type == CompressionType::Zlib && self.compress_level > 9 {
             return Err(Error::config(format!("compress level {} is outside 0..=9", self.compress_level)));
         }
         if self.max_message_size == 0 {

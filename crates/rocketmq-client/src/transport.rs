@@ -8,7 +8,10 @@ use crate::options::ClientOptions;
 
 /// The connector and hooks for `options`.
 pub(crate) fn pool_options(options: &ClientOptions) -> Result<PoolOptions> {
-    let hooks = RpcHooks::new();
+    let mut hooks = RpcHooks::new();
+    if let Some(credentials) = &options.credentials {
+        hooks.push(std::sync::Arc::new(crate::acl::AclHook::new(credentials.clone())));
+    }
     let connector = Connector::Tcp;
     Ok(PoolOptions { connect_timeout: options.connect_timeout, connector, hooks })
 }

@@ -18,8 +18,8 @@ pub trait RpcHook: Send + Sync + std::fmt::Debug + 'static {
     fn before_request(&self, addr: &str, request: &mut RemotingCommand) -> Result<()>;
 
     /// Called with each response to a request of `request_code` from `addr`, before the
-    /// caller sees it.
-    fn after_response(&self, addr: &str, request_code: i32, response: &RemotingCommand) -> Result<()> {
+    /// caller sees it (Java hands `doAfterResponse` the response object too).
+    fn after_response(&self, addr: &str, request_code: i32, response: &mut RemotingCommand) -> Result<()> {
         let _ = (addr, request_code, response);
         Ok(())
     }
@@ -58,7 +58,7 @@ impl RpcHooks {
     }
 
     /// Run every `after_response`, stopping at the first error.
-    pub fn after_response(&self, addr: &str, request_code: i32, response: &RemotingCommand) -> Result<()> {
+    pub fn after_response(&self, addr: &str, request_code: i32, response: &mut RemotingCommand) -> Result<()> {
         self.hooks.iter().try_for_each(|h| h.after_response(addr, request_code, response))
     }
 }

@@ -93,8 +93,8 @@ impl ConnectionPool {
         let conn = self.get(addr, deadline).await?;
         let code = request.code;
         self.options.hooks.before_request(addr, &mut request)?;
-        let response = conn.request(request, deadline.saturating_duration_since(Instant::now())).await?;
-        self.options.hooks.after_response(addr, code, &response)?;
+        let mut response = conn.request(request, deadline.saturating_duration_since(Instant::now())).await?;
+        self.options.hooks.after_response(addr, code, &mut response)?;
         Ok(response)
     }
 

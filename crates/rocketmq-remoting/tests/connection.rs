@@ -271,7 +271,7 @@ impl rocketmq_remoting::RpcHook for StampHook {
         Ok(())
     }
 
-    fn after_response(&self, addr: &str, code: i32, response: &RemotingCommand) -> rocketmq_remoting::Result<()> {
+    fn after_response(&self, addr: &str, code: i32, response: &mut RemotingCommand) -> rocketmq_remoting::Result<()> {
         self.seen.lock().unwrap().push(format!("after {addr} {code} -> {}", response.code));
         Ok(())
     }

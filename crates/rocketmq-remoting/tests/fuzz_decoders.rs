@@ -330,6 +330,7 @@ fn stored_messages_round_trip() -> TestResult {
                 prepared_transaction_offset: rng.i64(..),
                 body_crc: body_crc(&payload),
                 store_size: 0,
+                decode_error: None,
                 body: Bytes::from(payload),
                 topic: (0..topic_len).map(|_| char::from(b'a' + rng.u8(..26))).collect(),
                 properties: random_properties(&mut rng),

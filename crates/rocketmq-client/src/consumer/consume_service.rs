@@ -259,8 +259,28 @@ impl ConsumeService {
         }
     }
 
-    /// Consume `msgs` (at most one batch, already cached in `pq`) concurrently.
-    pub fn submit_concurrently(&self, pq: Arc<ProcessQueue>, mq: MessageQueue, mut msgs: Vec<MessageExt>) {
+    /// Log and count messages whose body could not be decoded; they never reach a listener.
+    fn note_undecodable(&self, msgs: &[MessageExt], mq: &MessageQueue) {
+        for msg in msgs {
+            let reason = msg.decode_error.as_deref().unwrap_or_default();
+            tracing::warn!(group = %self.env.group, queue = %mq, offset = msg.queue_offset, msg_id = %msg.msg_id(), reason, "message body cannot be decoded; treated as failed (sent back, retried, then to the DLQ)");
+        }
+        self.env.stats.record_undecodable(msgs.len() as u64);
+    }
+
+    /// Consume `msgs` (at most one batch, already cached in `pq`) concurrently. Messages that
+    /// could not be decoded skip the listener and fail at once, as if it had failed them:
+    /// sent back, retried from the retry topic, then moved to the DLQ by the broker. They
+    /// never block their queue.
+    pub fn submit_concurrently(&self, pq: Arc<ProcessQueue>, mq: MessageQueue, msgs: Vec<MessageExt>) {
+        let (undecodable, mut msgs): (Vec<_>, Vec<_>) = msgs.into_iter().partition(|m| m.decode_error.is_some());
+        if !undecodable.is_empty() {
+            self.note_undecodable(&undecodable, &mq);
+            self.complete_concurrently(pq.clone(), mq.clone(), undecodable, ConsumeResult::ReconsumeLater);
+        }
+        if msgs.is_empty() {
+            return;
+        }
         match &self.listener {
             Listener::Blocking(_) => self.send_job(Job::Concurrent { pq, mq, msgs }),
             Listener::Async(listener) => {
@@ -407,9 +427,19 @@ impl ConsumeService {
                 return;
             }
             restore_retry_topic(&mut msgs, &retry_topic);
-            let Some((mut msgs, verdict)) = self.call(msgs, &mq).await else {
-                pq.rollback(); // not consumed (shutting down)
-                return;
+            let (mut msgs, verdict) = if msgs.iter().any(|m| m.decode_error.is_some()) {
+                // Not for the listener: fail the batch as a failing listener would, until the
+                // retries run out and it goes to the DLQ.
+                let first_time: Vec<MessageExt> =
+                    msgs.iter().filter(|m| m.decode_error.is_some() && m.reconsume_times == 0).cloned().collect();
+                self.note_undecodable(&first_time, &mq);
+                (msgs, Some(ConsumeResult::ReconsumeLater))
+            } else {
+                let Some(called) = self.call(msgs, &mq).await else {
+                    pq.rollback(); // not consumed (shutting down)
+                    return;
+                };
+                called
             };
             let result = or_later(verdict);
             if pq.is_dropped() {

@@ -238,7 +238,11 @@ impl PushConsumer {
             return Ok(());
         }
         self.inner.state.store(RUNNING, Ordering::SeqCst);
-        instance.send_heartbeat_to_all().await;
+        if let Err(e) = instance.heartbeat_all_checked().await {
+            // Every broker refused us for ACL reasons: nothing would ever be consumed.
+            self.shutdown().await;
+            return Err(e.context("push consumer start"));
+        }
         core.rebalancer.rebalance(&*core).await;
         lock(&self.inner.tasks).extend(core.spawn_background());
         tracing::info!(group = %core.options.group, client_id = instance.client_id(), "push consumer started");
@@ -273,6 +277,12 @@ impl PushConsumer {
     /// Messages the listener has acknowledged so far (for tests and monitoring).
     pub fn consumed_count(&self) -> u64 {
         self.inner.core.get().map_or(0, |c| c.stats.consumed_ok())
+    }
+
+    /// Messages whose body could not be decoded so far (never given to the listener; sent
+    /// back, retried, then moved to the DLQ).
+    pub fn undecodable_count(&self) -> u64 {
+        self.inner.core.get().map_or(0, |c| c.stats.undecodable())
     }
 
     /// The queues currently assigned to this consumer.

@@ -25,6 +25,7 @@ pub struct ConsumeStats {
     consumed_failed: AtomicU64,
     consume_rt_us: AtomicU64,
     consume_calls: AtomicU64,
+    undecodable: AtomicU64,
     last: Mutex<(Instant, Totals)>,
 }
 
@@ -49,6 +50,7 @@ impl Default for ConsumeStats {
             consumed_failed: AtomicU64::new(0),
             consume_rt_us: AtomicU64::new(0),
             consume_calls: AtomicU64::new(0),
+            undecodable: AtomicU64::new(0),
             last: Mutex::new((Instant::now(), Totals::default())),
         }
     }
@@ -97,6 +99,16 @@ impl ConsumeStats {
             consume_failed_tps: (cur.consumed_failed - prev.consumed_failed) as f64 / secs,
             consume_failed_msgs: cur.consumed_failed,
         }
+    }
+
+    /// Count messages whose body could not be decoded (never given to a listener).
+    pub fn record_undecodable(&self, msgs: u64) {
+        self.undecodable.fetch_add(msgs, Ordering::Relaxed);
+    }
+
+    /// Messages so far whose body could not be decoded (sent back, then to the DLQ).
+    pub fn undecodable(&self) -> u64 {
+        self.undecodable.load(Ordering::Relaxed)
     }
 
     /// Messages consumed successfully so far.

@@ -61,8 +61,8 @@ pub fn prepare_single(msg: &Message, options: &ProducerOptions) -> Result<Prepar
     let mut sys_flag = 0;
     let mut body = msg.body().clone();
     if body.len() >= options.compress_over {
-        body = Bytes::from(compression::zlib_compress(&body, options.compress_level)?);
-        sys_flag |= MessageSysFlag::COMPRESSED_FLAG | MessageSysFlag::COMPRESSION_ZLIB_TYPE;
+        body = Bytes::from(compression::compress(&body, options.compress_type, options.compress_level)?);
+        sys_flag |= MessageSysFlag::COMPRESSED_FLAG | options.compress_type.compression_flag();
     }
     if msg.property(keys::TRAN_MSG).is_some_and(|v| v == "true") {
         sys_flag |= MessageSysFlag::TRANSACTION_PREPARED_TYPE;

@@ -71,7 +71,7 @@ pub struct MessageExt {
     pub reconsume_times: i32,
     /// `preparedTransactionOffset`.
     pub prepared_transaction_offset: i64,
-    /// `body`, decompressed.
+    /// `body`, decompressed; as stored (still compressed) when [`MessageExt::decode_error`] is set.
     pub body: Bytes,
     /// `topic`.
     pub topic: String,
@@ -82,6 +82,10 @@ pub struct MessageExt {
     /// `storeSize`: the record's TOTALSIZE as the broker stored it (0 for a message not decoded
     /// from a stored record). Not written by [`encode_message`], which computes its own.
     pub store_size: i32,
+    /// Why the body could not be decoded (an unknown compression type, a corrupt or oversized
+    /// compressed body), or `None`. Such a message keeps its stored body and sysFlag; the
+    /// consumer never hands it to a listener (it is sent back and ends in the DLQ).
+    pub decode_error: Option<String>,
 }
 
 impl Default for MessageExt {
@@ -104,6 +108,7 @@ impl Default for MessageExt {
             properties: Properties::new(),
             body_crc: 0,
             store_size: 0,
+            decode_error: None,
         }
     }
 }
@@ -272,10 +277,17 @@ fn decode_record(record: Bytes) -> Result<MessageExt> {
     let body_len = r.i32("BODYLENGTH")?;
     let body_len = r.length(i64::from(body_len), "body")?;
     let mut body = r.bytes(body_len, "body")?;
+    let mut decode_error = None;
     if !body.is_empty() && MessageSysFlag::is_compressed(sys_flag) {
-        let kind = MessageSysFlag::get_compression_type(sys_flag)?;
-        body = Bytes::from(compression::decompress(&body, kind)?);
-        sys_flag = MessageSysFlag::clear_compressed_flag(sys_flag);
+        // A body that cannot be inflated spoils only its own message: the record's framing is
+        // intact, so the next record can still be read (Java 4.9.4 stops the batch here).
+        match MessageSysFlag::get_compression_type(sys_flag).and_then(|kind| compression::decompress(&body, kind)) {
+            Ok(plain) => {
+                body = Bytes::from(plain);
+                sys_flag = MessageSysFlag::clear_compressed_flag(sys_flag);
+            }
+            Err(e) => decode_error = Some(error_chain(&e)),
+        }
     }
 
     let topic_len = if v2 {
@@ -314,7 +326,18 @@ fn decode_record(record: Bytes) -> Result<MessageExt> {
         properties,
         body_crc,
         store_size: total,
+        decode_error,
     })
+}
+
+fn error_chain(e: &Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
 }
 
 /// `MessageDecoder.decodesBatch(buf, readBody=true, decompress=true, isClient=true)`: every
@@ -453,6 +476,7 @@ mod tests {
             properties,
             body_crc: body_crc(b"hello\0world\0\0\x01\x02\xff\xfe\0"),
             store_size: 0,
+            decode_error: None,
         }
     }
 
@@ -570,17 +594,26 @@ mod tests {
         // Legacy producers set only bit 0: still ZLIB.
         msg.sys_flag = MessageSysFlag::COMPRESSED_FLAG;
         assert_eq!(decode_message(&mut encode_message(&msg)?)?.sys_flag, 0);
-        // LZ4 is refused with a clear error, not mis-decoded.
+        // A zlib body labelled LZ4 is not mis-decoded: the message is marked undecodable and
+        // keeps its stored body and flag.
         msg.sys_flag = MessageSysFlag::COMPRESSED_FLAG | MessageSysFlag::COMPRESSION_LZ4_TYPE;
-        let err = decode_message(&mut encode_message(&msg)?).err();
-        assert!(err.is_some_and(|e| e.message().contains("not supported")));
-        // decode_messages names the record and keeps the cause.
-        let err = decode_messages(encode_message(&msg)?).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("#0") && err.contains("LZ4 decompression is not supported"), "{err}");
-        // A corrupt compressed body is an error.
+        let bad = decode_message(&mut encode_message(&msg)?)?;
+        assert!(bad.decode_error.as_deref().is_some_and(|e| e.contains("LZ4")), "{:?}", bad.decode_error);
+        assert_eq!((bad.body.clone(), bad.sys_flag), (msg.body.clone(), msg.sys_flag));
+        // An unknown compression type (bits 8-10 = 7) likewise.
+        msg.sys_flag = MessageSysFlag::COMPRESSED_FLAG | (7 << 8);
+        let bad = decode_message(&mut encode_message(&msg)?)?;
+        assert!(bad.decode_error.as_deref().is_some_and(|e| e.contains("unknown compression type")));
+        // A corrupt compressed body spoils its own message only: the next record still decodes.
         msg.sys_flag = MessageSysFlag::COMPRESSED_FLAG;
         msg.body = Bytes::from_static(b"definitely not zlib");
-        assert!(decode_message(&mut encode_message(&msg)?).is_err());
+        let mut two = BytesMut::from(&encode_message(&msg)?[..]);
+        two.extend_from_slice(&encode_message(&sample())?);
+        let msgs = decode_messages(two.freeze())?;
+        assert_eq!(msgs.len(), 2);
+        assert!(msgs[0].decode_error.as_deref().is_some_and(|e| e.contains("corrupt zlib")));
+        assert_eq!(msgs[1].decode_error, None);
+        assert_eq!(msgs[1].body, sample().body);
         Ok(())
     }
 

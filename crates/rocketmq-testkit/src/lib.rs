@@ -18,6 +18,7 @@
 //! docs/rocketmq-rust-broker.md describes the broker configuration and its quirks.
 
 pub mod admin;
+pub mod chaos;
 mod cluster;
 pub mod config;
 mod error;

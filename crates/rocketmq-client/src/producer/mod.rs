@@ -256,7 +256,8 @@ impl Producer {
             let mq = self.select_queue(&info, last_broker.as_deref()).clone();
             last_broker = Some(mq.broker_name.clone());
             let started = Instant::now();
-            match self.send_once(instance, &prepared, &mq, deadline).await {
+            let attempt_deadline = attempt_deadline(deadline, options.send_attempt_timeout, attempt < attempts);
+            match self.send_once(instance, &prepared, &mq, attempt_deadline).await {
                 Ok(result) => {
                     self.inner.faults.record(&mq.broker_name, started.elapsed(), false, true);
                     let stored_ok = result.status == SendStatus::Ok;
@@ -349,6 +350,15 @@ impl Producer {
             instance.invoke(&addr, request, remaining(deadline)).await.map_err(|e| e.with_topic(&prepared.topic))?;
         process_send_response(response, prepared, mq, &addr)
     }
+}
+
+/// The deadline of one attempt: the whole send's, or `attempt_timeout` from now when another
+/// attempt may follow and the whole deadline leaves room for more than this one.
+fn attempt_deadline(deadline: Instant, attempt_timeout: Duration, more_attempts: bool) -> Instant {
+    if !more_attempts {
+        return deadline;
+    }
+    deadline.min(Instant::now() + attempt_timeout)
 }
 
 fn remaining(deadline: Instant) -> Duration {

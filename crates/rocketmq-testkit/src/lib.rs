@@ -25,6 +25,7 @@ mod error;
 pub mod install;
 mod ports;
 mod process;
+pub mod proxy;
 mod tempdir;
 
 pub use admin::TopicRoute;

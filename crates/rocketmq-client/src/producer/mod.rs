@@ -392,3 +392,20 @@ fn process_send_response(
         broker_addr: addr.to_owned(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attempt_that_may_be_retried_gets_the_attempt_timeout() {
+        let before = Instant::now();
+        let deadline = before + Duration::from_millis(3000);
+        let attempt = Duration::from_millis(1000);
+        let d = attempt_deadline(deadline, attempt, true);
+        assert!(d >= before + attempt && d <= Instant::now() + attempt, "one attempt timeout from now");
+        assert_eq!(attempt_deadline(deadline, attempt, false), deadline, "the last attempt gets the rest");
+        let near = before + Duration::from_millis(400);
+        assert_eq!(attempt_deadline(near, attempt, true), near, "never past the send deadline");
+    }
+}

@@ -69,13 +69,16 @@ async fn main() -> ExitCode {
     let mut failed = false;
     for scenario in scenarios {
         let config = if short { ChaosConfig::short(scenario) } else { ChaosConfig::full(scenario) };
+        let fault_for = match scenario {
+            Scenario::NamesrvKill => "the rest of the run".to_owned(),
+            _ => format!("{} s", config.fault_for.as_secs()),
+        };
         configs.push(format!(
-            "- {}: {} msg/s for {} s, fault at {} s for {} s",
+            "- {}: {} msg/s for {} s, fault at {} s for {fault_for}",
             scenario.name(),
             config.rate,
             config.duration.as_secs(),
             config.fault_at.as_secs(),
-            config.fault_for.as_secs()
         ));
         match chaos::run(scenario, &config).await {
             Ok(v) => {

@@ -25,6 +25,7 @@ help:
 	@echo "make test   - every test (Rust and Python) against a real broker"
 	@echo "make bench  - end-to-end benchmarks against a local broker (Python vs Rust core)"
 	@echo "make lint   - rustfmt, clippy -D warnings, ruff, mypy"
+	@echo "make chaos  - fault scenarios on a 2+2 cluster; writes the table into docs/reliability.md"
 
 # --- setup -------------------------------------------------------------------------------
 $(VENV)/.ready:
@@ -77,3 +78,15 @@ fmt: venv
 
 clean-venv:
 	rm -rf $(VENV)
+
+# --- chaos (issue #10, docs/reliability.md) ----------------------------------------------------
+.PHONY: chaos chaos-short
+CHAOS_ARGS ?=
+
+chaos: broker
+	$(CARGO) build -p rocketmq-testkit --bin rmq-chaos
+	$(TARGET_DIR)/debug/rmq-chaos --write docs/reliability.md $(CHAOS_ARGS)
+
+chaos-short: broker
+	$(CARGO) build -p rocketmq-testkit --bin rmq-chaos
+	$(TARGET_DIR)/debug/rmq-chaos --short $(CHAOS_ARGS)

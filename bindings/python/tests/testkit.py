@@ -253,6 +253,14 @@ class TestCluster:
         """Restart broker `i` (same ports and store) and wait until it is registered again."""
         self._command(f"start-broker {int(i)}", timeout)
 
+    def pause_broker(self, i: int, timeout: float = COMMAND_TIMEOUT) -> None:
+        """SIGSTOP broker `i`: its sockets stay open, nothing answers (a hung broker)."""
+        self._command(f"pause-broker {int(i)}", timeout)
+
+    def resume_broker(self, i: int, timeout: float = COMMAND_TIMEOUT) -> None:
+        """SIGCONT broker `i` after `pause_broker`."""
+        self._command(f"resume-broker {int(i)}", timeout)
+
     def kill_namesrv(self, i: int, timeout: float = COMMAND_TIMEOUT) -> None:
         """SIGKILL name server `i`."""
         self._command(f"kill-namesrv {int(i)}", timeout)

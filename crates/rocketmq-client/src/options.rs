@@ -204,6 +204,13 @@ pub struct ProducerOptions {
     /// defaults to false; we default to true because avoiding a dead broker is what a
     /// user expects from retries (issue #2).
     pub latency_fault_enable: bool,
+    /// Longest wait for one attempt of a sync or async send while another attempt still
+    /// fits in [`ProducerOptions::send_timeout`]; the last attempt gets whatever is left.
+    /// Java has no such bound (one hung broker eats the whole send timeout, then the send
+    /// fails); 1000 ms lets a send to a hung broker move to another broker within the
+    /// default 3000 ms deadline (issue #10). A value >= `send_timeout` restores Java's
+    /// behaviour. A timed-out attempt may still be stored by the slow broker: at-least-once.
+    pub send_attempt_timeout: Duration,
 }
 
 impl Default for ProducerOptions {
@@ -221,6 +228,7 @@ impl Default for ProducerOptions {
             create_topic_key: "TBW102".to_owned(),
             default_topic_queue_nums: 4,
             latency_fault_enable: true,
+            send_attempt_timeout: Duration::from_millis(1000),
         }
     }
 }
@@ -238,6 +246,9 @@ impl ProducerOptions {
         }
         if self.send_timeout.is_zero() {
             return Err(Error::config("send timeout must be positive"));
+        }
+        if self.send_attempt_timeout.is_zero() {
+            return Err(Error::config("send attempt timeout must be positive"));
         }
         if self.compress_type == CompressionType::Zlib && self.compress_level > 9 {
             return Err(Error::config(format!("compress level {} is outside 0..=9", self.compress_level)));

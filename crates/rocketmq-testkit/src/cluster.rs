@@ -211,6 +211,21 @@ fn lost_port_race(error: &TestkitError, ports: &[u16]) -> bool {
     error.kind() == TestkitErrorKind::ProcessExited && ports.iter().any(|p| !ports::bindable(*p))
 }
 
+/// Send `SIG<name>` to a running broker's PID with `kill(1)` (no libc binding needed).
+fn signal(pid: Option<u32>, name: &str, i: usize) -> Result<()> {
+    let pid =
+        pid.ok_or_else(|| TestkitError::new(TestkitErrorKind::InvalidArgument, format!("broker {i} is not running")))?;
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .map_err(|e| TestkitError::io(format!("cannot run kill -{name} {pid}"), e))?;
+    if !status.success() {
+        return Err(TestkitError::new(TestkitErrorKind::Io, format!("kill -{name} {pid} exited with {status}")));
+    }
+    Ok(())
+}
+
 fn create_dir(path: &Path) -> Result<()> {
     std::fs::create_dir_all(path).map_err(|e| TestkitError::io(format!("cannot create {}", path.display()), e))
 }
@@ -333,6 +348,17 @@ impl Cluster {
         }
         broker.slot.start()?;
         self.wait_broker_ready(broker).await
+    }
+
+    /// SIGSTOP broker `i`: it keeps its sockets open but answers nothing (a hung broker).
+    /// [`Cluster::resume_broker`] undoes it; dropping the cluster still kills it.
+    pub fn pause_broker(&self, i: usize) -> Result<()> {
+        signal(self.broker_pid(i), "STOP", i)
+    }
+
+    /// SIGCONT broker `i` after [`Cluster::pause_broker`].
+    pub fn resume_broker(&self, i: usize) -> Result<()> {
+        signal(self.broker_pid(i), "CONT", i)
     }
 
     /// SIGKILL name server `i` and reap it. No-op when it is not running.

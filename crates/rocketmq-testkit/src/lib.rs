@@ -18,12 +18,14 @@
 //! docs/rocketmq-rust-broker.md describes the broker configuration and its quirks.
 
 pub mod admin;
+pub mod chaos;
 mod cluster;
 pub mod config;
 mod error;
 pub mod install;
 mod ports;
 mod process;
+pub mod proxy;
 mod tempdir;
 
 pub use admin::TopicRoute;

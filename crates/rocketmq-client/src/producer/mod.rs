@@ -256,7 +256,8 @@ impl Producer {
             let mq = self.select_queue(&info, last_broker.as_deref()).clone();
             last_broker = Some(mq.broker_name.clone());
             let started = Instant::now();
-            match self.send_once(instance, &prepared, &mq, deadline).await {
+            let attempt_deadline = attempt_deadline(deadline, options.send_attempt_timeout, attempt < attempts);
+            match self.send_once(instance, &prepared, &mq, attempt_deadline).await {
                 Ok(result) => {
                     self.inner.faults.record(&mq.broker_name, started.elapsed(), false, true);
                     let stored_ok = result.status == SendStatus::Ok;
@@ -351,6 +352,15 @@ impl Producer {
     }
 }
 
+/// The deadline of one attempt: the whole send's, or `attempt_timeout` from now when another
+/// attempt may follow and the whole deadline leaves room for more than this one.
+fn attempt_deadline(deadline: Instant, attempt_timeout: Duration, more_attempts: bool) -> Instant {
+    if !more_attempts {
+        return deadline;
+    }
+    deadline.min(Instant::now() + attempt_timeout)
+}
+
 fn remaining(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
 }
@@ -381,4 +391,21 @@ fn process_send_response(
         region_id: header.msg_region,
         broker_addr: addr.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attempt_that_may_be_retried_gets_the_attempt_timeout() {
+        let before = Instant::now();
+        let deadline = before + Duration::from_millis(3000);
+        let attempt = Duration::from_millis(1000);
+        let d = attempt_deadline(deadline, attempt, true);
+        assert!(d >= before + attempt && d <= Instant::now() + attempt, "one attempt timeout from now");
+        assert_eq!(attempt_deadline(deadline, attempt, false), deadline, "the last attempt gets the rest");
+        let near = before + Duration::from_millis(400);
+        assert_eq!(attempt_deadline(near, attempt, true), near, "never past the send deadline");
+    }
 }

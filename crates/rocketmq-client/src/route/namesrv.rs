@@ -49,7 +49,11 @@ impl NameServers {
             if Instant::now() >= deadline {
                 break;
             }
-            match pool.invoke(addr, make(), deadline.saturating_duration_since(Instant::now())).await {
+            // Share what is left among the servers not tried yet, so a hung (half-open) name
+            // server costs its share, not the whole timeout (issue #10).
+            let left = u32::try_from(self.addrs.len() - step).unwrap_or(u32::MAX).max(1);
+            let budget = deadline.saturating_duration_since(Instant::now()) / left;
+            match pool.invoke(addr, make(), budget).await {
                 Ok(response) => {
                     if step > 0 {
                         self.current.store(index, Ordering::Relaxed);

@@ -8,7 +8,8 @@
 //! `{"ok": true, "namesrv_addr": "127.0.0.1:p1;127.0.0.1:p2", "namesrvs": [...],
 //!   "brokers": [{"name": "broker-0", "addr": "127.0.0.1:p", ...}], "dir": "..."}`
 //! (or `{"ok": false, "error": "..."}` and exit status 1), then answers each stdin line with
-//! one JSON line: `kill-broker I`, `start-broker I`, `kill-namesrv I`, `start-namesrv I`,
+//! one JSON line: `kill-broker I`, `start-broker I`, `pause-broker I` (SIGSTOP),
+//! `resume-broker I` (SIGCONT), `kill-namesrv I`, `start-namesrv I`,
 //! `create-topic NAME QUEUES`, `info`, `stop`. Success is `{"ok": true, ...}`, failure
 //! `{"ok": false, "error": "..."}`. On `stop`, stdin EOF (the parent died), SIGTERM, SIGINT or
 //! SIGHUP every server is killed and the process exits 0 (a signal also interrupts a running
@@ -26,7 +27,7 @@ use tokio::sync::{mpsc, watch};
 const USAGE: &str = "usage: rmq-testkit cluster [--namesrvs N] [--brokers M] [--cluster-name NAME] \
 [--timeout SECS] [--broker-config SECTION.KEY=TOML_VALUE]... [--keep]
 then one command per stdin line, one JSON line answered per command:
-  kill-broker I | start-broker I | kill-namesrv I | start-namesrv I | create-topic NAME QUEUES | info | stop
+  kill-broker I | start-broker I | pause-broker I | resume-broker I | kill-namesrv I | start-namesrv I | create-topic NAME QUEUES | info | stop
 env: ROCKETMQ_RUST_HOME (install root, see scripts/install-broker.sh), RMQ_TESTKIT_KEEP=1, RMQ_TESTKIT_RUST_LOG";
 
 struct Options {
@@ -149,6 +150,14 @@ async fn execute(cluster: &Cluster, line: &str) -> Option<Value> {
             Ok(i) => cluster.start_broker(i).await.map(|()| ok).map_err(|e| e.to_string()),
             Err(e) => Err(e),
         },
+        "pause-broker" => match index_arg(&parts, command) {
+            Ok(i) => cluster.pause_broker(i).map(|()| ok).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        },
+        "resume-broker" => match index_arg(&parts, command) {
+            Ok(i) => cluster.resume_broker(i).map(|()| ok).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        },
         "kill-namesrv" => match index_arg(&parts, command) {
             Ok(i) => cluster.kill_namesrv(i).map(|()| ok).map_err(|e| e.to_string()),
             Err(e) => Err(e),
@@ -164,7 +173,7 @@ async fn execute(cluster: &Cluster, line: &str) -> Option<Value> {
             },
             _ => Err("usage: create-topic NAME QUEUES".to_owned()),
         },
-        other => Err(format!("unknown command {other:?}; known: kill-broker I, start-broker I, kill-namesrv I, start-namesrv I, create-topic NAME QUEUES, info, stop")),
+        other => Err(format!("unknown command {other:?}; known: kill-broker I, start-broker I, pause-broker I, resume-broker I, kill-namesrv I, start-namesrv I, create-topic NAME QUEUES, info, stop")),
     };
     Some(reply.unwrap_or_else(error_reply))
 }

@@ -39,6 +39,10 @@ build() { # name, then maturin args
     rmdir "$out"
 }
 
+# Debian's cargo/rustc first, then the venv's bin again (maturin finds zig as `python -m ziglang`;
+# the venv has no cargo or rustc of its own).
+cross() { . scripts/cross-env.sh; export PATH="$ROOT/$VENV/bin:$PATH"; }
+
 for t in "${targets[@]}"; do
     case "$t" in
     linux-x86_64)
@@ -46,19 +50,19 @@ for t in "${targets[@]}"; do
         ( export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
           build "$t" --target x86_64-unknown-linux-gnu --zig --compatibility manylinux2014 ) ;;
     linux-aarch64)
-        ( . scripts/cross-env.sh
+        ( cross
           build "$t" --target aarch64-unknown-linux-gnu --zig --compatibility manylinux2014 ) ;;
     windows)
-        ( . scripts/cross-env.sh
+        ( cross
           build "$t" --target x86_64-pc-windows-gnu ) ;;
     macos-x86_64)
-        ( . scripts/cross-env.sh; export MACOSX_DEPLOYMENT_TARGET=10.12
+        ( cross; export MACOSX_DEPLOYMENT_TARGET=10.12
           build "$t" --target x86_64-apple-darwin --zig ) ;;
     macos-arm64)
-        ( . scripts/cross-env.sh; export MACOSX_DEPLOYMENT_TARGET=11.0
+        ( cross; export MACOSX_DEPLOYMENT_TARGET=11.0
           build "$t" --target aarch64-apple-darwin --zig ) ;;
     universal2)
-        ( . scripts/cross-env.sh; export MACOSX_DEPLOYMENT_TARGET=10.12
+        ( cross; export MACOSX_DEPLOYMENT_TARGET=10.12
           build "$t" --target universal2-apple-darwin --zig ) ;;
     sdist)
         start=$SECONDS out="$(mktemp -d)"

@@ -90,3 +90,46 @@ chaos: broker
 chaos-short: broker
 	$(CARGO) build -p rocketmq-testkit --bin rmq-chaos
 	$(TARGET_DIR)/debug/rmq-chaos --short $(CHAOS_ARGS)
+
+# --- platforms (#8): wheels, Windows under Wine, aarch64 under qemu -----------------------------
+# docs/platforms.md explains the recipe. Cross builds use Debian's rustc 1.96 with -Zbuild-std
+# (scripts/cross-env.sh) and share CROSS_TARGET_DIR; the host wheel uses rustup's toolchain.
+CROSS_TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR)-cross,$(CURDIR)/target-cross)
+export CROSS_TARGET_DIR
+WHEEL_TARGETS ?= linux-x86_64 linux-aarch64 windows macos-x86_64 macos-arm64 sdist
+HOST_WHEEL_GLOB := dist/rocketmq_py-*-cp39-abi3-manylinux2014_x86_64*.whl
+
+.PHONY: cross-tools wheels wheel-host test-wheel test-windows test-aarch64 test-platforms doc ci
+
+$(VENV)/.zig: $(VENV)/.ready
+	$(PIP) install --quiet "ziglang>=0.13"
+	touch $@
+
+cross-tools: $(VENV)/.zig
+	scripts/install-cross-tools.sh
+
+wheels: cross-tools
+	scripts/build-wheels.sh $(WHEEL_TARGETS)
+
+# The x86_64 manylinux2014 wheel alone (rustup's toolchain + zig; no Debian packages needed).
+wheel-host: $(VENV)/.zig
+	scripts/build-wheels.sh linux-x86_64
+
+# Install the host wheel into a fresh venv and run the integration tests against it.
+test-wheel: broker wheel-host
+	$(CARGO) build -p rocketmq-testkit --bin rmq-testkit
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_DEBUG) scripts/test-installed-wheel.sh $(HOST_WHEEL_GLOB) tests/integration
+
+test-windows: broker cross-tools
+	scripts/test-windows.sh
+
+test-aarch64: broker cross-tools
+	scripts/test-aarch64.sh
+
+test-platforms: test-windows test-aarch64
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+
+# What .ci/run does: the README's test, then what users get (the wheel) and the linters.
+ci: test test-wheel lint doc

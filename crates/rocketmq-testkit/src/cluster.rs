@@ -12,6 +12,7 @@ use crate::error::{Result, TestkitError, TestkitErrorKind};
 use crate::install::Binaries;
 use crate::ports;
 use crate::process::{ProcessSpec, Slot};
+use crate::remote::{Remote, REMOTE_ENV};
 use crate::tempdir::TempDir;
 
 /// Default time allowed for each process to become ready.
@@ -165,6 +166,9 @@ impl ClusterBuilder {
         if self.cluster_name.trim().is_empty() {
             return Err(TestkitError::new(TestkitErrorKind::InvalidArgument, "cluster name is empty"));
         }
+        if let Some(addr) = std::env::var(REMOTE_ENV).ok().filter(|a| !a.trim().is_empty()) {
+            return self.start_remote(addr.trim().to_owned()).await;
+        }
         let binaries = match &self.rocketmq_home {
             Some(home) => Binaries::in_home(home)?,
             None => Binaries::locate()?,
@@ -177,12 +181,43 @@ impl ClusterBuilder {
             overrides: self.overrides.clone(),
             namesrvs: Vec::new(),
             brokers: Vec::new(),
+            remote: None,
             dir,
         };
         // On any error below, dropping `cluster` kills what was started and removes the dir.
         cluster.start_initial_namesrvs(self.namesrvs).await?;
         cluster.start_initial_brokers(self.brokers).await?;
         Ok(cluster)
+    }
+
+    /// The cluster from a native `rmq-testkit serve` at `addr` (`RMQ_TESTKIT_REMOTE`).
+    async fn start_remote(self, addr: String) -> Result<Cluster> {
+        let mut args = vec![
+            "cluster".to_owned(),
+            "--namesrvs".to_owned(),
+            self.namesrvs.to_string(),
+            "--brokers".to_owned(),
+            self.brokers.to_string(),
+            "--cluster-name".to_owned(),
+            self.cluster_name.clone(),
+            "--timeout".to_owned(),
+            self.timeout.as_secs().max(1).to_string(),
+        ];
+        for o in &self.overrides {
+            args.push("--broker-config".to_owned());
+            args.push(format!("{}.{}={}", o.section, o.key, o.value));
+        }
+        let remote = Remote::start(addr, args).await?;
+        Ok(Cluster {
+            binaries: Binaries { namesrv: PathBuf::new(), broker: PathBuf::new() },
+            cluster_name: self.cluster_name,
+            timeout: self.timeout,
+            overrides: self.overrides,
+            namesrvs: Vec::new(),
+            brokers: Vec::new(),
+            remote: Some(remote),
+            dir: TempDir::new("rmq-testkit-remote")?,
+        })
     }
 }
 
@@ -199,6 +234,8 @@ pub struct Cluster {
     overrides: Vec<ConfigOverride>,
     namesrvs: Vec<NamesrvNode>,
     brokers: Vec<BrokerNode>,
+    /// Set when a native `rmq-testkit serve` runs the processes (`RMQ_TESTKIT_REMOTE`).
+    remote: Option<Remote>,
     // Declared last: dropped after the processes are gone.
     dir: TempDir,
 }
@@ -243,11 +280,17 @@ impl Cluster {
 
     /// Each name server's `127.0.0.1:port`.
     pub fn namesrv_addrs(&self) -> Vec<String> {
+        if let Some(r) = &self.remote {
+            return r.namesrv_addrs();
+        }
         self.namesrvs.iter().map(NamesrvNode::addr).collect()
     }
 
     /// Each name server's address and files.
     pub fn namesrvs(&self) -> Vec<NamesrvInfo> {
+        if let Some(r) = &self.remote {
+            return r.namesrvs();
+        }
         self.namesrvs
             .iter()
             .map(|n| NamesrvInfo { addr: n.addr(), dir: n.slot.spec.home.clone(), log: n.slot.spec.log.clone() })
@@ -256,6 +299,9 @@ impl Cluster {
 
     /// Each broker's name, addresses and files.
     pub fn brokers(&self) -> Vec<BrokerInfo> {
+        if let Some(r) = &self.remote {
+            return r.brokers();
+        }
         self.brokers
             .iter()
             .map(|b| BrokerInfo {
@@ -287,27 +333,45 @@ impl Cluster {
 
     /// PID of broker `i` while it runs.
     pub fn broker_pid(&self, i: usize) -> Option<u32> {
+        if let Some(r) = &self.remote {
+            return r.pid("brokers", i);
+        }
         self.brokers.get(i).and_then(|b| b.slot.pid())
     }
 
     /// PID of name server `i` while it runs.
     pub fn namesrv_pid(&self, i: usize) -> Option<u32> {
+        if let Some(r) = &self.remote {
+            return r.pid("namesrv_details", i);
+        }
         self.namesrvs.get(i).and_then(|n| n.slot.pid())
     }
 
     /// PIDs of every running process.
     pub fn pids(&self) -> Vec<u32> {
+        if let Some(r) = &self.remote {
+            let brokers = (0..r.count("brokers")).filter_map(|i| r.pid("brokers", i));
+            return brokers
+                .chain((0..r.count("namesrv_details")).filter_map(|i| r.pid("namesrv_details", i)))
+                .collect();
+        }
         let brokers = self.brokers.iter().filter_map(|b| b.slot.pid());
         brokers.chain(self.namesrvs.iter().filter_map(|n| n.slot.pid())).collect()
     }
 
     /// Whether broker `i` runs.
     pub fn is_broker_running(&self, i: usize) -> bool {
+        if let Some(r) = &self.remote {
+            return r.running("brokers", i);
+        }
         self.brokers.get(i).is_some_and(|b| b.slot.is_running())
     }
 
     /// Whether name server `i` runs.
     pub fn is_namesrv_running(&self, i: usize) -> bool {
+        if let Some(r) = &self.remote {
+            return r.running("namesrv_details", i);
+        }
         self.namesrvs.get(i).is_some_and(|n| n.slot.is_running())
     }
 
@@ -333,12 +397,18 @@ impl Cluster {
     /// connections. The name servers drop it from routes when they notice the closed channel.
     /// No-op when it is not running.
     pub fn kill_broker(&self, i: usize) -> Result<()> {
+        if let Some(r) = &self.remote {
+            return r.command_blocking(&format!("kill-broker {i}"));
+        }
         self.broker(i)?.slot.kill()
     }
 
     /// Restart broker `i` with the same ports, config and store, and wait until it is ready
     /// (accepts TCP and is listed on every running name server). No-op when it is running.
     pub async fn start_broker(&self, i: usize) -> Result<()> {
+        if let Some(r) = &self.remote {
+            return r.command(format!("start-broker {i}")).await;
+        }
         let broker = self.broker(i)?;
         if !broker.slot.is_running() {
             // Name servers drop a dead broker when its channel closes (~50 ms after the kill).
@@ -363,6 +433,9 @@ impl Cluster {
 
     /// SIGKILL name server `i` and reap it. No-op when it is not running.
     pub fn kill_namesrv(&self, i: usize) -> Result<()> {
+        if let Some(r) = &self.remote {
+            return r.command_blocking(&format!("kill-namesrv {i}"));
+        }
         self.namesrv(i)?.slot.kill()
     }
 
@@ -371,6 +444,9 @@ impl Cluster {
     /// brokers that did not try to reach it while it was down, up to ~40 s for those that did
     /// (rocketmq-rust skips an unreachable name server until its 30 s rescan).
     pub async fn start_namesrv(&self, i: usize) -> Result<()> {
+        if let Some(r) = &self.remote {
+            return r.command(format!("start-namesrv {i}")).await;
+        }
         let namesrv = self.namesrv(i)?;
         namesrv.slot.start()?;
         let deadline = Instant::now() + self.timeout;
@@ -386,6 +462,9 @@ impl Cluster {
     /// every running broker. Needed because an auto-created topic exists only on the broker
     /// that received its first message.
     pub async fn create_topic(&self, topic: &str, queues: u32) -> Result<()> {
+        if let Some(r) = &self.remote {
+            return r.command(format!("create-topic {topic} {queues}")).await;
+        }
         let queues_i32 = i32::try_from(queues).ok().filter(|q| (1..=1024).contains(q)).ok_or_else(|| {
             TestkitError::new(TestkitErrorKind::InvalidArgument, format!("queues must be 1..=1024, got {queues}"))
         })?;
@@ -442,7 +521,14 @@ impl Cluster {
 
     /// The route of `topic` on name server `i` (`None` when it has none).
     pub async fn topic_route(&self, i: usize, topic: &str) -> Result<Option<TopicRoute>> {
-        admin::topic_route(&self.namesrv(i)?.addr(), topic, PROBE_TIMEOUT).await
+        let addr =
+            match &self.remote {
+                Some(r) => r.namesrv_addrs().get(i).cloned().ok_or_else(|| {
+                    TestkitError::new(TestkitErrorKind::InvalidArgument, format!("no name server {i}"))
+                })?,
+                None => self.namesrv(i)?.addr(),
+            };
+        admin::topic_route(&addr, topic, PROBE_TIMEOUT).await
     }
 
     /// Kill everything now (what drop does).

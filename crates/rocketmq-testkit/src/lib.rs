@@ -26,6 +26,7 @@ pub mod install;
 mod ports;
 mod process;
 pub mod proxy;
+mod remote;
 mod tempdir;
 
 pub use admin::TopicRoute;
@@ -33,4 +34,5 @@ pub use cluster::{BrokerInfo, Cluster, ClusterBuilder, NamesrvInfo, DEFAULT_CLUS
 pub use error::{Result, TestkitError, TestkitErrorKind};
 pub use install::{Binaries, BROKER_BIN, NAMESRV_BIN, ROCKETMQ_RUST_VERSION};
 pub use process::{log_tail, pid_alive, RUST_LOG_ENV};
+pub use remote::REMOTE_ENV;
 pub use tempdir::{TempDir, KEEP_ENV};

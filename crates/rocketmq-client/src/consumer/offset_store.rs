@@ -319,10 +319,11 @@ impl LocalFileOffsetStore {
     pub const FILE_NAME: &'static str = "offsets.json";
 
     /// Java `LOCAL_OFFSET_STORE_DIR`: `$ROCKETMQ_OFFSETS_DIR` if set and not empty, else
-    /// `$HOME/.rocketmq_offsets` (`%USERPROFILE%` when there is no `HOME`).
+    /// `<user home>/.rocketmq_offsets`, the home being Java's `user.home`: `$HOME` on Unix
+    /// (`%USERPROFILE%` when there is no `HOME`); on Windows `%USERPROFILE%` first, since a
+    /// `HOME` there is often an MSYS/Git Bash path like `/c/Users/me` (then `HOME`).
     pub fn default_dir() -> Result<PathBuf> {
-        let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"));
-        dir_from(std::env::var_os(OFFSETS_DIR_ENV), home)
+        dir_from(std::env::var_os(OFFSETS_DIR_ENV), home_dir(cfg!(windows), |k| std::env::var_os(k)))
     }
 
     /// The store of `group` for client `client_id` under [`default_dir`](Self::default_dir).
@@ -460,6 +461,12 @@ struct Existing {
 }
 
 /// `$ROCKETMQ_OFFSETS_DIR`, else `<home>/.rocketmq_offsets`.
+/// The user's home as Java's `user.home` finds it (see [`LocalFileOffsetStore::default_dir`]).
+fn home_dir(windows: bool, var: impl Fn(&str) -> Option<OsString>) -> Option<OsString> {
+    let order = if windows { ["USERPROFILE", "HOME"] } else { ["HOME", "USERPROFILE"] };
+    order.into_iter().find_map(|k| var(k).filter(|v| !v.is_empty()))
+}
+
 fn dir_from(env_dir: Option<OsString>, home: Option<OsString>) -> Result<PathBuf> {
     if let Some(dir) = env_dir.filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
@@ -529,6 +536,27 @@ fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn home_is_userprofile_first_on_windows_and_home_first_elsewhere() {
+        use std::ffi::OsString;
+        let both = |k: &str| match k {
+            "HOME" => Some(OsString::from("/c/Users/me")),
+            "USERPROFILE" => Some(OsString::from(r"C:\Users\me")),
+            _ => None,
+        };
+        assert_eq!(super::home_dir(true, both), Some(OsString::from(r"C:\Users\me")));
+        assert_eq!(super::home_dir(false, both), Some(OsString::from("/c/Users/me")));
+        let only_home = |k: &str| (k == "HOME").then(|| OsString::from("/home/me"));
+        assert_eq!(super::home_dir(true, only_home), Some(OsString::from("/home/me")));
+        let empty_home = |k: &str| match k {
+            "HOME" => Some(OsString::new()),
+            "USERPROFILE" => Some(OsString::from(r"C:\Users\me")),
+            _ => None,
+        };
+        assert_eq!(super::home_dir(false, empty_home), Some(OsString::from(r"C:\Users\me")));
+        assert_eq!(super::home_dir(true, |_: &str| None), None);
+    }
+
     use super::*;
     use crate::ErrorKind;
 

@@ -14,6 +14,16 @@
 //! `{"ok": false, "error": "..."}`. On `stop`, stdin EOF (the parent died), SIGTERM, SIGINT or
 //! SIGHUP every server is killed and the process exits 0 (a signal also interrupts a running
 //! command; EOF lets the commands read before it finish first).
+//!
+//! ```text
+//! rmq-testkit serve [--listen 127.0.0.1:0]
+//! ```
+//! Runs clusters for test binaries that cannot start the servers themselves (Windows tests
+//! under Wine, which set `RMQ_TESTKIT_REMOTE` to this address): prints
+//! `{"ok": true, "listen": "127.0.0.1:p"}`, then per TCP connection reads one JSON array of
+//! `cluster` arguments, starts that cluster, answers as above and runs the same commands, one
+//! per line; the connection's end kills its cluster. Stops (killing every cluster) on stdin EOF,
+//! SIGTERM, SIGINT or SIGHUP.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -26,6 +36,7 @@ use tokio::sync::{mpsc, watch};
 
 const USAGE: &str = "usage: rmq-testkit cluster [--namesrvs N] [--brokers M] [--cluster-name NAME] \
 [--timeout SECS] [--broker-config SECTION.KEY=TOML_VALUE]... [--keep]
+   or: rmq-testkit serve [--listen 127.0.0.1:0]   (clusters over TCP for RMQ_TESTKIT_REMOTE)
 then one command per stdin line, one JSON line answered per command:
   kill-broker I | start-broker I | pause-broker I | resume-broker I | kill-namesrv I | start-namesrv I | create-topic NAME QUEUES | info | stop
 env: ROCKETMQ_RUST_HOME (install root, see scripts/install-broker.sh), RMQ_TESTKIT_KEEP=1, RMQ_TESTKIT_RUST_LOG";
@@ -95,6 +106,8 @@ fn describe(cluster: &Cluster) -> Value {
                 "fast_addr": b.fast_addr,
                 "ha_addr": b.ha_addr,
                 "log": b.log.to_string_lossy(),
+                "dir": b.dir.to_string_lossy(),
+                "store_dir": b.store_dir.to_string_lossy(),
                 "running": cluster.is_broker_running(i),
                 "pid": cluster.broker_pid(i),
             })
@@ -109,6 +122,7 @@ fn describe(cluster: &Cluster) -> Value {
             json!({
                 "addr": n.addr,
                 "log": n.log.to_string_lossy(),
+                "dir": n.dir.to_string_lossy(),
                 "running": cluster.is_namesrv_running(i),
                 "pid": cluster.namesrv_pid(i),
             })
@@ -303,8 +317,124 @@ async fn run(options: Options) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Write one JSON line to a served connection; false when the peer is gone.
+async fn send_line(out: &mut tokio::net::tcp::OwnedWriteHalf, value: &Value) -> bool {
+    use tokio::io::AsyncWriteExt;
+    out.write_all(format!("{value}\n").as_bytes()).await.is_ok()
+}
+
+/// One connection of `serve`: a cluster for as long as the connection lasts.
+async fn serve_one(stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncBufReadExt;
+    let _ = stream.set_nodelay(true);
+    let (rd, mut wr) = stream.into_split();
+    let mut lines = tokio::io::BufReader::new(rd).lines();
+    let Ok(Some(first)) = lines.next_line().await else { return };
+    let args: Vec<String> = match serde_json::from_str(&first) {
+        Ok(args) => args,
+        Err(e) => {
+            send_line(&mut wr, &error_reply(format!("first line must be a JSON array of arguments: {e}"))).await;
+            return;
+        }
+    };
+    let options = match parse_args(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            send_line(&mut wr, &error_reply(if e.is_empty() { USAGE.to_owned() } else { e })).await;
+            return;
+        }
+    };
+    let cluster = match options.builder.start().await {
+        Ok(c) => c,
+        Err(e) => {
+            send_line(&mut wr, &error_reply(e)).await;
+            return;
+        }
+    };
+    if !send_line(&mut wr, &describe(&cluster)).await {
+        return;
+    }
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match execute(&cluster, line.trim()).await {
+            Some(reply) => {
+                if !send_line(&mut wr, &reply).await {
+                    break;
+                }
+            }
+            None => {
+                drop(cluster);
+                send_line(&mut wr, &json!({"ok": true, "stopped": true})).await;
+                return;
+            }
+        }
+    }
+}
+
+async fn serve(listen: &str) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            emit(&error_reply(format!("cannot listen on {listen}: {e}")));
+            return ExitCode::FAILURE;
+        }
+    };
+    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    // Keep the line receiver alive: dropping it would end the reader thread (seen as EOF).
+    let (_lines, mut eof) = spawn_stdin_reader();
+    let mut signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            emit(&error_reply(format!("cannot install signal handlers: {e}")));
+            return ExitCode::FAILURE;
+        }
+    };
+    if !emit(&json!({"ok": true, "listen": local})) {
+        return ExitCode::SUCCESS;
+    }
+    let mut sessions = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                if let Ok((stream, _)) = accepted {
+                    sessions.spawn(serve_one(stream));
+                }
+            }
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            _ = signals.any() => break,
+            _ = wait_eof(&mut eof) => break,
+        }
+    }
+    // Dropping the sessions drops their clusters, which kills every server.
+    sessions.abort_all();
+    while sessions.join_next().await.is_some() {}
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("serve") {
+        let listen = match args.as_slice() {
+            [_] => "127.0.0.1:0".to_owned(),
+            [_, flag, addr] if flag == "--listen" => addr.clone(),
+            _ => {
+                eprintln!("rmq-testkit: usage: rmq-testkit serve [--listen ADDR]");
+                return ExitCode::from(2);
+            }
+        };
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                emit(&error_reply(format!("cannot start the tokio runtime: {e}")));
+                return ExitCode::FAILURE;
+            }
+        };
+        let code = runtime.block_on(serve(&listen));
+        runtime.shutdown_background();
+        return code;
+    }
     let options = match parse_args(&args) {
         Ok(o) => o,
         Err(message) => {

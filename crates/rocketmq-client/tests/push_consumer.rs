@@ -489,3 +489,38 @@ async fn a_stuck_listener_bounds_the_cache_by_the_pull_threshold() {
     c.shutdown().await;
     p.shutdown().await;
 }
+
+/// A queue whose pull answers PULL_OFFSET_MOVED (here the broker's reset marker, set by a
+/// server-side reset) is assigned again at once from the broker's offset, not at the next
+/// periodic rebalance: the restart used to abort its own pull task, which cancelled the offset
+/// store and the rebalance wake-up (the flaky re-read after `reset_offset_by_time`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_illegal_offset_restarts_every_queue_without_waiting_for_the_periodic_rebalance() {
+    let (_cluster, ns, topic) = cluster_with_topic("T_moved", 4).await;
+    let group = unique("cg_moved");
+    let (c, inbox) = consumer(&ns, &group, &topic, "*", |o| {
+        // Only the restart itself may wake a rebalance; no periodic commit clears the marker.
+        o.rebalance_interval = Duration::from_secs(600);
+        o.persist_offset_interval = Duration::from_secs(600);
+        o.broker_suspend_max_time = Duration::from_secs(1);
+    });
+    c.start().await.unwrap();
+    let topic_queues = |c: &PushConsumer| c.assigned_queues().iter().filter(|mq| mq.topic == topic).count();
+    eventually(LONG, "all four queues assigned", || async { topic_queues(&c) == 4 }).await;
+    // Let the start's membership notification and its rebalance pass.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let admin = rocketmq_client::admin::Admin::new(client_options(&ns)).unwrap();
+    let reset = timeout(LONG, admin.reset_offset_by_time(&group, &topic, 0, true)).await.unwrap().unwrap();
+    assert!(!reset.rewrote_stored_offsets, "a server-side reset: {reset:?}");
+    // Every queue's next pull (within the 1 s long poll) meets the marker and restarts.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    eventually(Duration::from_secs(10), "all four queues assigned again", || async { topic_queues(&c) == 4 }).await;
+
+    let p = producer(&ns).await;
+    let sent: HashSet<String> = send_n(&p, &topic, 8, "m").await.into_iter().collect();
+    let got: HashSet<String> = inbox.wait_for(8, Duration::from_secs(10)).await.iter().map(|m| m.msg_id()).collect();
+    assert!(sent.is_subset(&got), "every queue was pulled again after the restart");
+    c.shutdown().await;
+    p.shutdown().await;
+}

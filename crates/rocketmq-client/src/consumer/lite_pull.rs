@@ -839,7 +839,7 @@ impl PullOwner for LiteCore {
         self.ready.notify_waiters();
     }
 
-    async fn offset_moved(&self, mq: MessageQueue, next: i64) {
+    async fn offset_moved(&self, mq: MessageQueue, _pq: &Arc<ProcessQueue>, next: i64) {
         if let Err(e) = self.restart_queue(&mq, next) {
             tracing::debug!(queue = %mq, error = %e, "illegal offset on a queue no longer held");
         }

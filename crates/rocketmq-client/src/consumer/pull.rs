@@ -160,8 +160,10 @@ pub(crate) trait PullOwner: Send + Sync + 'static {
     fn hold(&self, mq: &MessageQueue, pq: &ProcessQueue) -> Option<Duration>;
     /// Messages arrived for `pq`; the owner caches them there and dispatches them.
     fn deliver(&self, mq: &MessageQueue, pq: &Arc<ProcessQueue>, msgs: Vec<MessageExt>);
-    /// The offset was illegal: `pq` is dropped already; restart the queue from `next`.
-    fn offset_moved(&self, mq: MessageQueue, next: i64) -> impl Future<Output = ()> + Send;
+    /// The offset was illegal: `pq` is dropped already; restart the queue from `next`. Called
+    /// on the queue's own pull task, which ends after this returns: the owner must not abort
+    /// that task here (an abort would cancel the rest of this call at its first `.await`).
+    fn offset_moved(&self, mq: MessageQueue, pq: &Arc<ProcessQueue>, next: i64) -> impl Future<Output = ()> + Send;
 }
 
 /// Pull `mq` from `offset` until `pq` is dropped, the owner stops or goes away.
@@ -227,7 +229,7 @@ async fn pull_step<O: PullOwner>(o: &O, mq: &MessageQueue, pq: &Arc<ProcessQueue
                 PullStatus::OffsetIllegal => {
                     tracing::warn!(queue = %mq, requested = *offset, next = result.next_begin_offset, "offset illegal; restarting the queue from the broker's offset");
                     pq.set_dropped(true);
-                    o.offset_moved(mq.clone(), result.next_begin_offset).await;
+                    o.offset_moved(mq.clone(), pq, result.next_begin_offset).await;
                     return Step::Stop;
                 }
                 _ if result.msgs.is_empty() => {

@@ -650,9 +650,26 @@ impl PullOwner for PushCore {
         }
     }
 
-    async fn offset_moved(&self, mq: MessageQueue, next: i64) {
-        self.forget_queue(&mq);
+    /// Java's OFFSET_ILLEGAL task: store `next` (acknowledged), then remove the process queue,
+    /// and let a rebalance, woken at once, assign the queue again from the stored offset.
+    ///
+    /// This runs on the queue's own pull task. It must not abort that task (as
+    /// [`PushCore::forget_queue`] does): the abort took effect at the first `.await` of the
+    /// store, so the rebalance wake-up was lost and the queue stayed unassigned until the next
+    /// periodic rebalance (20 s). The entry leaves the table only after the store, so a
+    /// rebalance cannot assign the queue again from the offset stored before, and only if it is
+    /// still this process queue's (not a newer assignment's).
+    async fn offset_moved(&self, mq: MessageQueue, pq: &Arc<ProcessQueue>, next: i64) {
         self.store_offset(&mq, next).await;
+        let detached = {
+            let mut queues = lock(&self.queues);
+            match queues.get(&mq) {
+                Some(a) if Arc::ptr_eq(&a.pq, pq) => queues.remove(&mq),
+                _ => None,
+            }
+        };
+        // Dropping the handle detaches this (ending) task; it is not aborted.
+        drop(detached);
         self.rebalance_now.notify_one();
     }
 }

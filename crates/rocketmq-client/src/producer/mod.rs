@@ -4,10 +4,12 @@
 mod fault;
 mod prepare;
 mod queue_selector;
+pub mod transaction;
 
 pub use fault::LatencyFaultTolerance;
 pub use prepare::PreparedMessage;
 pub use queue_selector::{select_by_hash, QueueSelector};
+pub use transaction::{LocalTransactionState, TransactionChecker, TransactionProducer, TransactionSendResult};
 
 use rocketmq_remoting::header::{SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader};
 use rocketmq_remoting::{request_code, response_code, MessageQueue, RemotingCommand};

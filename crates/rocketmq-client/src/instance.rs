@@ -57,6 +57,8 @@ pub struct ClientInstance {
     consumer_table: Mutex<BTreeMap<String, Weak<dyn ConsumerHooks>>>,
     /// Transactional producers by group: where CHECK_TRANSACTION_STATE goes.
     transaction_checkers: Mutex<BTreeMap<String, Weak<dyn CheckHook>>>,
+    /// Pending request-reply waiters by correlation id.
+    replies: crate::producer::ReplyTable,
     route_fetch: tokio::sync::Mutex<()>,
     shutdown_tx: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -120,6 +122,7 @@ impl ClientInstance {
                 producer_table: Mutex::new(BTreeSet::new()),
                 consumer_table: Mutex::new(BTreeMap::new()),
                 transaction_checkers: Mutex::new(BTreeMap::new()),
+                replies: crate::producer::ReplyTable::default(),
                 route_fetch: tokio::sync::Mutex::new(()),
                 shutdown_tx,
                 tasks: Mutex::new(Vec::new()),
@@ -207,6 +210,11 @@ impl ClientInstance {
     /// Route CHECK_TRANSACTION_STATE for `group` to `hook` (held weakly).
     pub(crate) fn register_transaction_checker(&self, group: &str, hook: &Arc<dyn CheckHook>) {
         lock(&self.transaction_checkers).insert(group.to_owned(), Arc::downgrade(hook));
+    }
+
+    /// Pending request-reply waiters.
+    pub fn replies(&self) -> &crate::producer::ReplyTable {
+        &self.replies
     }
 
     /// The consumer of `group`.
@@ -465,6 +473,7 @@ impl ClientInstance {
                 }
                 None
             }
+            request_code::PUSH_REPLY_MESSAGE_TO_CLIENT => Some(self.replies.on_push(&request)),
             _ => Some(not_supported(&request)),
         }
     }

@@ -32,8 +32,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
 pub use options::{ClientOptions, ProducerOptions};
 pub use producer::{
-    LocalTransactionState, Producer, QueueSelector, SendMode, TransactionChecker, TransactionProducer,
-    TransactionSendResult,
+    create_reply_message, LocalTransactionState, Producer, QueueSelector, SendMode, TransactionChecker,
+    TransactionProducer, TransactionSendResult,
 };
 /// Fork awareness (`PerProcess`, `ProcessOwned`): what must not be used across `fork()`.
 pub use rocketmq_remoting::process;

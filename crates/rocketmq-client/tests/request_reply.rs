@@ -1,0 +1,51 @@
+//! Request-reply against a real name server and broker: a round trip through a replier, and a
+//! timeout when nobody replies (the waiter leaves the table).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{client_options, cluster_with_topic, producer, unique, WAIT};
+use rocketmq_client::consumer::ConsumeFromWhere;
+use rocketmq_client::instance::ClientInstance;
+use rocketmq_client::{create_reply_message, ErrorKind, LitePullConsumer, LitePullOptions, Message};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trip_and_timeout() {
+    let (_cluster, ns, topic) = cluster_with_topic("rr", 2).await;
+    let requester = producer(&ns).await;
+    let reply_sender = producer(&ns).await;
+    let mut o = LitePullOptions::new(unique("rrcg"));
+    o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let replier = LitePullConsumer::new(o, client_options(&ns));
+    replier.subscribe(&topic, "*").await.unwrap();
+    replier.start().await.unwrap();
+    let serve = tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::time::Instant::now() < deadline {
+            for m in replier.poll(Duration::from_millis(300)).await.unwrap() {
+                let mut body = b"re:".to_vec();
+                body.extend_from_slice(&m.body);
+                let reply = create_reply_message(&m, body).unwrap();
+                assert!(reply.topic().ends_with("_REPLY_TOPIC"));
+                reply_sender.send(&reply).await.unwrap();
+                replier.shutdown().await;
+                return;
+            }
+        }
+        panic!("no request reached the replier within {WAIT:?}");
+    });
+    let reply = requester.request(&Message::new(&topic, "ping"), WAIT).await.unwrap();
+    assert_eq!(&reply.body[..], b"re:ping");
+    assert!(reply.property("CORRELATION_ID").is_some());
+    tokio::time::timeout(WAIT, serve).await.unwrap().unwrap();
+
+    // Nobody replies now: the request times out and its waiter is gone.
+    let started = tokio::time::Instant::now();
+    let err = requester.request(&Message::new(&topic, "lonely"), Duration::from_millis(800)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let instance = ClientInstance::lookup(requester.client_id().unwrap()).unwrap();
+    assert!(instance.replies().is_empty(), "the expired waiter left the table");
+    requester.shutdown().await;
+}

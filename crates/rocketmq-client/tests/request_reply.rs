@@ -49,3 +49,43 @@ async fn round_trip_and_timeout() {
     assert!(instance.replies().is_empty(), "the expired waiter left the table");
     requester.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_requests_each_get_their_own_reply() {
+    let (_cluster, ns, topic) = cluster_with_topic("rr100", 4).await;
+    let requester = producer(&ns).await;
+    let reply_sender = producer(&ns).await;
+    let mut o = LitePullOptions::new(unique("rrcg"));
+    o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let replier = LitePullConsumer::new(o, client_options(&ns));
+    replier.subscribe(&topic, "*").await.unwrap();
+    replier.start().await.unwrap();
+    let serve = tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut served = 0;
+        while served < 100 {
+            assert!(tokio::time::Instant::now() < deadline, "served only {served} requests");
+            for m in replier.poll(Duration::from_millis(300)).await.unwrap() {
+                let mut body = b"re:".to_vec();
+                body.extend_from_slice(&m.body);
+                reply_sender.send(&create_reply_message(&m, body).unwrap()).await.unwrap();
+                served += 1;
+            }
+        }
+        replier.shutdown().await;
+    });
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let p = requester.clone();
+        let topic = topic.clone();
+        tasks.push(tokio::spawn(async move {
+            let reply = p.request(&Message::new(&topic, format!("q{i}")), WAIT).await.unwrap();
+            assert_eq!(String::from_utf8_lossy(&reply.body), format!("re:q{i}"));
+        }));
+    }
+    for t in tasks {
+        tokio::time::timeout(WAIT, t).await.unwrap().unwrap();
+    }
+    tokio::time::timeout(WAIT, serve).await.unwrap().unwrap();
+    requester.shutdown().await;
+}

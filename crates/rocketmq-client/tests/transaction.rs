@@ -102,3 +102,66 @@ async fn commit_delivered_rollback_not_unknown_resolved_by_check() {
     c.shutdown().await;
     p.shutdown().await;
 }
+
+/// Answers UNKNOWN to the first check and COMMIT afterwards.
+struct SecondCheckCommits(Arc<AtomicUsize>);
+
+impl TransactionChecker for SecondCheckCommits {
+    fn check(&self, _msg: MessageExt) -> StateFuture {
+        let n = self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            if n == 0 {
+                LocalTransactionState::Unknow
+            } else {
+                LocalTransactionState::CommitMessage
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reaches_a_new_producer_of_the_group_and_unknown_is_checked_again() {
+    let cluster = Cluster::builder()
+        .namesrvs(1)
+        .brokers(1)
+        .broker_config("broker", "transactionCheckInterval", "1000")
+        .broker_config("broker", "transactionTimeout", "1000")
+        .start()
+        .await
+        .expect("cluster starts");
+    let topic = unique("txn2");
+    cluster.create_topic(&topic, 2).await.unwrap();
+    let ns = cluster.namesrv_addr();
+    let group = unique("txpg");
+    let first_checks = Arc::new(AtomicUsize::new(0));
+    let first = TransactionProducer::new(
+        ProducerOptions::new(&group),
+        client_options(&ns),
+        Arc::new(SecondCheckCommits(first_checks.clone())),
+    );
+    first.start().await.unwrap();
+    first
+        .send_message_in_transaction(&Message::new(&topic, "orphan"), |_m, _r| async { LocalTransactionState::Unknow })
+        .await
+        .unwrap();
+    first.shutdown().await;
+    let checks = Arc::new(AtomicUsize::new(0));
+    let second = TransactionProducer::new(
+        ProducerOptions::new(&group),
+        client_options(&ns),
+        Arc::new(SecondCheckCommits(checks.clone())),
+    );
+    second.start().await.unwrap();
+    second.producer().publish_queues(&topic).await.unwrap();
+    let mut o = LitePullOptions::new(unique("txcg"));
+    o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let c = LitePullConsumer::new(o, client_options(&ns));
+    c.subscribe(&topic, "*").await.unwrap();
+    c.start().await.unwrap();
+    let got = poll_bodies(&c, 1, WAIT).await;
+    assert!(got.contains("orphan"), "the new producer's check committed it: {got:?}");
+    assert!(checks.load(Ordering::SeqCst) >= 2, "UNKNOWN from the check led to another check");
+    assert_eq!(first_checks.load(Ordering::SeqCst), 0, "the shut-down producer was not asked");
+    c.shutdown().await;
+    second.shutdown().await;
+}

@@ -26,6 +26,8 @@ async fn round_trip_and_timeout() {
             if let Some(m) = replier.poll(Duration::from_millis(300)).await.unwrap().into_iter().next() {
                 let mut body = b"re:".to_vec();
                 body.extend_from_slice(&m.body);
+                // Large enough to be compressed by the replier: the requester inflates it.
+                body.extend(std::iter::repeat_n(b'x', 8192));
                 let reply = create_reply_message(&m, body).unwrap();
                 assert!(reply.topic().ends_with("_REPLY_TOPIC"));
                 reply_sender.send(&reply).await.unwrap();
@@ -36,7 +38,8 @@ async fn round_trip_and_timeout() {
         panic!("no request reached the replier within {WAIT:?}");
     });
     let reply = requester.request(&Message::new(&topic, "ping"), WAIT).await.unwrap();
-    assert_eq!(&reply.body[..], b"re:ping");
+    assert_eq!(&reply.body[..7], b"re:ping");
+    assert_eq!(reply.body.len(), 7 + 8192, "the compressed reply arrives inflated");
     assert!(reply.property("CORRELATION_ID").is_some());
     tokio::time::timeout(WAIT, serve).await.unwrap().unwrap();
 

@@ -5,9 +5,11 @@
 //! [`ReplyTable`] completes the waiter of that correlation id. A waiter leaves the table when its
 //! request returns (reply, timeout or error), so expired waiters never accumulate.
 
+use rocketmq_remoting::message::compression::{decompress, CompressionType};
 use rocketmq_remoting::message::keys;
 use rocketmq_remoting::message::properties::Properties;
 use rocketmq_remoting::message::stored::MessageExt;
+use rocketmq_remoting::message::sysflag::MessageSysFlag;
 use rocketmq_remoting::{response_code, RemotingCommand};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -58,14 +60,29 @@ impl ReplyTable {
             );
         };
         let parse = |k: &str| ext.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        let sys_flag = parse("sysFlag") as i32;
+        let mut body = request.body.clone();
+        if sys_flag & MessageSysFlag::COMPRESSED_FLAG != 0 {
+            let inflated = CompressionType::from_sys_flag(sys_flag).and_then(|kind| decompress(&body, kind));
+            match inflated {
+                Ok(b) => body = b.into(),
+                Err(e) => {
+                    return RemotingCommand::response(
+                        response_code::SYSTEM_ERROR,
+                        request.opaque,
+                        Some(format!("undecodable reply body: {e}")),
+                    )
+                }
+            }
+        }
         let msg = MessageExt {
             topic: ext.get("topic").unwrap_or_default().to_owned(),
             queue_id: parse("queueId") as i32,
             flag: parse("flag") as i32,
-            sys_flag: parse("sysFlag") as i32,
+            sys_flag: sys_flag & !MessageSysFlag::COMPRESSED_FLAG,
             born_timestamp: parse("bornTimestamp"),
             store_timestamp: parse("storeTimestamp"),
-            body: request.body.clone(),
+            body,
             properties,
             ..MessageExt::default()
         };

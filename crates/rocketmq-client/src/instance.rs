@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use crate::client_id::{build_client_id, unique_instance_name};
 use crate::error::{Error, Result};
 use crate::options::ClientOptions;
+use crate::producer::transaction::CheckHook;
 use crate::route::{NameServers, RouteTable, TopicPublishInfo};
 
 /// Group Java adds to every heartbeat (`MixAll.CLIENT_INNER_PRODUCER_GROUP`).
@@ -54,6 +55,10 @@ pub struct ClientInstance {
     producer_table: Mutex<BTreeSet<String>>,
     /// Java `consumerTable`: group → consumer.
     consumer_table: Mutex<BTreeMap<String, Weak<dyn ConsumerHooks>>>,
+    /// Transactional producers by group: where CHECK_TRANSACTION_STATE goes.
+    transaction_checkers: Mutex<BTreeMap<String, Weak<dyn CheckHook>>>,
+    /// Pending request-reply waiters by correlation id.
+    replies: crate::producer::ReplyTable,
     route_fetch: tokio::sync::Mutex<()>,
     shutdown_tx: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -117,6 +122,8 @@ impl ClientInstance {
                 routes: RouteTable::default(),
                 producer_table: Mutex::new(BTreeSet::new()),
                 consumer_table: Mutex::new(BTreeMap::new()),
+                transaction_checkers: Mutex::new(BTreeMap::new()),
+                replies: crate::producer::ReplyTable::default(),
                 route_fetch: tokio::sync::Mutex::new(()),
                 shutdown_tx,
                 tasks: Mutex::new(Vec::new()),
@@ -201,6 +208,16 @@ impl ClientInstance {
         Ok(())
     }
 
+    /// Route CHECK_TRANSACTION_STATE for `group` to `hook` (held weakly).
+    pub(crate) fn register_transaction_checker(&self, group: &str, hook: &Arc<dyn CheckHook>) {
+        lock(&self.transaction_checkers).insert(group.to_owned(), Arc::downgrade(hook));
+    }
+
+    /// Pending request-reply waiters.
+    pub fn replies(&self) -> &crate::producer::ReplyTable {
+        &self.replies
+    }
+
     /// The consumer of `group`.
     fn consumer(&self, group: &str) -> Option<Arc<dyn ConsumerHooks>> {
         lock(&self.consumer_table).get(group).and_then(Weak::upgrade)
@@ -216,8 +233,10 @@ impl ClientInstance {
     pub async fn release(&self, producer_groups: &[String], consumer_groups: &[String]) {
         {
             let mut producers = lock(&self.producer_table);
+            let mut checkers = lock(&self.transaction_checkers);
             for g in producer_groups {
                 producers.remove(g);
+                checkers.remove(g);
             }
         }
         {
@@ -460,8 +479,24 @@ impl ClientInstance {
                     )),
                 }
             }
-            // A oneway notification this client has no use for yet (transactions come later).
-            request_code::CHECK_TRANSACTION_STATE => None,
+            // Oneway; routed by the half message's producer group (Java
+            // `ClientRemotingProcessor.checkTransactionState`), answered on the group's check queue.
+            request_code::CHECK_TRANSACTION_STATE => {
+                let group = rocketmq_remoting::message::stored::decode_messages(request.body.clone())
+                    .ok()
+                    .and_then(|m| m.into_iter().next())
+                    .and_then(|m| m.property(rocketmq_remoting::message::keys::PGROUP).map(str::to_owned));
+                let hook =
+                    group.as_deref().and_then(|g| lock(&self.transaction_checkers).get(g).and_then(Weak::upgrade));
+                match hook {
+                    Some(hook) => hook.enqueue(peer.to_owned(), request),
+                    None => {
+                        tracing::warn!(%peer, group = ?group, "transaction check for a group without a transactional producer")
+                    }
+                }
+                None
+            }
+            request_code::PUSH_REPLY_MESSAGE_TO_CLIENT => Some(self.replies.on_push(&request)),
             _ => Some(not_supported(&request)),
         }
     }

@@ -35,7 +35,10 @@ pub use consumer::{
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
 pub use options::{ClientOptions, ProducerOptions, SessionCredentials, TlsOptions, TlsTrust};
-pub use producer::{Producer, QueueSelector, SendMode};
+pub use producer::{
+    create_reply_message, LocalTransactionState, Producer, QueueSelector, SendMode, TransactionChecker,
+    TransactionProducer, TransactionSendResult,
+};
 /// Fork awareness (`PerProcess`, `ProcessOwned`): what must not be used across `fork()`.
 pub use rocketmq_remoting::process;
 pub use rocketmq_remoting::MessageQueue;

@@ -4,10 +4,14 @@
 mod fault;
 mod prepare;
 mod queue_selector;
+pub mod request_reply;
+pub mod transaction;
 
 pub use fault::LatencyFaultTolerance;
 pub use prepare::PreparedMessage;
 pub use queue_selector::{select_by_hash, QueueSelector};
+pub use request_reply::{create_reply_message, ReplyTable};
+pub use transaction::{LocalTransactionState, TransactionChecker, TransactionProducer, TransactionSendResult};
 
 use rocketmq_remoting::header::{SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader};
 use rocketmq_remoting::{request_code, response_code, MessageQueue, RemotingCommand};
@@ -333,7 +337,14 @@ impl Producer {
             max_reconsume_times: prepared.max_reconsume_times,
             broker_name: Some(mq.broker_name.clone()),
         };
-        let code = if prepared.batch { request_code::SEND_BATCH_MESSAGE } else { request_code::SEND_MESSAGE_V2 };
+        let is_reply = prepared.properties.contains("MSG_TYPE\u{1}reply");
+        let code = if prepared.batch {
+            request_code::SEND_BATCH_MESSAGE
+        } else if is_reply {
+            request_code::SEND_REPLY_MESSAGE_V2
+        } else {
+            request_code::SEND_MESSAGE_V2
+        };
         instance.request(code, &SendMessageRequestHeaderV2::from(header)).with_body(prepared.body.clone())
     }
 

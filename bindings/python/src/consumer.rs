@@ -371,7 +371,7 @@ impl PushConsumerCore {
         lock(&self.settings).subscriptions.iter().map(|s| s.topic.clone()).collect()
     }
 
-    /// Whether credentials were set (they are not yet used for signing).
+    /// Whether ACL credentials were set (they sign every request).
     #[getter]
     fn has_credentials(&self) -> bool {
         lock(&self.settings).client.credentials.is_some()

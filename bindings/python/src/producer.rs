@@ -291,7 +291,7 @@ impl ProducerCore {
         Ok(())
     }
 
-    /// Whether credentials were set (they are not yet used for signing).
+    /// Whether ACL credentials were set (they sign every request).
     #[getter]
     fn has_credentials(&self) -> bool {
         lock(&self.settings).client.credentials.is_some()

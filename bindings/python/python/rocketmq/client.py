@@ -168,10 +168,14 @@ class _Client(CoreView[_PushOrProducerCore]):
         self.set_name_server_domain(domain)
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
-        """Store ACL credentials (``channel`` e.g. ``"ALIYUN"``).
+        """ACL credentials: every request is signed with them (Java ``AclClientRPCHook``:
+        ``AccessKey`` and ``Signature`` = Base64 HMAC-SHA1 of the header values and the body;
+        ``channel``, e.g. ``"ALIYUN"``, is sent as ``OnsChannel`` as the 2.x client did).
 
-        They are kept but not used yet: request signing arrives in a later release, so brokers
-        that enforce ACL will refuse these requests (``BrokerError``, code 16).
+        A refusal raises an :class:`~rocketmq.exceptions.AuthError` (also a ``PermissionError``)
+        naming the access key, never the secret: a Java 4.x broker answers code 1 with an
+        ``AclException`` remark, a 5.x broker code 16. ``PushConsumer.start()`` raises it when
+        every broker refuses the consumer's heartbeat. The secret is never logged.
         """
         self._core.set_session_credentials(access_key, access_secret, channel)
 

@@ -73,6 +73,15 @@ class ProducerCore:
     def set_session_credentials(
         self, access_key: str | bytes, access_secret: str | bytes, channel: str | bytes
     ) -> None: ...
+    def set_tls(
+        self,
+        enabled: bool,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        server_name: str | None = None,
+        test_mode: bool = False,
+    ) -> None: ...
     # Each operation blocks (GIL released) by default, or returns an awaitable with aio=True.
     @overload
     def start(self, *, aio: Literal[False] = False) -> None: ...
@@ -195,6 +204,15 @@ class PushConsumerCore:
     def set_instance_name(self, name: str | bytes) -> None: ...
     def set_session_credentials(
         self, access_key: str | bytes, access_secret: str | bytes, channel: str | bytes
+    ) -> None: ...
+    def set_tls(
+        self,
+        enabled: bool,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        server_name: str | None = None,
+        test_mode: bool = False,
     ) -> None: ...
     def set_message_model(self, model: int) -> None: ...
     def set_thread_count(self, count: int) -> None: ...

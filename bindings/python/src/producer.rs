@@ -34,6 +34,7 @@ struct Settings {
     client: ClientSettings,
     send_timeout_ms: Option<i64>,
     compress_level: Option<i64>,
+    compress_type: Option<rocketmq_client::options::CompressionType>,
     compress_over: Option<i64>,
     max_message_size: Option<i64>,
     retry_times: Option<i64>,
@@ -73,6 +74,9 @@ impl Settings {
         }
         if let Some(level) = self.compress_level {
             producer.compress_level = in_range(level, "compress level", 0)?;
+        }
+        if let Some(kind) = self.compress_type {
+            producer.compress_type = kind;
         }
         if let Some(over) = self.compress_over {
             producer.compress_over = in_range(over, "compress threshold", 0)?;
@@ -261,6 +265,19 @@ impl ProducerCore {
 
     fn set_compress_level(&self, py: Python<'_>, level: i64) -> PyResult<()> {
         self.settings(py)?.compress_level = Some(level);
+        Ok(())
+    }
+
+    /// `"ZLIB"` (default), `"LZ4"` or `"ZSTD"` (Java `rocketmq.message.compressType`).
+    fn set_compress_type(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        let kind = rocketmq_client::options::CompressionType::from_name(&name.to_ascii_uppercase()).map_err(|_| {
+            to_pyerr(
+                py,
+                Op::Other,
+                &local(ErrorKind::Config, format!("compression type {name:?}: expected ZLIB, LZ4 or ZSTD")),
+            )
+        })?;
+        self.settings(py)?.compress_type = Some(kind);
         Ok(())
     }
 

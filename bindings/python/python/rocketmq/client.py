@@ -251,6 +251,11 @@ class Producer(_Client[ProducerCore]):
         """zlib level 0-9 for bodies of 4 KiB or more (default 5)."""
         self._core.set_compress_level(int(level))
 
+    def set_compress_type(self, name: str) -> None:
+        """Body compression: ``"ZLIB"`` (default, as Java), ``"LZ4"`` or ``"ZSTD"`` (Java
+        ``rocketmq.message.compressType``; consumers from 4.9.4 on decode all three)."""
+        self._core.set_compress_type(name)
+
     def set_max_message_size(self, max_size: int) -> None:
         """Largest body accepted, in bytes (default 4 MiB); larger ones raise ``ValueError``."""
         self._core.set_max_message_size(int(max_size))

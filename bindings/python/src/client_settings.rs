@@ -75,3 +75,29 @@ impl ClientSettings {
         Ok(client)
     }
 }
+
+/// TLS settings from the Python setter `set_tls`: `None` when TLS is off.
+pub(crate) fn tls_from_args(
+    enabled: bool,
+    ca_file: Option<String>,
+    cert_file: Option<String>,
+    key_file: Option<String>,
+    server_name: Option<String>,
+    test_mode: bool,
+) -> Option<rocketmq_client::TlsOptions> {
+    use rocketmq_client::{TlsOptions, TlsTrust};
+    if !enabled {
+        return None;
+    }
+    let trust = match (test_mode, ca_file) {
+        (true, _) => TlsTrust::InsecureTestMode,
+        (false, Some(path)) => TlsTrust::CaFile(path.into()),
+        (false, None) => TlsTrust::System,
+    };
+    Some(TlsOptions {
+        trust,
+        client_cert: cert_file.map(Into::into),
+        client_key: key_file.map(Into::into),
+        server_name: server_name.filter(|n| !n.is_empty()),
+    })
+}

@@ -374,7 +374,7 @@ impl PushConsumerCore {
         lock(&self.settings).subscriptions.iter().map(|s| s.topic.clone()).collect()
     }
 
-    /// Whether credentials were set (they are not yet used for signing).
+    /// Whether ACL credentials were set (they sign every request).
     #[getter]
     fn has_credentials(&self) -> bool {
         lock(&self.settings).client.credentials.is_some()
@@ -450,6 +450,25 @@ impl PushConsumerCore {
     ) -> PyResult<()> {
         let credentials = Credentials::from_args(access_key, access_secret, channel)?;
         self.settings(py)?.client.credentials = Some(credentials);
+        Ok(())
+    }
+
+    /// TLS on or off, trust roots (system or CA file), client certificate and key (mTLS),
+    /// server name, Java's test mode (no verification).
+    #[pyo3(signature = (enabled, ca_file=None, cert_file=None, key_file=None, server_name=None, test_mode=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn set_tls(
+        &self,
+        py: Python<'_>,
+        enabled: bool,
+        ca_file: Option<String>,
+        cert_file: Option<String>,
+        key_file: Option<String>,
+        server_name: Option<String>,
+        test_mode: bool,
+    ) -> PyResult<()> {
+        self.settings(py)?.client.tls =
+            crate::client_settings::tls_from_args(enabled, ca_file, cert_file, key_file, server_name, test_mode);
         Ok(())
     }
 

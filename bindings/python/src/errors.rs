@@ -82,7 +82,7 @@ fn kind_info(kind: ErrorKind) -> KindInfo {
         ErrorKind::InvalidMessage => ("invalid_message", "InvalidMessageError", "InvalidMessage"),
         ErrorKind::Config => ("config", "InvalidConfigError", "InvalidConfig"),
         ErrorKind::Broker => ("broker", "BrokerError", "BrokerError"),
-        ErrorKind::Auth => ("auth", "BrokerError", "BrokerError"),
+        ErrorKind::Auth => ("auth", "AuthError", "AuthError"),
         ErrorKind::RouteNotFound => ("route_not_found", "RouteNotFoundError", "RouteNotFound"),
         ErrorKind::Protocol => ("protocol", "ProtocolError", "ProtocolError"),
         ErrorKind::NotStarted => ("not_started", "NotStartedError", "NotStarted"),

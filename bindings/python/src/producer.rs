@@ -35,6 +35,7 @@ struct Settings {
     client: ClientSettings,
     send_timeout_ms: Option<i64>,
     compress_level: Option<i64>,
+    compress_type: Option<rocketmq_client::options::CompressionType>,
     compress_over: Option<i64>,
     max_message_size: Option<i64>,
     retry_times: Option<i64>,
@@ -49,6 +50,9 @@ impl Settings {
         }
         if let Some(level) = self.compress_level {
             producer.compress_level = narrow(level, "compress level")?;
+        }
+        if let Some(kind) = self.compress_type {
+            producer.compress_type = kind;
         }
         if let Some(over) = self.compress_over {
             producer.compress_over = narrow(over, "compress threshold")?;
@@ -229,6 +233,19 @@ impl ProducerCore {
         Ok(())
     }
 
+    /// `"ZLIB"` (default), `"LZ4"` or `"ZSTD"` (Java `rocketmq.message.compressType`).
+    fn set_compress_type(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        let kind = rocketmq_client::options::CompressionType::from_name(&name.to_ascii_uppercase()).map_err(|_| {
+            to_pyerr(
+                py,
+                Op::Other,
+                &local(ErrorKind::Config, format!("compression type {name:?}: expected ZLIB, LZ4 or ZSTD")),
+            )
+        })?;
+        self.settings(py)?.compress_type = Some(kind);
+        Ok(())
+    }
+
     fn set_compress_over(&self, py: Python<'_>, size: i64) -> PyResult<()> {
         self.settings(py)?.compress_over = Some(size);
         Ok(())
@@ -256,7 +273,26 @@ impl ProducerCore {
         Ok(())
     }
 
-    /// Whether credentials were set (they are not yet used for signing).
+    /// TLS on or off, trust roots (system or CA file), client certificate and key (mTLS),
+    /// server name, Java's test mode (no verification).
+    #[pyo3(signature = (enabled, ca_file=None, cert_file=None, key_file=None, server_name=None, test_mode=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn set_tls(
+        &self,
+        py: Python<'_>,
+        enabled: bool,
+        ca_file: Option<String>,
+        cert_file: Option<String>,
+        key_file: Option<String>,
+        server_name: Option<String>,
+        test_mode: bool,
+    ) -> PyResult<()> {
+        self.settings(py)?.client.tls =
+            crate::client_settings::tls_from_args(enabled, ca_file, cert_file, key_file, server_name, test_mode);
+        Ok(())
+    }
+
+    /// Whether ACL credentials were set (they sign every request).
     #[getter]
     fn has_credentials(&self) -> bool {
         lock(&self.settings).client.credentials.is_some()

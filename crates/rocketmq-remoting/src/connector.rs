@@ -9,6 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::tls::TlsConnector;
 
 /// A bidirectional byte stream a connection can run over.
 pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
@@ -25,6 +26,8 @@ pub enum Connector {
     /// Plain TCP, Nagle off (Java default).
     #[default]
     Tcp,
+    /// TLS over TCP (rustls), verified as its [`TlsConnector`] says.
+    Tls(TlsConnector),
 }
 
 impl Connector {
@@ -32,6 +35,7 @@ impl Connector {
     pub fn name(&self) -> &'static str {
         match self {
             Connector::Tcp => "tcp",
+            Connector::Tls(_) => "tls",
         }
     }
 
@@ -41,6 +45,24 @@ impl Connector {
         let tcp = connect_tcp(addr, timeout, deadline).await?;
         match self {
             Connector::Tcp => Ok(Box::new(tcp)),
+            Connector::Tls(tls) => {
+                let name = tls.server_name(addr)?;
+                let handshake = tokio_rustls::TlsConnector::from(tls.config.clone()).connect(name, tcp);
+                match tokio::time::timeout_at(deadline, handshake).await {
+                    Ok(Ok(stream)) => Ok(Box::new(stream)),
+                    Ok(Err(e)) => Err(Error::new(
+                        ErrorKind::Connect,
+                        "TLS handshake failed (is the peer serving TLS, and is its certificate trusted?)",
+                    )
+                    .with_addr(addr)
+                    .with_source(e)),
+                    Err(_) => Err(Error::new(
+                        ErrorKind::Connect,
+                        format!("TLS handshake timed out after {} ms (is the peer serving TLS?)", timeout.as_millis()),
+                    )
+                    .with_addr(addr)),
+                }
+            }
         }
     }
 }

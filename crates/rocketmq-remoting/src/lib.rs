@@ -17,6 +17,7 @@ pub mod message;
 pub mod pool;
 pub mod process;
 pub mod queue;
+pub mod tls;
 
 pub use codes::{request_code, response_code, LanguageCode};
 pub use command::{RemotingCommand, SerializeType};

@@ -168,12 +168,36 @@ class _Client(CoreView[_PushOrProducerCore]):
         self.set_name_server_domain(domain)
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
-        """Store ACL credentials (``channel`` e.g. ``"ALIYUN"``).
+        """ACL credentials: every request is signed with them (Java ``AclClientRPCHook``:
+        ``AccessKey`` and ``Signature`` = Base64 HMAC-SHA1 of the header values and the body;
+        ``channel``, e.g. ``"ALIYUN"``, is sent as ``OnsChannel`` as the 2.x client did).
 
-        They are kept but not used yet: request signing arrives in a later release, so brokers
-        that enforce ACL will refuse these requests (``BrokerError``, code 16).
+        A refusal raises an :class:`~rocketmq.exceptions.AuthError` (also a ``PermissionError``)
+        naming the access key, never the secret: a Java 4.x broker answers code 1 with an
+        ``AclException`` remark, a 5.x broker code 16. ``PushConsumer.start()`` raises it when
+        every broker refuses the consumer's heartbeat. The secret is never logged.
         """
         self._core.set_session_credentials(access_key, access_secret, channel)
+
+    def set_tls(
+        self,
+        enabled: bool = True,
+        *,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        server_name: str | None = None,
+        test_mode: bool = False,
+    ) -> None:
+        """TLS for every connection (Java ``useTLS`` and ``tls.client.*``; rustls, no OpenSSL).
+
+        Trust: the system store, or ``ca_file`` (PEM). ``cert_file`` + ``key_file`` (PEM): a
+        client certificate for mutual TLS. ``server_name``: the name the server certificate must
+        carry (default: the host dialled). ``test_mode``: verify nothing (Java
+        ``tls.test.mode.enable``; logged as a warning; never in production). Files are read by
+        ``start()``, which raises an ``InvalidConfigError`` for a missing or bad one.
+        """
+        self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
 
     def set_message_trace(self, message_trace: bool) -> None:
         """Message trace (2.x master): only ``False`` is supported in this release."""
@@ -226,6 +250,11 @@ class Producer(_Client[ProducerCore]):
     def set_compress_level(self, level: int) -> None:
         """zlib level 0-9 for bodies of 4 KiB or more (default 5)."""
         self._core.set_compress_level(int(level))
+
+    def set_compress_type(self, name: str) -> None:
+        """Body compression: ``"ZLIB"`` (default, as Java), ``"LZ4"`` or ``"ZSTD"`` (Java
+        ``rocketmq.message.compressType``; consumers from 4.9.4 on decode all three)."""
+        self._core.set_compress_type(name)
 
     def set_max_message_size(self, max_size: int) -> None:
         """Largest body accepted, in bytes (default 4 MiB); larger ones raise ``ValueError``."""

@@ -19,7 +19,10 @@ with two axes (docs/adr/0002-python-exceptions.md):
                                                        bad property; nothing was sent
   ``InvalidConfigError``        ``ValueError``         invalid setting (group, address, ...)
   ``BrokerError``                                      the broker answered with an error code
-                                                       (``code``, ``remark``); NO_PERMISSION too
+                                                       (``code``, ``remark``)
+  ``AuthError``                 ``PermissionError``    the broker refused for ACL reasons (4.x:
+                                                       code 1 + AclException remark; 5.x: 16);
+                                                       a ``BrokerError`` too
   ``RouteNotFoundError``                               the topic has no route and is not
                                                        auto-created
   ``ProtocolError``                                    the peer sent invalid protocol
@@ -67,6 +70,7 @@ __all__ = [
     "InvalidMessageError",
     "InvalidConfigError",
     "BrokerError",
+    "AuthError",
     "RouteNotFoundError",
     "ProtocolError",
     "NotStartedError",
@@ -77,6 +81,7 @@ __all__ = [
     "ProducerStartInvalidMessage",
     "ProducerStartInvalidConfig",
     "ProducerStartBrokerError",
+    "ProducerStartAuthError",
     "ProducerStartRouteNotFound",
     "ProducerStartProtocolError",
     "ProducerStartNotStarted",
@@ -86,6 +91,7 @@ __all__ = [
     "ProducerSendSyncInvalidMessage",
     "ProducerSendSyncInvalidConfig",
     "ProducerSendSyncBrokerError",
+    "ProducerSendSyncAuthError",
     "ProducerSendSyncRouteNotFound",
     "ProducerSendSyncProtocolError",
     "ProducerSendSyncNotStarted",
@@ -95,6 +101,7 @@ __all__ = [
     "ProducerSendOnewayInvalidMessage",
     "ProducerSendOnewayInvalidConfig",
     "ProducerSendOnewayBrokerError",
+    "ProducerSendOnewayAuthError",
     "ProducerSendOnewayRouteNotFound",
     "ProducerSendOnewayProtocolError",
     "ProducerSendOnewayNotStarted",
@@ -104,6 +111,7 @@ __all__ = [
     "ProducerSendOrderlyInvalidMessage",
     "ProducerSendOrderlyInvalidConfig",
     "ProducerSendOrderlyBrokerError",
+    "ProducerSendOrderlyAuthError",
     "ProducerSendOrderlyRouteNotFound",
     "ProducerSendOrderlyProtocolError",
     "ProducerSendOrderlyNotStarted",
@@ -113,6 +121,7 @@ __all__ = [
     "ProducerSendAsyncInvalidMessage",
     "ProducerSendAsyncInvalidConfig",
     "ProducerSendAsyncBrokerError",
+    "ProducerSendAsyncAuthError",
     "ProducerSendAsyncRouteNotFound",
     "ProducerSendAsyncProtocolError",
     "ProducerSendAsyncNotStarted",
@@ -122,6 +131,7 @@ __all__ = [
     "PushConsumerStartInvalidMessage",
     "PushConsumerStartInvalidConfig",
     "PushConsumerStartBrokerError",
+    "PushConsumerStartAuthError",
     "PushConsumerStartRouteNotFound",
     "PushConsumerStartProtocolError",
     "PushConsumerStartNotStarted",
@@ -132,6 +142,7 @@ __all__ = [
     "AdminInvalidMessage",
     "AdminInvalidConfig",
     "AdminBrokerError",
+    "AdminAuthError",
     "AdminRouteNotFound",
     "AdminProtocolError",
     "AdminNotStarted",
@@ -279,8 +290,14 @@ class InvalidConfigError(RocketMQException, ValueError):
 
 
 class BrokerError(RocketMQException):
-    """The broker or name server answered with an error; see ``code`` and ``remark``
-    (``kind == "auth"`` for NO_PERMISSION)."""
+    """The broker or name server answered with an error; see ``code`` and ``remark``."""
+
+
+class AuthError(BrokerError, PermissionError):
+    """The broker refused the request for ACL reasons (``kind == "auth"``): a Java 4.x broker
+    answers SYSTEM_ERROR (``code`` 1) with an ``AclException`` remark such as "Check signature
+    failed" or "No accessKey is configured"; 5.x brokers answer NO_PERMISSION (16). The message
+    names the access key used, never the secret."""
 
 
 class RouteNotFoundError(RocketMQException):
@@ -332,6 +349,10 @@ class ProducerStartBrokerError(ProducerStartFailed, BrokerError):
     pass
 
 
+class ProducerStartAuthError(ProducerStartFailed, AuthError):
+    pass
+
+
 class ProducerStartRouteNotFound(ProducerStartFailed, RouteNotFoundError):
     pass
 
@@ -368,6 +389,10 @@ class ProducerSendSyncInvalidConfig(ProducerSendSyncFailed, InvalidConfigError):
 
 
 class ProducerSendSyncBrokerError(ProducerSendSyncFailed, BrokerError):
+    pass
+
+
+class ProducerSendSyncAuthError(ProducerSendSyncFailed, AuthError):
     pass
 
 
@@ -410,6 +435,10 @@ class ProducerSendOnewayBrokerError(ProducerSendOnewayFailed, BrokerError):
     pass
 
 
+class ProducerSendOnewayAuthError(ProducerSendOnewayFailed, AuthError):
+    pass
+
+
 class ProducerSendOnewayRouteNotFound(ProducerSendOnewayFailed, RouteNotFoundError):
     pass
 
@@ -446,6 +475,10 @@ class ProducerSendOrderlyInvalidConfig(ProducerSendOrderlyFailed, InvalidConfigE
 
 
 class ProducerSendOrderlyBrokerError(ProducerSendOrderlyFailed, BrokerError):
+    pass
+
+
+class ProducerSendOrderlyAuthError(ProducerSendOrderlyFailed, AuthError):
     pass
 
 
@@ -488,6 +521,10 @@ class ProducerSendAsyncBrokerError(ProducerSendAsyncFailed, BrokerError):
     pass
 
 
+class ProducerSendAsyncAuthError(ProducerSendAsyncFailed, AuthError):
+    pass
+
+
 class ProducerSendAsyncRouteNotFound(ProducerSendAsyncFailed, RouteNotFoundError):
     pass
 
@@ -527,6 +564,10 @@ class PushConsumerStartBrokerError(PushConsumerStartFailed, BrokerError):
     pass
 
 
+class PushConsumerStartAuthError(PushConsumerStartFailed, AuthError):
+    pass
+
+
 class PushConsumerStartRouteNotFound(PushConsumerStartFailed, RouteNotFoundError):
     pass
 
@@ -563,6 +604,10 @@ class AdminInvalidConfig(AdminFailed, InvalidConfigError):
 
 
 class AdminBrokerError(AdminFailed, BrokerError):
+    pass
+
+
+class AdminAuthError(AdminFailed, AuthError):
     pass
 
 

@@ -22,6 +22,7 @@ KINDS = {
     "InvalidMessage": (exc.InvalidMessageError, ValueError),
     "InvalidConfig": (exc.InvalidConfigError, ValueError),
     "BrokerError": (exc.BrokerError, None),
+    "AuthError": (exc.AuthError, PermissionError),
     "RouteNotFound": (exc.RouteNotFoundError, None),
     "ProtocolError": (exc.ProtocolError, None),
     "NotStarted": (exc.NotStartedError, RuntimeError),

@@ -381,12 +381,29 @@ pub async fn run_on(cluster: Arc<Cluster>, scenario: Scenario, config: &ChaosCon
         Ok(()) => ledger.wait_drained(config.drain_timeout).await,
         Err(_) => None,
     };
+    let picked_up = match (&fault_result, scenario) {
+        (Ok(()), Scenario::NamesrvAllDown) => new_route_after_heal(&cluster, &producer).await,
+        _ => Ok(()),
+    };
     producer.shutdown().await;
     consumer.shutdown().await;
     fault_result?;
+    picked_up?;
     let verdict = ledger.verdict(scenario.name(), send_end, drain);
     tracing::info!("{verdict}");
     Ok(verdict)
+}
+
+/// With the name servers back, a topic created after the outage is routed: the client asks
+/// the name servers again (it kept its cached routes meanwhile).
+async fn new_route_after_heal(cluster: &Cluster, producer: &Producer) -> Result<()> {
+    let topic = unique("chaos_after");
+    cluster.create_topic(&topic, 4).await?;
+    producer
+        .send(&Message::new(&topic, "after"))
+        .await
+        .map_err(|e| client_error("send to a topic created after the name servers returned", e))?;
+    Ok(())
 }
 
 /// Send `rate` messages a second for `duration`, one at a time; returns when the last ended.

@@ -26,6 +26,7 @@ help:
 	@echo "make bench  - end-to-end benchmarks against a local broker (Python vs Rust core)"
 	@echo "make lint   - rustfmt, clippy -D warnings, ruff, mypy"
 	@echo "make chaos  - fault scenarios on a 2+2 cluster; writes the table into docs/reliability.md"
+	@echo "make fuzz   - cargo-fuzz targets (nightly) for FUZZ_SECONDS each from the golden frames"
 
 # --- setup -------------------------------------------------------------------------------
 $(VENV)/.ready:
@@ -133,3 +134,10 @@ doc:
 
 # What .ci/run does: the README's test, then what users get (the wheel) and the linters.
 ci: test test-wheel lint doc
+
+# --- fuzzing (issue #10) -------------------------------------------------------------------------
+# cargo-fuzz targets for FUZZ_SECONDS each (default 60); `make test` runs the deterministic
+# variant (crates/rocketmq-remoting/tests/fuzz_decoders.rs, a few seconds).
+.PHONY: fuzz
+fuzz:
+	scripts/fuzz.sh

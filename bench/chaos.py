@@ -19,7 +19,13 @@ import time
 import uuid
 
 from _common import TestCluster
-from rocketmq.client import ConsumeFromWhere, Message, Producer, PushConsumer, ReceivedMessage
+from rocketmq.client import (
+    ConsumeFromWhere,
+    Message,
+    Producer,
+    PushConsumer,
+    ReceivedMessage,
+)
 
 PREFIX = b"chaos-"
 
@@ -65,12 +71,14 @@ class Ledger:
 
 def max_gap(times: list[float]) -> float:
     times = sorted(times)
-    return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+    return max((times[i + 1] - times[i] for i in range(len(times) - 1)), default=0.0)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenario", choices=["broker-kill", "broker-hang"], default="broker-hang")
+    ap.add_argument(
+        "--scenario", choices=["broker-kill", "broker-hang"], default="broker-hang"
+    )
     ap.add_argument("--rate", type=int, default=100)
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--fault-at", type=float, default=2.0)

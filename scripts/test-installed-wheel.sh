@@ -16,6 +16,7 @@ start=$SECONDS
 # Test-only dependencies; the wheel itself has none.
 "$WORK/venv/bin/pip" install --quiet --disable-pip-version-check "pytest>=8" "pytest-timeout>=2.3" "$WHEEL"
 cp -r "$ROOT/bindings/python/tests" "$WORK/tests"
+export RMQ_EXAMPLES_DIR="$ROOT/examples"   # test_examples.py runs them with the installed package
 cp "$ROOT/bindings/python/pyproject.toml" "$WORK/pyproject.toml"   # pytest settings only
 cd "$WORK"
 where="$("$WORK/venv/bin/python" -c 'import rocketmq, rocketmq._rocketmq as m; print(m.__file__)')"

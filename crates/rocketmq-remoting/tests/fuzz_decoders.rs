@@ -423,3 +423,47 @@ fn remoting_command_round_trip() -> TestResult {
     assert_eq!(header["remark"], "\u{0}\u{1f}\u{7f}\u{2028}\"\\");
     Ok(())
 }
+
+/// Every JSON body decoder (fastjson-style bodies from the broker and name server: routes,
+/// cluster info, consumer lists, locks, offsets, stats, heartbeats) on every mutated JSON body of
+/// the golden frames.
+fn decode_all_bodies(body: &[u8]) {
+    use rocketmq_remoting::body::*;
+    let _ = TopicRouteData::decode(body);
+    let _ = ClusterInfo::decode(body);
+    let _ = ConsumerListBody::decode(body);
+    let _ = LockBatchRequestBody::decode(body);
+    let _ = UnlockBatchRequestBody::decode(body);
+    let _ = LockBatchResponseBody::decode(body);
+    let _ = ResetOffsetBody::decode(body);
+    let _ = OffsetSerializeWrapper::decode(body);
+    let _ = ConsumeMessageDirectlyResult::decode(body);
+    let _ = CheckClientRequestBody::decode(body);
+    let _ = HeartbeatData::decode(body);
+    let _ = TopicList::decode(body);
+    let _ = TopicStatsTable::decode(body);
+    let _ = ConsumeStats::decode(body);
+    let _ = ConsumerConnection::decode(body);
+    let _ = KVTable::decode(body);
+}
+
+#[test]
+fn body_decoders_never_panic() -> TestResult {
+    let mut bodies = Vec::new();
+    for (name, frame) in corpus_frames()? {
+        let cmd = RemotingCommand::decode_with_length(frame)?;
+        if matches!(cmd.body.first(), Some(b'{') | Some(b'[')) {
+            bodies.push((name, cmd.body.clone()));
+        }
+    }
+    assert!(bodies.len() >= 5, "only {} JSON bodies in the corpus", bodies.len());
+    let mut rng = Rng::with_seed(0x5EED_0005);
+    for (name, body) in &bodies {
+        no_panic(&format!("{name} as is"), || decode_all_bodies(body))?;
+        for iteration in 0..200 {
+            let input = mutate(&mut rng, body, &[]);
+            no_panic(&format!("{name} iteration {iteration}"), || decode_all_bodies(&input))?;
+        }
+    }
+    Ok(())
+}

@@ -34,12 +34,20 @@ pub enum Scenario {
     NamesrvKill,
     /// Both name servers SIGKILLed for the fault duration, then restarted.
     NamesrvAllDown,
+    /// A second consumer of the group joins at the fault time; the first one leaves (shuts
+    /// down) after the fault duration. Rebalancing moves queues twice under load.
+    ConsumerChurn,
 }
 
 impl Scenario {
     /// Every scenario, in table order.
-    pub const ALL: [Scenario; 4] =
-        [Scenario::BrokerKill, Scenario::BrokerHang, Scenario::NamesrvKill, Scenario::NamesrvAllDown];
+    pub const ALL: [Scenario; 5] = [
+        Scenario::BrokerKill,
+        Scenario::BrokerHang,
+        Scenario::NamesrvKill,
+        Scenario::NamesrvAllDown,
+        Scenario::ConsumerChurn,
+    ];
 
     /// A short stable name (CLI argument, table row).
     pub fn name(self) -> &'static str {
@@ -48,6 +56,7 @@ impl Scenario {
             Scenario::BrokerHang => "broker-hang",
             Scenario::NamesrvKill => "namesrv-kill",
             Scenario::NamesrvAllDown => "namesrv-all-down",
+            Scenario::ConsumerChurn => "consumer-churn",
         }
     }
 
@@ -346,47 +355,55 @@ pub async fn run_on(cluster: Arc<Cluster>, scenario: Scenario, config: &ChaosCon
     client.set_namesrv_addr(&cluster.namesrv_addr()).map_err(|e| client_error("name server address", e))?;
     let ledger = Arc::new(Ledger::default());
 
-    let mut consumer_options = ConsumerOptions::new(unique("chaos_cg"));
-    consumer_options.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
-    let consumer = PushConsumer::new(consumer_options, client.clone());
-    consumer.subscribe(&topic, "*").map_err(|e| client_error("subscribe", e))?;
-    let sink = ledger.clone();
-    consumer
-        .register_listener(move |msgs: &[MessageExt], _: &ConsumeContext| {
-            for m in msgs {
-                let seq = std::str::from_utf8(&m.body)
-                    .ok()
-                    .and_then(|b| b.strip_prefix(BODY_PREFIX))
-                    .and_then(|s| s.parse::<u64>().ok());
-                if let Some(seq) = seq {
-                    sink.record_consumed(seq);
-                }
-            }
-            ConsumeResult::Success
-        })
-        .map_err(|e| client_error("listener", e))?;
-    consumer.start().await.map_err(|e| client_error("consumer start", e))?;
+    let group = unique("chaos_cg");
+    let consumer = start_consumer(&group, &topic, &client, &ledger).await?;
 
     let producer_options = ProducerOptions { group: unique("chaos_pg"), ..config.producer.clone() };
-    let producer = Producer::new(producer_options, client);
+    let producer = Producer::new(producer_options, client.clone());
     producer.start().await.map_err(|e| client_error("producer start", e))?;
 
-    let faults = tokio::spawn(inject(cluster.clone(), scenario, config.clone(), ledger.clone()));
+    let faults = tokio::spawn(inject(
+        cluster.clone(),
+        scenario,
+        config.clone(),
+        ledger.clone(),
+        Churn { group: group.clone(), topic: topic.clone(), client: client.clone(), first: consumer.clone() },
+    ));
     let send_end = send_at_rate(&producer, &topic, config, &ledger).await;
-    let fault_result = match faults.await {
-        Ok(r) => r,
-        Err(e) => Err(TestkitError::new(TestkitErrorKind::Io, format!("fault task failed: {e}"))),
+    let (fault_result, joined) = match faults.await {
+        Ok((r, joined)) => (r, joined),
+        Err(e) => (Err(TestkitError::new(TestkitErrorKind::Io, format!("fault task failed: {e}"))), None),
     };
     let drain = match &fault_result {
         Ok(()) => ledger.wait_drained(config.drain_timeout).await,
         Err(_) => None,
     };
+    let picked_up = match (&fault_result, scenario) {
+        (Ok(()), Scenario::NamesrvAllDown) => new_route_after_heal(&cluster, &producer).await,
+        _ => Ok(()),
+    };
     producer.shutdown().await;
     consumer.shutdown().await;
+    if let Some(joined) = joined {
+        joined.shutdown().await;
+    }
     fault_result?;
+    picked_up?;
     let verdict = ledger.verdict(scenario.name(), send_end, drain);
     tracing::info!("{verdict}");
     Ok(verdict)
+}
+
+/// With the name servers back, a topic created after the outage is routed: the client asks
+/// the name servers again (it kept its cached routes meanwhile).
+async fn new_route_after_heal(cluster: &Cluster, producer: &Producer) -> Result<()> {
+    let topic = unique("chaos_after");
+    cluster.create_topic(&topic, 4).await?;
+    producer
+        .send(&Message::new(&topic, "after"))
+        .await
+        .map_err(|e| client_error("send to a topic created after the name servers returned", e))?;
+    Ok(())
 }
 
 /// Send `rate` messages a second for `duration`, one at a time; returns when the last ended.
@@ -409,7 +426,72 @@ async fn send_at_rate(producer: &Producer, topic: &str, config: &ChaosConfig, le
     ledger.now()
 }
 
-async fn inject(cluster: Arc<Cluster>, scenario: Scenario, config: ChaosConfig, ledger: Arc<Ledger>) -> Result<()> {
+/// What [`Scenario::ConsumerChurn`] needs to add a member and remove the first.
+struct Churn {
+    group: String,
+    topic: String,
+    client: ClientOptions,
+    first: PushConsumer,
+}
+
+async fn start_consumer(
+    group: &str,
+    topic: &str,
+    client: &ClientOptions,
+    ledger: &Arc<Ledger>,
+) -> Result<PushConsumer> {
+    let mut options = ConsumerOptions::new(group);
+    options.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let consumer = PushConsumer::new(options, client.clone());
+    consumer.subscribe(topic, "*").map_err(|e| client_error("subscribe", e))?;
+    let sink = ledger.clone();
+    consumer
+        .register_listener(move |msgs: &[MessageExt], _: &ConsumeContext| {
+            for m in msgs {
+                let seq = std::str::from_utf8(&m.body)
+                    .ok()
+                    .and_then(|b| b.strip_prefix(BODY_PREFIX))
+                    .and_then(|s| s.parse::<u64>().ok());
+                if let Some(seq) = seq {
+                    sink.record_consumed(seq);
+                }
+            }
+            ConsumeResult::Success
+        })
+        .map_err(|e| client_error("listener", e))?;
+    consumer.start().await.map_err(|e| client_error("consumer start", e))?;
+    Ok(consumer)
+}
+
+/// The fault schedule; returns the consumer that joined (churn), to be shut down by the caller.
+async fn inject(
+    cluster: Arc<Cluster>,
+    scenario: Scenario,
+    config: ChaosConfig,
+    ledger: Arc<Ledger>,
+    churn: Churn,
+) -> (Result<()>, Option<PushConsumer>) {
+    if scenario == Scenario::ConsumerChurn {
+        tokio::time::sleep(config.fault_at).await;
+        ledger.mark("fault");
+        let joined = match start_consumer(&churn.group, &churn.topic, &churn.client, &ledger).await {
+            Ok(c) => c,
+            Err(e) => return (Err(e), None),
+        };
+        tokio::time::sleep(config.fault_for).await;
+        ledger.mark("healed");
+        churn.first.shutdown().await;
+        return (Ok(()), Some(joined));
+    }
+    (inject_server_fault(&cluster, scenario, &config, &ledger).await, None)
+}
+
+async fn inject_server_fault(
+    cluster: &Cluster,
+    scenario: Scenario,
+    config: &ChaosConfig,
+    ledger: &Ledger,
+) -> Result<()> {
     // The schedule of the experiment, not synchronisation.
     tokio::time::sleep(config.fault_at).await;
     ledger.mark("fault");
@@ -421,6 +503,7 @@ async fn inject(cluster: Arc<Cluster>, scenario: Scenario, config: ChaosConfig, 
             cluster.kill_namesrv(0)?;
             cluster.kill_namesrv(1)?;
         }
+        Scenario::ConsumerChurn => {}
     }
     if scenario == Scenario::NamesrvKill {
         return Ok(());
@@ -434,7 +517,7 @@ async fn inject(cluster: Arc<Cluster>, scenario: Scenario, config: ChaosConfig, 
             cluster.start_namesrv(0).await?;
             cluster.start_namesrv(1).await?;
         }
-        Scenario::NamesrvKill => {}
+        Scenario::NamesrvKill | Scenario::ConsumerChurn => {}
     }
     Ok(())
 }

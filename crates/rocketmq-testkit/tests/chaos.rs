@@ -47,3 +47,11 @@ async fn both_name_servers_down() {
     let v = run(Scenario::NamesrvAllDown).await;
     assert!(v.max_publish_gap < Duration::from_secs(1), "{v}");
 }
+
+/// A second consumer joins the group under load and the first leaves: nothing lost, the
+/// duplicates (re-deliveries after the queues moved) are counted in the verdict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_joins_and_one_leaves_under_load() {
+    let v = run(Scenario::ConsumerChurn).await;
+    assert!(v.duplicates <= v.acked, "{v}");
+}

@@ -43,7 +43,7 @@ build() { # name, then maturin args
 # the venv has no cargo or rustc of its own).
 cross() {
     . scripts/cross-env.sh
-    export PATH="$ROOT/$VENV/bin:$PATH"
+    export PATH="$ROOT/$VENV/bin:$ROOT/scripts/cross-bin:$PATH"
     # maturin --zig sets the linker itself (zig with the glibc 2.17 target): the test linkers of
     # cross-env.sh would override it.
     unset CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER CC_aarch64_unknown_linux_gnu

@@ -1,5 +1,5 @@
 //! The push consumer (Java `DefaultMQPushConsumer` / `DefaultMQPushConsumerImpl`): subscribe,
-//! register a listener, start. It wires the parts together: a [`Rebalancer`] tells it which
+//! register a listener, start. It wires the parts together: a `Rebalancer` (crate-private) tells it which
 //! queues are its own, a pull loop per queue fills the process queue, the consume service runs
 //! the listener, the [`OffsetStore`] commits offsets.
 

@@ -2,7 +2,7 @@
 //!
 //! Java turns a header object into `extFields` by field name with `String.valueOf` formatting
 //! (`RemotingCommand.makeCustomHeaderToNet`): decimal numbers, `true`/`false`, strings verbatim,
-//! null fields omitted. [`command_header!`] generates exactly that for a struct.
+//! null fields omitted. The crate-private `command_header!` macro (below) generates exactly that for a struct.
 
 mod admin;
 pub mod binary;

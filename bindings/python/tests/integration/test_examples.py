@@ -16,7 +16,9 @@ from testkit import TestCluster
 pytestmark = pytest.mark.integration
 
 # The repository's examples/ (the installed-wheel run copies the tests elsewhere and says where).
-EXAMPLES = Path(os.environ.get("RMQ_EXAMPLES_DIR") or Path(__file__).resolve().parents[4] / "examples")
+EXAMPLES = Path(
+    os.environ.get("RMQ_EXAMPLES_DIR") or Path(__file__).resolve().parents[4] / "examples"
+)
 TOPIC_EXAMPLES = ["lite_pull_consumer.py", "aio_push_consumer.py", "pull_consumer.py"]
 
 

@@ -106,9 +106,9 @@ def test_10k_messages_through_async_callbacks(
 def test_sleeping_callbacks_overlap(
     producer: Producer, cluster: TestCluster, namesrv_addr: str
 ) -> None:
-    """400 callbacks that each await 10 ms: one at a time that is >= 4 s; with the default 20 in
-    flight it must take at most a tenth of that."""
-    n, delay = 400, 0.01
+    """400 callbacks that each await 20 ms: one at a time that is >= 8 s; with the default 20 in
+    flight (ideally 0.4 s) it must take at most a tenth of that."""
+    n, delay = 400, 0.02
     topic = new_topic(cluster)
     send_bodies(producer, topic, [b"%d" % i for i in range(n)])
 

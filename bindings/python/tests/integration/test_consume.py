@@ -393,11 +393,16 @@ def test_after_max_reconsume_times_a_message_goes_to_the_dlq(
         return any(q.topic == dlq for q in reader.assigned_queues())
 
     wait_until(reading_the_dlq, what="the DLQ topic exists and is assigned")
-    (letter,) = dead.wait_for(1)
-    assert letter.id == msg_id
+    # At least once: a send-back the broker stored but answered too late for us is sent again,
+    # so the letter may be there twice; every copy is this message.
+    letters = dead.wait_for(1)
+    assert {letter.id for letter in letters} == {msg_id}
+    letter = letters[0]
     assert letter.body == b"poison"
     assert letter.get_property("RETRY_TOPIC") == topic.encode()
-    assert len(inbox.snapshot()) == 2, "not delivered again"
+    # Not delivered again: the first delivery and the retry, plus at most one local retry per
+    # extra DLQ copy (a send-back answered too late is consumed locally again, then sent back).
+    assert 2 <= len(inbox.snapshot()) <= 1 + len(letters), "not delivered again"
 
 
 def test_sql92_subscriptions_are_checked_by_the_broker(

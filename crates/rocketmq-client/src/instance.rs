@@ -434,7 +434,7 @@ impl ClientInstance {
         let _ = self.heartbeat_all_checked().await;
     }
 
-    /// [`ClientInstance::send_heartbeat_to_all`], failing with the [`ErrorKind::Auth`] error
+    /// [`ClientInstance::send_heartbeat_to_all`], failing with the [`ErrorKind::Auth`](crate::ErrorKind::Auth) error
     /// when every broker tried refused the heartbeat for ACL reasons (so `start()` can say so
     /// instead of starting a consumer that never gets a message).
     pub async fn heartbeat_all_checked(&self) -> Result<()> {

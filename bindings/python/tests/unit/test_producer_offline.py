@@ -362,28 +362,39 @@ def test_ctrl_c_interrupts_send_orderly(hole_producer: Producer) -> None:
 
 
 def test_blocked_send_releases_the_gil(hole_producer: Producer) -> None:
+    """Another thread runs Python code while the main thread is blocked in a send: it spins
+    until it has run TICKS times, then interrupts the send. Were the GIL held by the send, the
+    spinner could not run at all and the send would end with its 30 s timeout instead of the
+    KeyboardInterrupt. No clock is involved, so a loaded machine cannot fail it."""
+    # Many more ticks than fit in the interpreter's switch interval (5 ms), so the main thread
+    # has surely entered the send when the last one runs.
+    ticks_needed = 20_000
     ticks = 0
     stop = threading.Event()
+    sending = threading.Event()
 
-    def spin() -> None:
+    def spin_then_interrupt() -> None:
         nonlocal ticks
-        while not stop.is_set():
+        # Start counting once the main thread is about to send: its few bytecodes up to the
+        # native call run as soon as the first tick lets the GIL go.
+        sending.wait(WAIT_TIMEOUT)
+        while not stop.is_set() and ticks < ticks_needed:
             ticks += 1
-            time.sleep(0.001)
+            time.sleep(0)  # lets the GIL go, so a held GIL would stall this loop
+        if ticks >= ticks_needed:
+            _thread.interrupt_main()
 
-    worker = threading.Thread(target=spin)
+    worker = threading.Thread(target=spin_then_interrupt)
     worker.start()
-    timer = _interrupt_soon("interrupt_main", delay=0.5)
     try:
+        msg = message()
+        sending.set()
         with pytest.raises(KeyboardInterrupt):
-            hole_producer.send_sync(message())
+            hole_producer.send_sync(msg)
     finally:
         stop.set()
-        timer.cancel()
-        timer.join(WAIT_TIMEOUT)
         worker.join(WAIT_TIMEOUT)
-    # ~500 iterations of 1 ms are possible while the main thread waits; a held GIL allows ~0.
-    assert ticks > 100, ticks
+    assert ticks == ticks_needed, ticks
 
 
 # ---- send_async failure paths ----------------------------------------------------------------

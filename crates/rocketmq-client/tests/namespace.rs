@@ -201,3 +201,78 @@ async fn namespace_v2_leaves_names_alone() {
     assert_eq!(stored(&admin, &topic).await, Some(1), "stored under the bare topic");
     p.shutdown().await;
 }
+
+/// Commits "unknown" on check, rolls back anything else (rocketmq-rust also offers ended halves
+/// to the checker, docs/rocketmq-rust-broker.md); records the topics of the checked messages.
+struct CommitOnCheck(Arc<Mutex<Vec<String>>>);
+
+impl rocketmq_client::TransactionChecker for CommitOnCheck {
+    fn check(&self, msg: MessageExt) -> rocketmq_client::producer::transaction::StateFuture {
+        self.0.lock().unwrap().push(msg.topic.clone());
+        let commit = &msg.body[..] == b"unknown";
+        Box::pin(async move {
+            if commit {
+                rocketmq_client::LocalTransactionState::CommitMessage
+            } else {
+                rocketmq_client::LocalTransactionState::RollbackMessage
+            }
+        })
+    }
+}
+
+/// A transactional producer in a namespace: the half message, END_TRANSACTION and the
+/// broker's check all use the wrapped names; the checker and the consumer see the bare topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transactions_in_a_namespace_commit_and_are_checked_under_the_bare_topic() {
+    use rocketmq_client::{LocalTransactionState, TransactionProducer};
+    let cluster = rocketmq_testkit::Cluster::builder()
+        .namesrvs(1)
+        .brokers(1)
+        .broker_config("broker", "transactionCheckInterval", "1000")
+        .broker_config("broker", "transactionTimeout", "1000")
+        .start()
+        .await
+        .expect("cluster starts");
+    let namesrv = cluster.namesrv_addr();
+    let (ns, topic) = (unique("nsT"), unique("T_tx"));
+    cluster.create_topic(&format!("{ns}%{topic}"), 1).await.unwrap();
+    let checked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let p = TransactionProducer::new(
+        ProducerOptions::new(unique("txpg")),
+        in_namespace(&namesrv, &ns),
+        Arc::new(CommitOnCheck(checked.clone())),
+    );
+    p.start().await.unwrap();
+    for (body, state) in [("commit", LocalTransactionState::CommitMessage), ("unknown", LocalTransactionState::Unknow)]
+    {
+        let r = tokio::time::timeout(
+            WAIT,
+            p.send_message_in_transaction(&Message::new(&topic, body), |m, _| {
+                assert_eq!(m.topic(), topic, "the local transaction sees the bare topic");
+                async move { state }
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.send_result.queue.topic, topic);
+    }
+    let mut o = LitePullOptions::new(unique("txcg"));
+    o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let c = LitePullConsumer::new(o, in_namespace(&namesrv, &ns));
+    c.subscribe(&topic, "*").await.unwrap();
+    c.start().await.unwrap();
+    let mut got = std::collections::BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while got.len() < 2 && tokio::time::Instant::now() < deadline {
+        for m in c.poll(Duration::from_millis(300)).await.unwrap() {
+            assert_eq!(m.topic, topic);
+            got.insert(String::from_utf8_lossy(&m.body).into_owned());
+        }
+    }
+    assert_eq!(got, ["commit", "unknown"].map(str::to_owned).into(), "committed, and resolved by the broker's check");
+    let checked = checked.lock().unwrap().clone();
+    assert!(!checked.is_empty() && checked.iter().all(|t| *t == topic), "checks see the bare topic: {checked:?}");
+    c.shutdown().await;
+    p.shutdown().await;
+}

@@ -59,9 +59,10 @@ impl ClientSettings {
         self.instance_name = Some(name).filter(|n| !n.is_empty());
     }
 
-    /// Set the v1 (`v2 == false`) or v2 namespace; empty means none.
+    /// Set the v1 (`v2 == false`) or v2 namespace; empty means none (for v1 it also turns off
+    /// the namespace Java derives from a cloud endpoint address).
     pub(crate) fn set_namespace(&mut self, namespace: String, v2: bool) {
-        let namespace = Some(namespace).filter(|n| !n.is_empty());
+        let namespace = Some(namespace);
         if v2 {
             self.namespace_v2 = namespace;
         } else {

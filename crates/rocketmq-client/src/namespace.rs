@@ -135,6 +135,23 @@ pub fn namespace_of(resource: &str) -> &str {
     }
 }
 
+/// `NameServerAddressUtils.parseInstanceIdFromEndpoint` when the address matches
+/// `INST_ENDPOINT_PATTERN` (`^(\w+://|)MQ_INST_\w+_\w+\..*`): the instance id of a cloud
+/// endpoint such as `MQ_INST_123_abc.cn-hangzhou.mq.aliyuncs.com:80`, which Java uses as the
+/// namespace when none is set.
+pub fn instance_id_from_endpoint(endpoint: &str) -> Option<&str> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let rest = match endpoint.split_once("://") {
+        Some((scheme, rest)) if !scheme.is_empty() && scheme.chars().all(word) => rest,
+        _ => endpoint,
+    };
+    let (id, _) = rest.split_once('.')?;
+    let inner = id.strip_prefix("MQ_INST_")?;
+    // `\w+_\w+`: word characters with an underscore that is neither first nor last.
+    let ok = inner.chars().all(word) && inner.char_indices().any(|(i, c)| c == '_' && i > 0 && i + 1 < inner.len());
+    ok.then_some(id)
+}
+
 /// A client's v1 namespace (`ClientConfig.withNamespace` / `withoutNamespace` /
 /// `queueWithNamespace`); the empty namespace changes nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -144,6 +161,15 @@ impl Namespace {
     /// `None` or `""` is no namespace.
     pub fn new(namespace: Option<&str>) -> Self {
         Namespace(namespace.filter(|ns| !ns.is_empty()).map(str::to_owned))
+    }
+
+    /// The namespace of client options (Java `ClientConfig.getNamespace`): the one set, else
+    /// the instance id of a cloud endpoint name server address; `Some("")` turns both off.
+    pub fn of(options: &crate::options::ClientOptions) -> Self {
+        match &options.namespace {
+            Some(ns) => Namespace::new(Some(ns)),
+            None => Namespace::new(options.namesrv_addrs.first().and_then(|a| instance_id_from_endpoint(a))),
+        }
     }
 
     /// The namespace, if any.
@@ -319,6 +345,32 @@ mod tests {
         assert!(matches!(none.wrap_message(&msg), Cow::Borrowed(_)));
         assert_eq!(none.wrap("T"), "T");
         assert_eq!(Namespace::new(None), none);
+    }
+
+    #[test]
+    fn cloud_endpoints_give_their_instance_id_as_java() {
+        let id = instance_id_from_endpoint;
+        assert_eq!(id("MQ_INST_123_abc.cn-hangzhou.mq.aliyuncs.com:80"), Some("MQ_INST_123_abc"));
+        assert_eq!(id("http://MQ_INST_1_2.mq.example:80"), Some("MQ_INST_1_2"));
+        for no in [
+            "127.0.0.1:9876",
+            "MQ_INST_abc.x:80",
+            "MQ_INST__x.y:1",
+            "MQ_INST_a_.y:1",
+            "MQ_INST_a_b:80",
+            "x.MQ_INST_a_b.y:1",
+        ] {
+            assert_eq!(id(no), None, "{no}");
+        }
+        let mut options = crate::options::ClientOptions {
+            namesrv_addrs: vec!["MQ_INST_1_2.mq.example:80".to_owned()],
+            ..Default::default()
+        };
+        assert_eq!(Namespace::of(&options).as_str(), Some("MQ_INST_1_2"));
+        options.namespace = Some(String::new());
+        assert_eq!(Namespace::of(&options).as_str(), None, "an explicit empty namespace wins");
+        options.namespace = Some("mine".to_owned());
+        assert_eq!(Namespace::of(&options).as_str(), Some("mine"));
     }
 
     #[test]

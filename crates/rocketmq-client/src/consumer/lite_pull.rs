@@ -187,7 +187,7 @@ impl LitePullConsumer {
     /// A consumer; subscribe or assign, then [`LitePullConsumer::start`]. With a namespace,
     /// its group is `ns%group` from here on (Java `DefaultLitePullConsumer.start`).
     pub fn new(mut options: LitePullOptions, client_options: ClientOptions) -> Self {
-        let ns = Namespace::new(client_options.namespace.as_deref());
+        let ns = Namespace::of(&client_options);
         options.group = ns.wrap(&options.group);
         LitePullConsumer {
             inner: Arc::new(Inner {

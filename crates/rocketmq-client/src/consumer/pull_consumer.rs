@@ -32,7 +32,7 @@ impl PullConsumer {
     /// A pull consumer of `group` (`ns%group` with a namespace); [`start`](Self::start) it
     /// before pulling.
     pub fn new(group: impl Into<String>, client_options: ClientOptions) -> Self {
-        let namespace = Namespace::new(client_options.namespace.as_deref());
+        let namespace = Namespace::of(&client_options);
         PullConsumer {
             group: namespace.wrap(&group.into()),
             client_options,

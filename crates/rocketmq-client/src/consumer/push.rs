@@ -76,7 +76,7 @@ impl PushConsumer {
     /// A consumer; subscribe and register a listener, then [`PushConsumer::start`]. With a
     /// namespace, its group is `ns%group` from here on (Java `DefaultMQPushConsumer.start`).
     pub fn new(mut options: ConsumerOptions, client_options: ClientOptions) -> Self {
-        let namespace = Namespace::new(client_options.namespace.as_deref());
+        let namespace = Namespace::of(&client_options);
         options.group = namespace.wrap(&options.group);
         PushConsumer {
             inner: Arc::new(Inner {

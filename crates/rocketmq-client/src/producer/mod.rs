@@ -62,7 +62,7 @@ impl Producer {
     /// A producer; call [`Producer::start`] before sending. With a namespace, its group is
     /// `ns%group` from here on (Java `DefaultMQProducer.start`).
     pub fn new(mut options: ProducerOptions, client_options: ClientOptions) -> Self {
-        let namespace = Namespace::new(client_options.namespace.as_deref());
+        let namespace = Namespace::of(&client_options);
         options.group = namespace.wrap(&options.group);
         Producer {
             inner: Arc::new(Inner {

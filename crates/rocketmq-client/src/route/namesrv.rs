@@ -25,8 +25,8 @@ pub struct NameServers {
 #[derive(Debug)]
 struct Lookup {
     url: LookupUrl,
-    /// One lookup at a time; the last error is kept to explain an empty list.
-    running: tokio::sync::Mutex<Option<String>>,
+    /// One lookup at a time.
+    running: tokio::sync::Mutex<()>,
 }
 
 impl NameServers {
@@ -41,7 +41,7 @@ impl NameServers {
         NameServers {
             addrs: RwLock::new(Arc::new(Vec::new())),
             current: AtomicUsize::new(0),
-            lookup: Some(Lookup { url, running: tokio::sync::Mutex::new(None) }),
+            lookup: Some(Lookup { url, running: tokio::sync::Mutex::new(()) }),
         }
     }
 
@@ -81,16 +81,30 @@ impl NameServers {
     /// is logged; it is returned too, for the caller that has no list at all.
     pub async fn lookup_now(&self, timeout: Duration) -> Result<()> {
         let Some(lookup) = &self.lookup else { return Ok(()) };
-        let mut last_error = lookup.running.lock().await;
+        let _one = lookup.running.lock().await;
+        self.fetch(lookup, timeout).await
+    }
+
+    /// The first list, for a request that finds none: one lookup at a time, and none when a
+    /// concurrent caller's lookup just succeeded; the wait is bounded by `deadline`.
+    async fn first_list(&self, lookup: &Lookup, deadline: Instant) -> Result<()> {
+        let _one = tokio::time::timeout_at(deadline, lookup.running.lock())
+            .await
+            .map_err(|_| Error::new(ErrorKind::Timeout, "timed out waiting for the name server lookup"))?;
+        if !self.addrs().is_empty() {
+            return Ok(());
+        }
+        self.fetch(lookup, deadline.saturating_duration_since(Instant::now())).await
+    }
+
+    async fn fetch(&self, lookup: &Lookup, timeout: Duration) -> Result<()> {
         match super::nsaddr::fetch(&lookup.url, timeout).await {
             Ok(addrs) => {
                 self.update(addrs);
-                *last_error = None;
                 Ok(())
             }
             Err(e) => {
                 tracing::warn!(url = %lookup.url.url(), error = %e, kept = ?*self.addrs(), "name server lookup failed; keeping the last list");
-                *last_error = Some(e.to_string());
                 Err(e)
             }
         }
@@ -104,10 +118,11 @@ impl NameServers {
         make: impl Fn() -> RemotingCommand,
         timeout: Duration,
     ) -> Result<RemotingCommand> {
+        let deadline = Instant::now() + timeout;
         if self.addrs().is_empty() {
             if let Some(lookup) = &self.lookup {
                 // No list yet: the first lookup decides (Java looks up at start).
-                self.lookup_now(timeout).await.map_err(|e| {
+                self.first_list(lookup, deadline).await.map_err(|e| {
                     Error::new(e.kind(), format!("no name server address: lookup at {} failed: {e}", lookup.url.url()))
                 })?;
             }
@@ -116,7 +131,6 @@ impl NameServers {
         if addrs.is_empty() {
             return Err(Error::config("no name server address configured"));
         }
-        let deadline = Instant::now() + timeout;
         let start = self.current.load(Ordering::Relaxed);
         let mut failures: Vec<(String, Error)> = Vec::new();
         for step in 0..addrs.len() {

@@ -339,7 +339,7 @@ impl PushConsumerCore {
     #[getter]
     fn group(&self) -> String {
         match self.shared.consumer.here() {
-            Some(c) => c.options().group.clone(),
+            Some(c) => c.namespace().unwrap(&c.options().group),
             None => lock(&self.settings).group.clone(),
         }
     }
@@ -439,6 +439,25 @@ impl PushConsumerCore {
         let name = text_arg(name, "instance name")?;
         self.settings(py)?.client.set_instance_name(name);
         Ok(())
+    }
+
+    /// Namespace v1 (`v2=false`: names become `ns%name` on the wire) or v2 (`nsd` / `ns`
+    /// request fields); "" unsets.
+    #[pyo3(signature = (namespace, v2=false))]
+    fn set_namespace(&self, py: Python<'_>, namespace: &Bound<'_, PyAny>, v2: bool) -> PyResult<()> {
+        let namespace = text_arg(namespace, "namespace")?;
+        self.settings(py)?.client.set_namespace(namespace, v2);
+        Ok(())
+    }
+
+    /// Look the name servers up at `domain` (Java `TopAddressing`), again every
+    /// `refresh_interval_ms`.
+    fn set_namesrv_domain(&self, py: Python<'_>, domain: &Bound<'_, PyAny>, refresh_interval_ms: i64) -> PyResult<()> {
+        let domain = text_arg(domain, "name server domain")?;
+        self.settings(py)?
+            .client
+            .set_namesrv_domain(domain, refresh_interval_ms)
+            .map_err(|e| to_pyerr(py, Op::Other, &e))
     }
 
     fn set_session_credentials(

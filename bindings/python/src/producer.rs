@@ -188,7 +188,7 @@ impl ProducerCore {
     #[getter]
     fn group(&self) -> String {
         match self.producer.here() {
-            Some(p) => p.options().group.clone(),
+            Some(p) => p.namespace().unwrap(&p.options().group),
             None => lock(&self.settings).group.clone(),
         }
     }
@@ -259,6 +259,25 @@ impl ProducerCore {
     fn set_retry_times(&self, py: Python<'_>, times: i64) -> PyResult<()> {
         self.settings(py)?.retry_times = Some(times);
         Ok(())
+    }
+
+    /// Namespace v1 (`v2=false`: names become `ns%name` on the wire) or v2 (`nsd` / `ns`
+    /// request fields); "" unsets.
+    #[pyo3(signature = (namespace, v2=false))]
+    fn set_namespace(&self, py: Python<'_>, namespace: &Bound<'_, PyAny>, v2: bool) -> PyResult<()> {
+        let namespace = text_arg(namespace, "namespace")?;
+        self.settings(py)?.client.set_namespace(namespace, v2);
+        Ok(())
+    }
+
+    /// Look the name servers up at `domain` (Java `TopAddressing`), again every
+    /// `refresh_interval_ms`.
+    fn set_namesrv_domain(&self, py: Python<'_>, domain: &Bound<'_, PyAny>, refresh_interval_ms: i64) -> PyResult<()> {
+        let domain = text_arg(domain, "name server domain")?;
+        self.settings(py)?
+            .client
+            .set_namesrv_domain(domain, refresh_interval_ms)
+            .map_err(|e| to_pyerr(py, Op::Other, &e))
     }
 
     fn set_session_credentials(

@@ -113,12 +113,13 @@ impl ClientInstance {
         }
         let (shutdown_tx, _) = watch::channel(false);
         let pool_options = crate::transport::pool_options(&options)?;
+        let namesrvs = NameServers::from_options(&options)?;
         let instance = Arc::new_cyclic(|weak: &Weak<ClientInstance>| {
             let handler = Arc::new(Processor { instance: weak.clone() });
             ClientInstance {
                 client_id: client_id.clone(),
                 pool: ConnectionPool::new(pool_options, handler),
-                namesrvs: NameServers::new(options.namesrv_addrs.clone()),
+                namesrvs,
                 routes: RouteTable::default(),
                 producer_table: Mutex::new(BTreeSet::new()),
                 consumer_table: Mutex::new(BTreeMap::new()),
@@ -163,6 +164,11 @@ impl ClientInstance {
         &self.options
     }
 
+    /// The name servers in use now (looked up, when the options give a domain).
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.namesrvs.addrs().to_vec()
+    }
+
     /// The route cache.
     pub fn routes(&self) -> &RouteTable {
         &self.routes
@@ -182,6 +188,15 @@ impl ClientInstance {
             Box::pin(async move { inst.send_heartbeat_to_all().await })
         });
         tasks.extend([refresh, heartbeat]);
+        if self.namesrvs.is_looked_up() {
+            // Java `MQClientInstance.startScheduledTask`: fetchNameServerAddr every 2 minutes.
+            let lookup = spawn_periodic(self, self.options.namesrv_lookup_interval, |inst| {
+                Box::pin(async move {
+                    let _ = inst.namesrvs.lookup_now(inst.options.request_timeout).await;
+                })
+            });
+            tasks.push(lookup);
+        }
     }
 
     /// Add a producer group (Java `registerProducer`): a Config error if this instance has one.

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Callable
 
-from ._base import CoreView
+from ._base import NAMESRV_REFRESH_MS, ClientSetters, CoreView
 from ._rocketmq import LitePullConsumerCore, PullConsumerCore, ReceivedMessage
 from ._types import ConsumeFromWhere, MessageModel, MessageQueue
 from .exceptions import InvalidConfigError
@@ -40,6 +40,9 @@ def _configure(core: LitePullConsumerCore, options: dict[str, Any]) -> None:
     """Keyword options of the asyncio consumer (and the blocking one's constructor)."""
     setters: dict[str, Callable[[Any], None]] = {
         "namesrv_addr": core.set_namesrv_addr,
+        "namesrv_domain": lambda v: core.set_namesrv_domain(v, NAMESRV_REFRESH_MS),
+        "namespace": lambda v: core.set_namespace(v, False),
+        "namespace_v2": lambda v: core.set_namespace(v, True),
         "instance_name": core.set_instance_name,
         "allocate_strategy": core.set_allocate_strategy,
         "offset_store_dir": lambda v: core.set_offset_store_dir(str(v)),
@@ -63,7 +66,7 @@ def _configure(core: LitePullConsumerCore, options: dict[str, Any]) -> None:
         setter(value)
 
 
-class LitePullConsumer(CoreView[LitePullConsumerCore]):
+class LitePullConsumer(ClientSetters[LitePullConsumerCore]):
     """A lite-pull consumer (blocking API): ``subscribe`` or ``assign``, ``start``, then
     ``poll`` in a loop.
 
@@ -77,7 +80,8 @@ class LitePullConsumer(CoreView[LitePullConsumerCore]):
                     handle(msg)
 
     Options (keyword arguments, or the ``set_*`` methods before :meth:`start`):
-    ``namesrv_addr`` (else ``NAMESRV_ADDR``), ``message_model`` (CLUSTERING), ``consume_from_where``
+    ``namesrv_addr`` (else ``namesrv_domain``, looked up over HTTP, else ``NAMESRV_ADDR``),
+    ``namespace`` / ``namespace_v2``, ``message_model`` (CLUSTERING), ``consume_from_where``
     (last offset), ``consume_timestamp``, ``allocate_strategy``, ``pull_batch_size`` (10: the most a
     poll returns), ``pull_threshold_for_queue`` (1000), ``pull_threshold_size_for_queue`` (MiB,
     100), ``pull_threshold_for_all`` (10000), ``auto_commit`` (True), ``auto_commit_interval_ms``
@@ -116,6 +120,19 @@ class LitePullConsumer(CoreView[LitePullConsumerCore]):
 
     def set_instance_name(self, name: str) -> None:
         self._core.set_instance_name(name)
+
+    def set_tls(
+        self,
+        enabled: bool = True,
+        *,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        server_name: str | None = None,
+        test_mode: bool = False,
+    ) -> None:
+        """TLS for every connection, as :meth:`rocketmq.client.Producer.set_tls`."""
+        self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         self._core.set_session_credentials(access_key, access_secret, channel)
@@ -300,7 +317,7 @@ class AsyncLitePullConsumer(CoreView[LitePullConsumerCore]):
         return self._core.is_paused(queue)
 
 
-class PullConsumer(CoreView[PullConsumerCore]):
+class PullConsumer(ClientSetters[PullConsumerCore]):
     """The rocketmq-client-python 0.5.x pull consumer, restored: the application keeps the
     offsets.
 
@@ -336,6 +353,19 @@ class PullConsumer(CoreView[PullConsumerCore]):
     def set_namesrv_addr(self, addr: str) -> None:
         """0.5.x name of :meth:`set_name_server_address`."""
         self._core.set_namesrv_addr(addr)
+
+    def set_tls(
+        self,
+        enabled: bool = True,
+        *,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        server_name: str | None = None,
+        test_mode: bool = False,
+    ) -> None:
+        """TLS for every connection, as :meth:`rocketmq.client.Producer.set_tls`."""
+        self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         self._core.set_session_credentials(access_key, access_secret, channel)

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Iterable
 from types import TracebackType
 from typing import Callable, Optional, Union
 
-from ._base import CoreView
+from ._base import NAMESRV_REFRESH_MS, CoreView
 from ._pull import AsyncLitePullConsumer as LitePullConsumer
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage
 from ._types import (
@@ -54,12 +54,31 @@ __all__ = [
 ]
 
 
+def _routing(
+    core: ProducerCore | PushConsumerCore,
+    namesrv_domain: str | None,
+    namespace: str | None,
+    namespace_v2: str | None,
+) -> None:
+    """The name-server lookup and namespace keyword options."""
+    if namesrv_domain is not None:
+        core.set_namesrv_domain(namesrv_domain, NAMESRV_REFRESH_MS)
+    if namespace is not None:
+        core.set_namespace(namespace, False)
+    if namespace_v2 is not None:
+        core.set_namespace(namespace_v2, True)
+
+
 class Producer(CoreView[ProducerCore]):
     """An asyncio producer.
 
     Keyword options (all optional except ``namesrv_addr`` unless ``NAMESRV_ADDR`` is set):
 
     * ``namesrv_addr`` -- ``"host:port;host2:port"``
+    * ``namesrv_domain`` -- where to look the name servers up over HTTP when no address is set
+      (as ``rocketmq.client.Producer.set_name_server_domain``)
+    * ``namespace`` / ``namespace_v2`` -- Java's ``namespace`` (names become ``ns%name``) /
+      5.x ``namespaceV2`` (``ns`` request field)
     * ``instance_name`` -- instance name in the client id (default: unique per producer)
     * ``send_timeout_ms`` -- whole-send deadline, retries included (default 3000)
     * ``retry_times`` -- extra attempts of a failed send on another broker (default 2)
@@ -75,6 +94,9 @@ class Producer(CoreView[ProducerCore]):
         group: str,
         *,
         namesrv_addr: str | None = None,
+        namesrv_domain: str | None = None,
+        namespace: str | None = None,
+        namespace_v2: str | None = None,
         instance_name: str | None = None,
         send_timeout_ms: int | None = None,
         retry_times: int | None = None,
@@ -85,6 +107,7 @@ class Producer(CoreView[ProducerCore]):
         core = ProducerCore(group)
         if namesrv_addr is not None:
             core.set_namesrv_addr(namesrv_addr)
+        _routing(core, namesrv_domain, namespace, namespace_v2)
         if instance_name is not None:
             core.set_instance_name(instance_name)
         if send_timeout_ms is not None:
@@ -165,7 +188,8 @@ class PushConsumer(CoreView[PushConsumerCore]):
     library's Rust runtime, not on the loop: a callback that blocks the loop slows consumption but
     never stalls the pulls, and the library itself never blocks the loop.
 
-    Keyword options (all optional): ``namesrv_addr`` (else ``NAMESRV_ADDR``), ``orderly``,
+    Keyword options (all optional): ``namesrv_addr`` (else ``namesrv_domain``, looked up over
+    HTTP, else ``NAMESRV_ADDR``), ``namespace`` / ``namespace_v2``, ``orderly``,
     ``message_model``, ``consume_from_where``, ``consume_timestamp`` (epoch ms, a datetime or
     ``yyyyMMddHHmmss``), ``max_reconsume_times``, ``max_in_flight``, ``batch_max_size``,
     ``pull_batch_size``, ``pull_threshold_for_queue``, ``pull_threshold_size_for_queue`` (MiB),
@@ -179,6 +203,9 @@ class PushConsumer(CoreView[PushConsumerCore]):
         group: str,
         *,
         namesrv_addr: str | None = None,
+        namesrv_domain: str | None = None,
+        namespace: str | None = None,
+        namespace_v2: str | None = None,
         orderly: bool = False,
         message_model: MessageModel | int = MessageModel.CLUSTERING,
         consume_from_where: ConsumeFromWhere | int | None = None,
@@ -199,6 +226,7 @@ class PushConsumer(CoreView[PushConsumerCore]):
         core.set_message_model(int(message_model))
         if namesrv_addr is not None:
             core.set_namesrv_addr(namesrv_addr)
+        _routing(core, namesrv_domain, namespace, namespace_v2)
         if instance_name is not None:
             core.set_instance_name(instance_name)
         if consume_from_where is not None:

@@ -44,9 +44,10 @@ Differences from 2.x, all fixes or restorations:
 * Errors raise classes that keep the 2.x names *and* subclass the natural builtin
   (``TimeoutError``, ``ConnectionError``, ``ValueError``, ``RuntimeError``); see
   :mod:`rocketmq.exceptions`.
-* ``set_name_server_domain`` (HTTP name-server lookup) is not supported and raises
-  :class:`~rocketmq.exceptions.UnsupportedFeatureError`; pass the addresses with
-  ``set_name_server_address`` (or the ``NAMESRV_ADDR`` environment variable).
+* ``set_name_server_domain`` works (2.x's C++ core looked the list up over HTTP; so does this
+  client, as Java's ``TopAddressing``: refreshed every 2 minutes, the last good list kept).
+* Namespaces (``set_namespace``, Java ``namespace``; ``set_namespace_v2``, Java 5.x
+  ``namespaceV2``), which 2.x's Python API could not set.
 
 Every blocking call releases the GIL, so other Python threads run while it waits, and a
 pending Ctrl-C interrupts it (``KeyboardInterrupt``) within about 50 ms.
@@ -59,7 +60,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ._base import CoreView
+from ._base import ClientSetters
 from ._pull import LitePullConsumer, PullConsumer
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage, select_by_hash
 from ._types import (
@@ -120,7 +121,7 @@ _C = TypeVar("_C", bound="_Client[Any]")
 _PushOrProducerCore = TypeVar("_PushOrProducerCore", ProducerCore, PushConsumerCore)
 
 
-class _Client(CoreView[_PushOrProducerCore]):
+class _Client(ClientSetters[_PushOrProducerCore]):
     """What the 2.x producer and push consumer share: lifecycle, context manager, group,
     client id, name servers, credentials. ``_core`` is the native ``ProducerCore`` or
     ``PushConsumerCore``; both expose the same setters."""
@@ -151,21 +152,6 @@ class _Client(CoreView[_PushOrProducerCore]):
     def set_namesrv_addr(self, addr: str) -> None:
         """0.x name of :meth:`set_name_server_address`."""
         self.set_name_server_address(addr)
-
-    def set_name_server_domain(self, domain: str) -> None:
-        """Not supported: rocketmq-py has no HTTP name-server address lookup.
-
-        Raises :class:`~rocketmq.exceptions.UnsupportedFeatureError` (a ``NotImplementedError``)
-        so a deployment relying on it fails at once rather than later.
-        """
-        raise UnsupportedFeatureError(
-            "set_name_server_domain (HTTP name-server lookup) is not supported by rocketmq-py; "
-            "use set_name_server_address('host:port;host2:port') or the NAMESRV_ADDR variable"
-        )
-
-    def set_namesrv_domain(self, domain: str) -> None:
-        """0.x name of :meth:`set_name_server_domain` (not supported)."""
-        self.set_name_server_domain(domain)
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         """ACL credentials: every request is signed with them (Java ``AclClientRPCHook``:

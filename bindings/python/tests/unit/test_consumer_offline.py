@@ -132,10 +132,6 @@ def test_subscribe_checks_its_arguments() -> None:
 def test_unsupported_2x_features() -> None:
     c = consumer()
     with pytest.raises(exc.UnsupportedFeatureError):
-        c.set_name_server_domain("http://jmenv.tbsite.net:8080/rocketmq/nsaddr")
-    with pytest.raises(NotImplementedError):
-        c.set_namesrv_domain("x")
-    with pytest.raises(exc.UnsupportedFeatureError):
         c.set_message_trace(True)
     c.set_message_trace(False)
     c.set_session_credentials("ak", "sk", "ALIYUN")

@@ -190,14 +190,19 @@ def test_settings_after_start_are_refused(closed_addr: str) -> None:
         p.shutdown()
 
 
-def test_name_server_domain_is_unsupported() -> None:
+def test_name_server_domain_is_checked_by_start() -> None:
+    """The lookup itself is tested against real name servers (integration/test_namespace.py)."""
     p = Producer(unique("pg"))
-    with pytest.raises(exc.UnsupportedFeatureError) as info:
-        p.set_name_server_domain("http://jmenv.tbsite.net:8080/rocketmq/nsaddr")
-    assert isinstance(info.value, NotImplementedError)
-    assert "set_name_server_address" in str(info.value)
-    with pytest.raises(NotImplementedError):
-        p.set_namesrv_domain("x")
+    with pytest.raises(exc.InvalidConfigError, match="refresh interval"):
+        p.set_name_server_domain("ns.example", refresh_interval_ms=0)
+    p.set_namesrv_domain("https://ns.example/rocketmq/nsaddr")  # 0.x name
+    with pytest.raises(exc.InvalidConfigError, match="only http://"):
+        p.start()
+    p.shutdown()
+    p = Producer(unique("pg"))
+    p.set_name_server_domain("http://127.0.0.1:9/rocketmq/nsaddr")
+    p.start()  # like Java, start does not look up; the first request does
+    p.shutdown()
 
 
 def test_session_credentials_are_stored() -> None:

@@ -38,6 +38,7 @@ use super::stats::ConsumeStats;
 use super::{lock, now_ms};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
+use crate::namespace::Namespace;
 use crate::options::ClientOptions;
 
 const CREATED: u8 = 0;
@@ -168,6 +169,8 @@ struct Inner {
     assignment: Mutex<Option<Vec<MessageQueue>>>,
     core: OnceLock<Arc<LiteCore>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Wraps topics and queues the user passes, unwraps what it gets back.
+    ns: Namespace,
 }
 
 impl std::fmt::Debug for LitePullConsumer {
@@ -181,8 +184,11 @@ fn mutually_exclusive() -> Error {
 }
 
 impl LitePullConsumer {
-    /// A consumer; subscribe or assign, then [`LitePullConsumer::start`].
-    pub fn new(options: LitePullOptions, client_options: ClientOptions) -> Self {
+    /// A consumer; subscribe or assign, then [`LitePullConsumer::start`]. With a namespace,
+    /// its group is `ns%group` from here on (Java `DefaultLitePullConsumer.start`).
+    pub fn new(mut options: LitePullOptions, client_options: ClientOptions) -> Self {
+        let ns = Namespace::of(&client_options);
+        options.group = ns.wrap(&options.group);
         LitePullConsumer {
             inner: Arc::new(Inner {
                 options,
@@ -192,11 +198,17 @@ impl LitePullConsumer {
                 assignment: Mutex::new(None),
                 core: OnceLock::new(),
                 tasks: Mutex::new(Vec::new()),
+                ns,
             }),
         }
     }
 
-    /// The options.
+    /// The v1 namespace of its client options.
+    pub fn namespace(&self) -> &Namespace {
+        &self.inner.ns
+    }
+
+    /// The options (the group namespace-wrapped).
     pub fn options(&self) -> &LitePullOptions {
         &self.inner.options
     }
@@ -216,12 +228,12 @@ impl LitePullConsumer {
 
     /// Subscribe to `topic` with a tag expression; the group's members share its queues.
     pub async fn subscribe(&self, topic: &str, expression: &str) -> Result<()> {
-        self.subscribe_with(build_subscription(topic, expression, ExpressionType::Tag)?).await
+        self.subscribe_with(build_subscription(&self.inner.ns.wrap(topic), expression, ExpressionType::Tag)?).await
     }
 
     /// Subscribe with an SQL92 expression (brokers need `enablePropertyFilter=true`).
     pub async fn subscribe_sql(&self, topic: &str, sql: &str) -> Result<()> {
-        self.subscribe_with(build_subscription(topic, sql, ExpressionType::Sql92)?).await
+        self.subscribe_with(build_subscription(&self.inner.ns.wrap(topic), sql, ExpressionType::Sql92)?).await
     }
 
     async fn subscribe_with(&self, sub: SubscriptionData) -> Result<()> {
@@ -248,6 +260,7 @@ impl LitePullConsumer {
 
     /// Consume exactly these queues, without rebalance (replacing an earlier assignment).
     pub async fn assign(&self, queues: &[MessageQueue]) -> Result<()> {
+        let queues = &self.inner.ns.wrap_queues(queues)[..];
         match self.inner.core.get() {
             None => {
                 if !lock(&self.inner.subscriptions).is_empty() {
@@ -403,7 +416,11 @@ impl LitePullConsumer {
     /// one queue); `None` on timeout.
     pub async fn poll_batch(&self, timeout: Duration) -> Result<Option<(MessageQueue, Vec<MessageExt>)>> {
         let core = self.core()?.clone();
-        Ok(core.poll(timeout).await)
+        let ns = &self.inner.ns;
+        Ok(core.poll(timeout).await.map(|(mq, mut msgs)| {
+            ns.unwrap_messages(&mut msgs);
+            (ns.unwrap_queue(&mq), msgs)
+        }))
     }
 
     /// [`poll`](Self::poll) with [`LitePullOptions::poll_timeout`].
@@ -415,18 +432,20 @@ impl LitePullConsumer {
     /// (`fetchMessageQueues`). RouteNotFound when the topic does not exist.
     pub async fn fetch_message_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
         let core = self.core()?;
-        fetch_queues(&core.instance, topic).await
+        Ok(self.inner.ns.unwrap_queues(fetch_queues(&core.instance, &self.inner.ns.wrap(topic)).await?))
     }
 
     /// The queues this consumer holds now.
     pub fn assignment(&self) -> Vec<MessageQueue> {
-        self.inner.core.get().map(|c| lock(&c.queues).keys().cloned().collect()).unwrap_or_default()
+        let queues = self.inner.core.get().map(|c| lock(&c.queues).keys().cloned().collect()).unwrap_or_default();
+        self.inner.ns.unwrap_queues(queues)
     }
 
     /// Consume `mq` from `offset` on (client-side: cached messages are dropped and the pull
     /// restarts there). The offset must lie within the queue's [min, max]; the queue must be
     /// held. The committed offset moves only with the next commit.
     pub async fn seek(&self, mq: &MessageQueue, offset: i64) -> Result<()> {
+        let mq = &self.inner.ns.wrap_queue(mq);
         let core = self.core()?;
         let (min, max) = core.min_max(mq).await?;
         if offset < min || offset > max {
@@ -439,6 +458,7 @@ impl LitePullConsumer {
 
     /// Seek to the queue's first stored message.
     pub async fn seek_to_begin(&self, mq: &MessageQueue) -> Result<()> {
+        let mq = &self.inner.ns.wrap_queue(mq);
         let core = self.core()?;
         let (min, _) = core.min_max(mq).await?;
         core.restart_queue(mq, min)
@@ -446,6 +466,7 @@ impl LitePullConsumer {
 
     /// Seek to the queue's end (only new messages).
     pub async fn seek_to_end(&self, mq: &MessageQueue) -> Result<()> {
+        let mq = &self.inner.ns.wrap_queue(mq);
         let core = self.core()?;
         let (_, max) = core.min_max(mq).await?;
         core.restart_queue(mq, max)
@@ -454,6 +475,7 @@ impl LitePullConsumer {
     /// The offset of the first message stored at or after `timestamp_ms` (epoch ms)
     /// (SEARCH_OFFSET_BY_TIMESTAMP); seek there to re-read from a time.
     pub async fn offset_for_timestamp(&self, mq: &MessageQueue, timestamp_ms: i64) -> Result<i64> {
+        let mq = &self.inner.ns.wrap_queue(mq);
         let core = self.core()?;
         let addr = broker_api::master_addr(&core.instance, mq).await?;
         broker_api::search_offset(&core.instance, &addr, mq, timestamp_ms).await
@@ -474,20 +496,20 @@ impl LitePullConsumer {
     /// Commit what was polled from `queues` and persist it now (Java `commit(mqs, true)`).
     pub async fn commit_queues(&self, queues: &[MessageQueue]) -> Result<()> {
         let core = self.core()?;
-        let queues = core.record_consumed(Some(queues));
+        let queues = core.record_consumed(Some(&self.inner.ns.wrap_queues(queues)));
         core.persist(&queues).await
     }
 
     /// The committed offset of `mq` as stored (broker or file); `None` when nothing is stored.
     pub async fn committed(&self, mq: &MessageQueue) -> Result<Option<i64>> {
         let core = self.core()?;
-        core.offsets.read_stored(mq).await
+        core.offsets.read_stored(&self.inner.ns.wrap_queue(mq)).await
     }
 
     /// Stop pulling and polling these queues until [`resume`](Self::resume)d.
     pub fn pause(&self, queues: &[MessageQueue]) -> Result<()> {
         let core = self.core()?;
-        lock(&core.paused).extend(queues.iter().cloned());
+        lock(&core.paused).extend(self.inner.ns.wrap_queues(queues));
         Ok(())
     }
 
@@ -495,8 +517,8 @@ impl LitePullConsumer {
     pub fn resume(&self, queues: &[MessageQueue]) -> Result<()> {
         let core = self.core()?;
         let mut paused = lock(&core.paused);
-        for mq in queues {
-            paused.remove(mq);
+        for mq in self.inner.ns.wrap_queues(queues) {
+            paused.remove(&mq);
         }
         drop(paused);
         core.ready.notify_waiters();
@@ -505,7 +527,7 @@ impl LitePullConsumer {
 
     /// Whether `mq` is paused.
     pub fn is_paused(&self, mq: &MessageQueue) -> bool {
-        self.inner.core.get().is_some_and(|c| lock(&c.paused).contains(mq))
+        self.inner.core.get().is_some_and(|c| lock(&c.paused).contains(&self.inner.ns.wrap_queue(mq)))
     }
 }
 

@@ -26,6 +26,7 @@ use super::stats::ConsumeStats;
 use super::{lock, now_ms, retry_topic};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
+use crate::namespace::Namespace;
 use crate::options::ClientOptions;
 use crate::validation;
 
@@ -55,6 +56,7 @@ struct Inner {
     state: AtomicU8,
     core: OnceLock<Arc<PushCore>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    namespace: Namespace,
 }
 
 impl std::fmt::Debug for PushConsumer {
@@ -71,8 +73,11 @@ pub(crate) fn build_subscription(topic: &str, expression: &str, kind: Expression
 }
 
 impl PushConsumer {
-    /// A consumer; subscribe and register a listener, then [`PushConsumer::start`].
-    pub fn new(options: ConsumerOptions, client_options: ClientOptions) -> Self {
+    /// A consumer; subscribe and register a listener, then [`PushConsumer::start`]. With a
+    /// namespace, its group is `ns%group` from here on (Java `DefaultMQPushConsumer.start`).
+    pub fn new(mut options: ConsumerOptions, client_options: ClientOptions) -> Self {
+        let namespace = Namespace::of(&client_options);
+        options.group = namespace.wrap(&options.group);
         PushConsumer {
             inner: Arc::new(Inner {
                 options,
@@ -82,11 +87,17 @@ impl PushConsumer {
                 state: AtomicU8::new(CREATED),
                 core: OnceLock::new(),
                 tasks: Mutex::new(Vec::new()),
+                namespace,
             }),
         }
     }
 
-    /// The options.
+    /// The v1 namespace of its client options.
+    pub fn namespace(&self) -> &Namespace {
+        &self.inner.namespace
+    }
+
+    /// The options (the group namespace-wrapped).
     pub fn options(&self) -> &ConsumerOptions {
         &self.inner.options
     }
@@ -113,14 +124,14 @@ impl PushConsumer {
                 "subscribe before start(): changing subscriptions of a running consumer is not supported",
             ));
         }
-        let sub = build_subscription(topic, expression, kind)?;
-        lock(&self.inner.subscriptions).insert(topic.to_owned(), sub);
+        let sub = build_subscription(&self.inner.namespace.wrap(topic), expression, kind)?;
+        lock(&self.inner.subscriptions).insert(sub.topic.clone(), sub);
         Ok(())
     }
 
     /// The topics subscribed so far (without the retry topic).
     pub fn subscriptions(&self) -> Vec<String> {
-        lock(&self.inner.subscriptions).keys().cloned().collect()
+        lock(&self.inner.subscriptions).keys().map(|t| self.inner.namespace.unwrap(t)).collect()
     }
 
     /// Set a blocking listener, run on consume threads (replacing an earlier listener). Before
@@ -190,6 +201,7 @@ impl PushConsumer {
             stats: stats.clone(),
             rebalancer: rebalancer.clone(),
             running: running.clone(),
+            namespace: self.inner.namespace.clone(),
         };
         let consume = match ConsumeService::start(env, listener, options.consume_thread_count, options.max_in_flight) {
             Ok(c) => c,
@@ -210,6 +222,7 @@ impl PushConsumer {
             running,
             rebalance_now: Notify::new(),
             started_at_ms: now_ms(),
+            namespace: self.inner.namespace.clone(),
             options,
             me: me.clone(),
         });
@@ -285,10 +298,11 @@ impl PushConsumer {
         self.inner.core.get().map_or(0, |c| c.stats.undecodable())
     }
 
-    /// The queues currently assigned to this consumer.
+    /// The queues currently assigned to this consumer (topics without the namespace).
     pub fn assigned_queues(&self) -> Vec<MessageQueue> {
-        let mut queues: Vec<_> =
+        let queues: Vec<_> =
             self.inner.core.get().map(|c| lock(&c.queues).keys().cloned().collect()).unwrap_or_default();
+        let mut queues = self.inner.namespace.unwrap_queues(queues);
         queues.sort();
         queues
     }
@@ -397,6 +411,7 @@ struct PushCore {
     pull_settings: PullSettings,
     started_at_ms: i64,
     consume_timestamp_ms: i64,
+    namespace: Namespace,
     me: Weak<PushCore>,
 }
 
@@ -677,6 +692,10 @@ impl PullOwner for PushCore {
 impl ProcessorTarget for PushCore {
     fn group(&self) -> &str {
         &self.options.group
+    }
+
+    fn namespace(&self) -> Namespace {
+        self.namespace.clone()
     }
 
     fn orderly(&self) -> bool {

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::ClientInstance;
 use crate::message::Message;
+use crate::namespace::Namespace;
 use crate::options::{ClientOptions, ProducerOptions};
 use crate::route::TopicPublishInfo;
 use crate::send_result::{SendResult, SendStatus};
@@ -53,11 +54,16 @@ struct Inner {
     state: AtomicU8,
     instance: OnceLock<Arc<ClientInstance>>,
     faults: LatencyFaultTolerance,
+    /// Topics of sends and queues are wrapped with it, results unwrapped ([`crate::namespace`]).
+    namespace: Namespace,
 }
 
 impl Producer {
-    /// A producer; call [`Producer::start`] before sending.
-    pub fn new(options: ProducerOptions, client_options: ClientOptions) -> Self {
+    /// A producer; call [`Producer::start`] before sending. With a namespace, its group is
+    /// `ns%group` from here on (Java `DefaultMQProducer.start`).
+    pub fn new(mut options: ProducerOptions, client_options: ClientOptions) -> Self {
+        let namespace = Namespace::of(&client_options);
+        options.group = namespace.wrap(&options.group);
         Producer {
             inner: Arc::new(Inner {
                 options,
@@ -65,11 +71,17 @@ impl Producer {
                 state: AtomicU8::new(CREATED),
                 instance: OnceLock::new(),
                 faults: LatencyFaultTolerance::default(),
+                namespace,
             }),
         }
     }
 
-    /// The producer options.
+    /// The v1 namespace of its client options.
+    pub fn namespace(&self) -> &Namespace {
+        &self.inner.namespace
+    }
+
+    /// The producer options (the group namespace-wrapped).
     pub fn options(&self) -> &ProducerOptions {
         &self.inner.options
     }
@@ -133,26 +145,27 @@ impl Producer {
 
     /// [`Producer::send`] with an explicit whole-send deadline.
     pub async fn send_with_timeout(&self, msg: &Message, timeout: Duration) -> Result<SendResult> {
-        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+        let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
         self.send_prepared(prepared, timeout, SendMode::Sync).await
     }
 
     /// Send with Java's async retry policy (transport failures only). The future is what an
     /// async callback or `await` is built on.
     pub async fn send_async(&self, msg: &Message) -> Result<SendResult> {
-        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+        let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
         self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Async).await
     }
 
     /// Send several messages of one topic as one request (`SEND_BATCH_MESSAGE`).
     pub async fn send_batch(&self, msgs: &[Message]) -> Result<SendResult> {
-        let prepared = prepare::prepare_batch(msgs, &self.inner.options)?;
+        let wrapped: Vec<Message> = msgs.iter().map(|m| self.inner.namespace.wrap_message(m).into_owned()).collect();
+        let prepared = prepare::prepare_batch(&wrapped, &self.inner.options)?;
         self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Sync).await
     }
 
     /// Fire and forget: one attempt, no answer awaited, no retry.
     pub async fn send_oneway(&self, msg: &Message) -> Result<()> {
-        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+        let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
         let instance = self.instance()?;
         let deadline = Instant::now() + self.inner.options.send_timeout;
         let info = self.publish_info(instance, &prepared.topic, deadline).await?;
@@ -164,6 +177,7 @@ impl Producer {
 
     /// Send to one queue, no retry (ordered messages).
     pub async fn send_to_queue(&self, msg: &Message, mq: &MessageQueue) -> Result<SendResult> {
+        let (msg, mq) = (&*self.inner.namespace.wrap_message(msg), &self.inner.namespace.wrap_queue(mq));
         if mq.topic != msg.topic() {
             return Err(Error::invalid_message(format!(
                 "message topic {} differs from the queue's topic {}",
@@ -181,12 +195,18 @@ impl Producer {
     /// Send to the queue `selector` picks among the topic's writable queues, no retry
     /// (Java `send(msg, MessageQueueSelector, arg)`).
     pub async fn send_with_selector(&self, msg: &Message, selector: &dyn QueueSelector) -> Result<SendResult> {
-        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+        let ns = &self.inner.namespace;
+        let prepared = prepare::prepare_single(&ns.wrap_message(msg), &self.inner.options)?;
         let instance = self.instance()?;
         let deadline = Instant::now() + self.inner.options.send_timeout;
         let info = self.publish_info(instance, &prepared.topic, deadline).await?;
         let queues = info.queues();
-        let index = selector.select(queues, msg)?;
+        // The selector sees the user's names (Java unwraps the topic for `select`).
+        let index = if ns.as_str().is_some() {
+            selector.select(&ns.unwrap_queues(queues.to_vec()), msg)?
+        } else {
+            selector.select(queues, msg)?
+        };
         let mq = queues.get(index).ok_or_else(|| {
             Error::invalid_message(format!(
                 "queue selector returned {index}, but the topic has {} queues",
@@ -210,7 +230,9 @@ impl Producer {
     pub async fn publish_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
         let instance = self.instance()?;
         let deadline = Instant::now() + self.inner.options.send_timeout;
-        Ok(self.publish_info(instance, topic, deadline).await?.queues().to_vec())
+        let topic = self.inner.namespace.wrap(topic);
+        let queues = self.publish_info(instance, &topic, deadline).await?.queues().to_vec();
+        Ok(self.inner.namespace.unwrap_queues(queues))
     }
 
     async fn publish_info(
@@ -359,7 +381,7 @@ impl Producer {
         let request = self.build_request(instance, prepared, mq);
         let response =
             instance.invoke(&addr, request, remaining(deadline)).await.map_err(|e| e.with_topic(&prepared.topic))?;
-        process_send_response(response, prepared, mq, &addr)
+        process_send_response(response, prepared, mq, &addr).map(|r| self.inner.namespace.unwrap_result(r))
     }
 }
 

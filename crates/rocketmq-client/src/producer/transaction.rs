@@ -170,7 +170,7 @@ impl TransactionProducer {
         let instance = self.producer.instance()?;
         let (_, commit_log_offset) = msg_id_decode(&sent.offset_msg_id).map_err(Error::from)?;
         let header = EndTransactionRequestHeader {
-            topic: Some(sent.queue.topic.clone()),
+            topic: Some(self.producer.namespace().wrap(&sent.queue.topic)),
             producer_group: self.producer.options().group.clone(),
             tran_state_table_offset: sent.queue_offset,
             commit_log_offset,
@@ -181,7 +181,8 @@ impl TransactionProducer {
             broker_name: Some(sent.queue.broker_name.clone()),
         };
         let deadline = Instant::now() + self.producer.options().send_timeout;
-        let addr = self.producer.master_addr(instance, &sent.queue, deadline).await?;
+        let queue = self.producer.namespace().wrap_queue(&sent.queue);
+        let addr = self.producer.master_addr(instance, &queue, deadline).await?;
         let request = instance.request(request_code::END_TRANSACTION, &header);
         instance.invoke_oneway(&addr, request, super::remaining(deadline)).await
     }
@@ -218,6 +219,8 @@ async fn answer_check(
         .ok_or_else(|| Error::new(ErrorKind::Protocol, "transaction check without a message"))?;
     let uniq = msg.property(keys::UNIQ_KEY).map(str::to_owned).or_else(|| header.msg_id.clone()).unwrap_or_default();
     let group = msg.property(keys::PGROUP).unwrap_or(&producer.options().group).to_owned();
+    let mut msg = msg;
+    producer.namespace().unwrap_messages(std::slice::from_mut(&mut msg));
     let state = checker.check(msg).await;
     let instance = producer.instance()?;
     let end = EndTransactionRequestHeader {

@@ -1,6 +1,7 @@
 //! Routes: name server access, the route cache, and publish queues.
 
 pub mod namesrv;
+pub mod nsaddr;
 pub mod publish;
 pub mod table;
 

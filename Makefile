@@ -86,8 +86,8 @@ clean-venv:
 
 # The documentation site (mkdocs.yml, pages in docs/site). `make test` builds it too
 # (bindings/python/tests/docs/test_site.py) and runs every code sample against the broker.
-docs: venv
-	$(VENV)/bin/mkdocs build --strict --site-dir site
+docs: dev-build
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 # --- chaos (issue #10, docs/reliability.md) ----------------------------------------------------
 .PHONY: chaos chaos-short

@@ -67,10 +67,15 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
-from opentelemetry import context as otel_context
-from opentelemetry import metrics, propagate, trace
-from opentelemetry.propagators.textmap import Getter, Setter
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+try:
+    from opentelemetry import context as otel_context
+    from opentelemetry import metrics, propagate, trace
+    from opentelemetry.propagators.textmap import Getter, Setter
+    from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+except ImportError as _missing:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "rocketmq.otel needs opentelemetry-api: pip install 'rocketmq-py[otel]'"
+    ) from _missing
 
 from . import _pull, aio, client
 from ._rocketmq import Message, ReceivedMessage

@@ -232,7 +232,12 @@ class _Telemetry:
     # ---- producer side ----
 
     def start_send(
-        self, producer: Any, messages: Sequence[Message], *, fifo_group: str | None = None
+        self,
+        producer: Any,
+        messages: Sequence[Message],
+        *,
+        fifo: bool = False,
+        fifo_group: str | None = None,
     ) -> _Send:
         """Start the send span (and, for a batch, one create span per message) and inject the
         creation context into each message that has none."""
@@ -258,9 +263,10 @@ class _Telemetry:
             )
         else:
             msg = messages[0]
-            if fifo_group is not None:
+            if fifo:
                 attrs["messaging.rocketmq.message.type"] = "fifo"
-                attrs["messaging.rocketmq.message.group"] = fifo_group
+                if fifo_group is not None:
+                    attrs["messaging.rocketmq.message.group"] = fifo_group
             _message_attributes(msg, attrs)
             custom = self._custom_context(msg)
             if custom is not None:
@@ -456,13 +462,14 @@ class _Send:
 
     def ok(self, result: Any) -> None:
         if result is not None:
-            span = self.span
-            span.set_attribute("messaging.message.id", result.msg_id)
-            span.set_attribute("messaging.destination.partition.id", str(result.queue_id))
+            attrs: _Attributes = {
+                "messaging.message.id": result.msg_id,
+                "messaging.destination.partition.id": str(result.queue_id),
+            }
             host = _store_host(result.offset_msg_id.split(",")[0])
             if host is not None:
-                span.set_attribute("server.address", host[0])
-                span.set_attribute("server.port", host[1])
+                attrs["server.address"], attrs["server.port"] = host
+            self.span.set_attributes(attrs)
         self._finish(None)
 
     def fail(self, exc: BaseException) -> None:
@@ -494,10 +501,8 @@ def _sync_send(original: Callable[..., Any], fifo: bool = False) -> Callable[...
         tel = _state
         if tel is None:
             return original(producer, msg, *args, **kwargs)
-        group = None
-        if fifo and args and isinstance(args[0], str):
-            group = args[0]
-        record = tel.start_send(producer, [msg], fifo_group=group)
+        group = args[0] if fifo and args and isinstance(args[0], str) else None
+        record = tel.start_send(producer, [msg], fifo=fifo, fifo_group=group)
         with trace.use_span(record.span, end_on_exit=False):
             try:
                 result = original(producer, msg, *args, **kwargs)
@@ -574,7 +579,7 @@ def _aio_send(original: Callable[..., Any], fifo: bool = False) -> Callable[...,
         if tel is None:
             return await original(producer, msg, *args, **kwargs)
         group = args[0] if fifo and args and isinstance(args[0], str) else None
-        record = tel.start_send(producer, [msg], fifo_group=group)
+        record = tel.start_send(producer, [msg], fifo=fifo, fifo_group=group)
         with trace.use_span(record.span, end_on_exit=False):
             try:
                 result = await original(producer, msg, *args, **kwargs)
@@ -724,7 +729,7 @@ def _aio_poll(original: Callable[..., Any]) -> Callable[..., Any]:
 _PATCHES: list[tuple[type, str, Callable[[Callable[..., Any]], Callable[..., Any]]]] = [
     (client.Producer, "send_sync", _sync_send),
     (client.Producer, "send_oneway", _sync_send),
-    (client.Producer, "send_orderly", functools.partial(_sync_send, fifo=False)),
+    (client.Producer, "send_orderly", functools.partial(_sync_send, fifo=True)),
     (client.Producer, "send_orderly_with_sharding_key", functools.partial(_sync_send, fifo=True)),
     (client.Producer, "send_batch", _sync_batch),
     (client.Producer, "send_async", _send_async),

@@ -210,10 +210,11 @@ def test_async_callback_batch_and_orderly_sends(
     batch = [message(topic, f"batch-{i}".encode()) for i in range(3)]
     producer.send_batch(batch)
     producer.send_orderly_with_sharding_key(message(topic, b"fifo"), "order-7")
+    producer.send_orderly(message(topic, b"selected"), 3)  # queue 3 % 4, no group
 
     sends = otel.spans("send ")
-    assert len(sends) == 3
-    async_send, batch_send, fifo_send = sends
+    assert len(sends) == 4
+    async_send, batch_send, fifo_send, selected_send = sends
     assert attrs(async_send)["messaging.message.id"] == outcome[0].msg_id
     creates = otel.spans("create ")
     assert len(creates) == 3
@@ -224,19 +225,22 @@ def test_async_callback_batch_and_orderly_sends(
     }
     assert attrs(fifo_send)["messaging.rocketmq.message.type"] == "fifo"
     assert attrs(fifo_send)["messaging.rocketmq.message.group"] == "order-7"
+    assert attrs(selected_send)["messaging.rocketmq.message.type"] == "fifo"
+    assert "messaging.rocketmq.message.group" not in attrs(selected_send)
+    assert attrs(selected_send)["messaging.destination.partition.id"] == "3"
 
     inbox = Inbox()
     consumer = make_consumer()
     consumer.subscribe(topic, inbox)
     consumer.start()
-    inbox.wait_for(5)
-    processes = otel.wait_spans("process ", 5)
+    inbox.wait_for(6)
+    processes = otel.wait_spans("process ", 6)
     parent_of = {attrs(p)["messaging.message.id"]: p.parent.span_id for p in processes if p.parent}
-    expected = {async_send.context.span_id, fifo_send.context.span_id} | {
+    expected = {s.context.span_id for s in (async_send, fifo_send, selected_send)} | {
         c.context.span_id for c in creates
     }
     assert set(parent_of.values()) == expected, "each message's own creation context"
-    assert otel.total("messaging.client.sent.messages") == 5
+    assert otel.total("messaging.client.sent.messages") == 6
 
 
 def test_asyncio_producer_and_consumer(otel: Telemetry, namesrv_addr: str, topic: str) -> None:

@@ -72,14 +72,14 @@ bench: broker release-build
 lint: venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check $(PYBIND)/python $(PYBIND)/tests examples bench
-	$(VENV)/bin/ruff format --check $(PYBIND)/python $(PYBIND)/tests examples bench
+	$(VENV)/bin/ruff check $(PYBIND)/python $(PYBIND)/tests examples bench docs/site/snippets
+	$(VENV)/bin/ruff format --check $(PYBIND)/python $(PYBIND)/tests examples bench docs/site/snippets
 	$(VENV)/bin/mypy --config-file $(PYBIND)/pyproject.toml $(PYBIND)/python/rocketmq
 	$(PY) -m mypy.stubtest rocketmq._rocketmq
 
 fmt: venv
 	$(CARGO) fmt --all
-	$(VENV)/bin/ruff format $(PYBIND)/python $(PYBIND)/tests examples bench
+	$(VENV)/bin/ruff format $(PYBIND)/python $(PYBIND)/tests examples bench docs/site/snippets
 
 clean-venv:
 	rm -rf $(VENV)

@@ -14,9 +14,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from rocketmq import otel
 from rocketmq.client import ConsumeStatus
-from rocketmq.otel import RocketMQInstrumentor
+from rocketmq.otel import RocketMQInstrumentor, _carriers, _wrappers
 
 PRODUCER_TRACE = 0x0AF7651916CD43DD8448EB211C80319C
 PRODUCER_SPAN = 0xB7AD6B7169203331
@@ -57,7 +56,7 @@ def spans() -> Iterator[tuple[InMemorySpanExporter, TracerProvider]]:
 
 
 def run(callback: Any, msg: FakeReceived) -> Any:
-    return otel._traced_callback(FakeConsumer(), callback)(msg)
+    return _wrappers._traced_callback(FakeConsumer(), callback)(msg)
 
 
 def test_creation_context_is_parent_and_link(spans: Any) -> None:
@@ -127,16 +126,16 @@ def test_verdicts(spans: Any) -> None:
 
 def test_off_means_straight_through(spans: Any) -> None:
     exporter, _ = spans
-    wrapped = otel._traced_callback(FakeConsumer(), lambda m: "verdict")
+    wrapped = _wrappers._traced_callback(FakeConsumer(), lambda m: "verdict")
     assert wrapped(FakeReceived(TRACEPARENT)) == "verdict"
     assert exporter.get_finished_spans() == ()
     assert trace.get_current_span() is trace.INVALID_SPAN
 
 
 def test_store_host_of_an_offset_msg_id() -> None:
-    assert otel._store_host("7F00000100002A9F0000000000000A3C") == ("127.0.0.1", 10911)
-    assert otel._store_host("not hex") is None
-    assert otel._store_host("") is None
+    assert _carriers._store_host("7F00000100002A9F0000000000000A3C") == ("127.0.0.1", 10911)
+    assert _carriers._store_host("not hex") is None
+    assert _carriers._store_host("") is None
 
 
 def test_auto_instrumentation_entry_point() -> None:

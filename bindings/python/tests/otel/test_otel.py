@@ -104,7 +104,7 @@ def test_send_and_consume_form_one_trace(
     assert a["messaging.rocketmq.message.tag"] == "TagA"
     assert a["messaging.rocketmq.message.keys"] == ("k1", "k2")
     assert a["messaging.rocketmq.message.type"] == "normal"
-    assert a["messaging.rocketmq.client_group"] == producer.group
+    assert a["messaging.rocketmq.producer_group"] == producer.group
     assert a["messaging.client.id"] == producer.client_id
     assert a["server.port"] > 0
 

@@ -50,10 +50,12 @@ conventions' names; older ones said ``publish``), ``messaging.destination.name``
 ``messaging.destination.partition.id`` (queue id), ``messaging.message.id``,
 ``messaging.rocketmq.message.tag`` / ``.keys`` / ``.type`` (``normal``, ``fifo``, ``delay``) /
 ``.group`` (sharding key) / ``.delay_time_level`` / ``.delivery_timestamp``,
-``messaging.consumer.group.name`` (consumers), ``messaging.rocketmq.client_group`` (producers),
-``messaging.client.id``, ``server.address`` / ``server.port`` (the broker that stored the
-message), ``messaging.batch.message_count`` (batches and polls), ``error.type``. Not set:
-``messaging.rocketmq.namespace`` (rocketmq-py has no namespaces yet).
+``messaging.consumer.group.name`` (consumers), ``messaging.client.id``, ``server.address`` /
+``server.port`` (the broker that stored the message), ``messaging.batch.message_count``
+(batches and polls), ``error.type``. Two are ours, not the conventions': the producer group
+``messaging.rocketmq.producer_group`` (the conventions deprecated ``client_group`` with no
+replacement for producers) and ``messaging.rocketmq.message.delivery_count`` (reconsume
+times + 1). Not set: ``messaging.rocketmq.namespace`` (rocketmq-py has no namespaces yet).
 """
 
 from __future__ import annotations

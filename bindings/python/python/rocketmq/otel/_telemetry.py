@@ -32,7 +32,7 @@ from ._carriers import (
 )
 
 #: The semantic-conventions version the attribute names follow.
-SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
+SCHEMA_URL = "https://opentelemetry.io/schemas/1.44.0"
 #: Bucket boundaries the conventions advise for the duration histograms (seconds).
 _DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
 
@@ -93,7 +93,7 @@ class Telemetry:
             "messaging.operation.name": "send",
             "messaging.operation.type": "send",
             "messaging.destination.name": topic,
-            "messaging.rocketmq.client_group": producer.group,
+            "messaging.rocketmq.producer_group": producer.group,
         }
         client_id = producer.client_id
         if client_id:

@@ -45,6 +45,8 @@ pub(crate) struct ClientSettings {
     pub instance_name: Option<String>,
     pub credentials: Option<Credentials>,
     pub tls: Option<rocketmq_client::TlsOptions>,
+    /// Route snapshot file (`set_route_snapshot_path`); `None` or empty: no snapshot.
+    pub route_snapshot_path: Option<String>,
 }
 
 impl ClientSettings {
@@ -72,6 +74,7 @@ impl ClientSettings {
             credentials
         });
         client.tls = self.tls.clone();
+        client.route_snapshot_path = self.route_snapshot_path.clone().map(Into::into);
         Ok(client)
     }
 }

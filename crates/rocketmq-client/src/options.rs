@@ -30,6 +30,10 @@ pub struct ClientOptions {
     pub credentials: Option<SessionCredentials>,
     /// TLS settings; `None` is plain TCP (Java `useTLS`, default false).
     pub tls: Option<TlsOptions>,
+    /// Route snapshot file (no Java equivalent; default none): routes are saved there as they
+    /// change, and a client that finds no name server answering uses the saved route of a
+    /// topic it has not cached yet (see [`crate::route::snapshot`]).
+    pub route_snapshot_path: Option<std::path::PathBuf>,
 }
 
 /// ACL credentials (Java `org.apache.rocketmq.acl.common.SessionCredentials`). `Debug`
@@ -109,6 +113,7 @@ impl Default for ClientOptions {
             serialize_type: SerializeType::Json,
             credentials: None,
             tls: None,
+            route_snapshot_path: None,
         }
     }
 }

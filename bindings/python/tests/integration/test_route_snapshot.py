@@ -7,20 +7,28 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rocketmq import aio
-from rocketmq.client import ConsumeFromWhere, Message, Producer, PushConsumer, SendStatus
+from rocketmq.client import (
+    ConsumeFromWhere,
+    LitePullConsumer,
+    Message,
+    Producer,
+    PushConsumer,
+    SendStatus,
+)
 from rocketmq.exceptions import (
     ProducerStartFailed,
     RocketMQConnectionError,
     RocketMQTimeoutError,
 )
 
-from helpers import Inbox, LogCapture, unique, wait_until
+from helpers import WAIT_TIMEOUT, Inbox, LogCapture, unique, wait_until
 from testkit import TestCluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
@@ -88,6 +96,20 @@ def test_a_client_started_with_every_name_server_down_uses_the_snapshot(
         assert "age_s=" in text, text
         consumer.start()
         inbox.wait_for(lambda msgs: {b"from A", b"from B"} <= {m.body for m in msgs})
+        # A lite-pull consumer (its own group) too.
+        lite = LitePullConsumer(
+            unique("cg"),
+            namesrv_addr=ns,
+            route_snapshot_path=path,
+            consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
+        )
+        lite.subscribe(topic)
+        with lite:
+            polled: set[bytes] = set()
+            deadline = time.monotonic() + WAIT_TIMEOUT
+            while not {b"from A", b"from B"} <= polled:
+                assert time.monotonic() < deadline, f"lite pull got only {polled}"
+                polled.update(m.body for m in lite.poll(timeout_ms=500))
     finally:
         consumer.shutdown()
         b.shutdown()

@@ -29,6 +29,7 @@ help:
 	@echo "make lint   - rustfmt, clippy -D warnings, ruff, mypy"
 	@echo "make docs   - the documentation site (MkDocs, --strict) into site/"
 	@echo "make chaos  - fault scenarios on a 2+2 cluster; writes the table into docs/reliability.md"
+	@echo "make soak   - 1M messages through Python with RSS sampled (SOAK_MESSAGES to change)"
 	@echo "make fuzz   - cargo-fuzz targets (nightly) for FUZZ_SECONDS each from the golden frames"
 
 # --- setup -------------------------------------------------------------------------------
@@ -90,16 +91,26 @@ docs: dev-build
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 # --- chaos (issue #10, docs/reliability.md) ----------------------------------------------------
-.PHONY: chaos chaos-short
+.PHONY: chaos chaos-short chaos-python soak
 CHAOS_ARGS ?=
 
-chaos: broker
+chaos: broker chaos-python
 	$(CARGO) build -p rocketmq-testkit --bin rmq-chaos
 	$(TARGET_DIR)/debug/rmq-chaos --write docs/reliability.md $(CHAOS_ARGS)
+
+# The same ledger through the public Python API (bench/chaos.py), short runs; writes its block.
+chaos-python: broker dev-build
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_DEBUG) $(PY) bench/chaos.py --scenario broker-kill broker-hang --write docs/reliability.md
 
 chaos-short: broker
 	$(CARGO) build -p rocketmq-testkit --bin rmq-chaos
 	$(TARGET_DIR)/debug/rmq-chaos --short $(CHAOS_ARGS)
+
+# Soak (issue #10): SOAK_MESSAGES (default 1M) sent and consumed through Python, RSS sampled;
+# fails when RSS grows more than 10 MiB after warm-up. CPU heavy: minutes on 2 cores.
+SOAK_MESSAGES ?= 1000000
+soak: broker dev-build
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_DEBUG) nice $(PY) bench/soak.py --messages $(SOAK_MESSAGES)
 
 # --- platforms (#8): wheels, Windows under Wine, aarch64 under qemu -----------------------------
 # docs/platforms.md explains the recipe. Cross builds use Debian's rustc 1.96 with -Zbuild-std

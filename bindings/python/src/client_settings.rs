@@ -51,6 +51,8 @@ pub(crate) struct ClientSettings {
     /// `set_name_server_domain`: looked up when no address is set.
     pub namesrv_domain: Option<String>,
     pub namesrv_lookup_interval_ms: Option<u64>,
+    /// Route snapshot file (`set_route_snapshot_path`); `None` or empty: no snapshot.
+    pub route_snapshot_path: Option<String>,
 }
 
 impl ClientSettings {
@@ -110,6 +112,7 @@ impl ClientSettings {
             credentials
         });
         client.tls = self.tls.clone();
+        client.route_snapshot_path = self.route_snapshot_path.clone().map(Into::into);
         Ok(client)
     }
 }

@@ -472,6 +472,15 @@ impl PushConsumerCore {
         Ok(())
     }
 
+    /// Route snapshot file: routes are saved there and used while no name server answers.
+    /// `None` or an empty path turns it off.
+    #[pyo3(signature = (path))]
+    fn set_route_snapshot_path(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let path = path.map(|p| text_arg(p, "route snapshot path")).transpose()?;
+        self.settings(py)?.client.route_snapshot_path = path.filter(|p| !p.is_empty());
+        Ok(())
+    }
+
     /// TLS on or off, trust roots (system or CA file), client certificate and key (mTLS),
     /// server name, Java's test mode (no verification).
     #[pyo3(signature = (enabled, ca_file=None, cert_file=None, key_file=None, server_name=None, test_mode=false))]

@@ -246,6 +246,15 @@ impl LitePullConsumerCore {
         Ok(())
     }
 
+    /// Route snapshot file: routes are saved there and used while no name server answers.
+    /// `None` or an empty path turns it off.
+    #[pyo3(signature = (path))]
+    fn set_route_snapshot_path(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let path = path.map(|p| text_arg(p, "route snapshot path")).transpose()?;
+        self.settings(py)?.client.route_snapshot_path = path.filter(|p| !p.is_empty());
+        Ok(())
+    }
+
     fn set_session_credentials(
         &self,
         py: Python<'_>,

@@ -39,6 +39,7 @@ struct Settings {
     compress_over: Option<i64>,
     max_message_size: Option<i64>,
     retry_times: Option<i64>,
+    send_attempt_timeout_ms: Option<i64>,
 }
 
 impl Settings {
@@ -59,6 +60,9 @@ impl Settings {
         }
         if let Some(size) = self.max_message_size {
             producer.max_message_size = narrow(size, "max message size")?;
+        }
+        if let Some(ms) = self.send_attempt_timeout_ms {
+            producer.send_attempt_timeout = millis(ms, "send attempt timeout")?;
         }
         if let Some(n) = self.retry_times {
             producer.retry_times_when_send_failed = narrow(n, "retry times")?;
@@ -280,6 +284,11 @@ impl ProducerCore {
             .map_err(|e| to_pyerr(py, Op::Other, &e))
     }
 
+    fn set_send_attempt_timeout_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
+        self.settings(py)?.send_attempt_timeout_ms = Some(ms);
+        Ok(())
+    }
+
     fn set_session_credentials(
         &self,
         py: Python<'_>,
@@ -289,6 +298,15 @@ impl ProducerCore {
     ) -> PyResult<()> {
         let credentials = Credentials::from_args(access_key, access_secret, channel)?;
         self.settings(py)?.client.credentials = Some(credentials);
+        Ok(())
+    }
+
+    /// Route snapshot file: routes are saved there and used while no name server answers.
+    /// `None` or an empty path turns it off.
+    #[pyo3(signature = (path))]
+    fn set_route_snapshot_path(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let path = path.map(|p| text_arg(p, "route snapshot path")).transpose()?;
+        self.settings(py)?.client.route_snapshot_path = path.filter(|p| !p.is_empty());
         Ok(())
     }
 

@@ -45,6 +45,10 @@ pub struct ClientOptions {
     pub namesrv_lookup_interval: Duration,
     /// Java `ClientConfig.unitName`: the lookup URL gets `-<unit>?nofix=1`.
     pub unit_name: Option<String>,
+    /// Route snapshot file (no Java equivalent; default none): routes are saved there as they
+    /// change, and a client that finds no name server answering uses the saved route of a
+    /// topic it has not cached yet (see [`crate::route::snapshot`]).
+    pub route_snapshot_path: Option<std::path::PathBuf>,
 }
 
 /// ACL credentials (Java `org.apache.rocketmq.acl.common.SessionCredentials`). `Debug`
@@ -129,6 +133,7 @@ impl Default for ClientOptions {
             namesrv_domain: None,
             namesrv_lookup_interval: Duration::from_secs(120),
             unit_name: None,
+            route_snapshot_path: None,
         }
     }
 }

@@ -14,6 +14,7 @@ committed automatically every 5 s (``auto_commit``, as Java) and at shutdown, or
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Callable
@@ -46,6 +47,7 @@ def _configure(core: LitePullConsumerCore, options: dict[str, Any]) -> None:
         "instance_name": core.set_instance_name,
         "allocate_strategy": core.set_allocate_strategy,
         "offset_store_dir": lambda v: core.set_offset_store_dir(str(v)),
+        "route_snapshot_path": lambda v: core.set_route_snapshot_path(os.fspath(v)),
         "message_model": lambda v: core.set_message_model(int(v)),
         "consume_from_where": lambda v: core.set_consume_from_where(int(v), False),
         "consume_timestamp": lambda v: core.set_consume_timestamp_ms(_epoch_ms(v)),
@@ -85,8 +87,9 @@ class LitePullConsumer(ClientSetters[LitePullConsumerCore]):
     (last offset), ``consume_timestamp``, ``allocate_strategy``, ``pull_batch_size`` (10: the most a
     poll returns), ``pull_threshold_for_queue`` (1000), ``pull_threshold_size_for_queue`` (MiB,
     100), ``pull_threshold_for_all`` (10000), ``auto_commit`` (True), ``auto_commit_interval_ms``
-    (5000), ``poll_timeout_ms`` (5000), ``offset_store_dir``, ``instance_name``. Checked by
-    :meth:`start` (``PushConsumerStartFailed`` subclasses, also ``ValueError``).
+    (5000), ``poll_timeout_ms`` (5000), ``offset_store_dir``, ``instance_name``,
+    ``route_snapshot_path`` (see ``rocketmq.client.PushConsumer.set_route_snapshot_path``).
+    Checked by :meth:`start` (``PushConsumerStartFailed`` subclasses, also ``ValueError``).
     """
 
     def __init__(self, group: str, **options: Any) -> None:
@@ -133,6 +136,11 @@ class LitePullConsumer(ClientSetters[LitePullConsumerCore]):
     ) -> None:
         """TLS for every connection, as :meth:`rocketmq.client.Producer.set_tls`."""
         self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
+
+    def set_route_snapshot_path(self, path: str | os.PathLike[str] | None) -> None:
+        """Route snapshot file, used while no name server answers (see
+        ``rocketmq.client.PushConsumer.set_route_snapshot_path``)."""
+        self._core.set_route_snapshot_path(None if path is None else os.fspath(path))
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         self._core.set_session_credentials(access_key, access_secret, channel)

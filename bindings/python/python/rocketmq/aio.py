@@ -22,6 +22,7 @@ of the blocking API: ``send`` raises ``ProducerSendSyncFailed`` subclasses (also
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import Awaitable, Iterable
 from types import TracebackType
 from typing import Callable, Optional, Union
@@ -82,6 +83,10 @@ class Producer(CoreView[ProducerCore]):
     * ``instance_name`` -- instance name in the client id (default: unique per producer)
     * ``send_timeout_ms`` -- whole-send deadline, retries included (default 3000)
     * ``retry_times`` -- extra attempts of a failed send on another broker (default 2)
+    * ``send_attempt_timeout_ms`` -- longest wait for one attempt while another still fits in
+      the send timeout (default 1000): a send to a hung broker moves on within the deadline
+    * ``route_snapshot_path`` -- route snapshot file, used while no name server answers
+      (default none; see ``rocketmq.client.Producer.set_route_snapshot_path``)
     * ``compress_level`` -- zlib level 0-9 (default 5)
     * ``compress_over`` -- bodies of at least this many bytes are compressed (default 4096)
     * ``max_message_size`` -- largest body accepted, bytes (default 4 MiB)
@@ -103,8 +108,14 @@ class Producer(CoreView[ProducerCore]):
         compress_level: int | None = None,
         compress_over: int | None = None,
         max_message_size: int | None = None,
+        send_attempt_timeout_ms: int | None = None,
+        route_snapshot_path: str | os.PathLike[str] | None = None,
     ) -> None:
         core = ProducerCore(group)
+        if send_attempt_timeout_ms is not None:
+            core.set_send_attempt_timeout_ms(int(send_attempt_timeout_ms))
+        if route_snapshot_path is not None:
+            core.set_route_snapshot_path(os.fspath(route_snapshot_path))
         if namesrv_addr is not None:
             core.set_namesrv_addr(namesrv_addr)
         _routing(core, namesrv_domain, namespace, namespace_v2)
@@ -194,7 +205,8 @@ class PushConsumer(CoreView[PushConsumerCore]):
     ``yyyyMMddHHmmss``), ``max_reconsume_times``, ``max_in_flight``, ``batch_max_size``,
     ``pull_batch_size``, ``pull_threshold_for_queue``, ``pull_threshold_size_for_queue`` (MiB),
     ``allocate_strategy``, ``delay_level_when_next_consume``, ``suspend_current_queue_time_ms``,
-    ``offset_store_dir``, ``instance_name``. They are checked by :meth:`start`
+    ``offset_store_dir``, ``instance_name``, ``route_snapshot_path`` (see
+    ``rocketmq.client.PushConsumer.set_route_snapshot_path``). They are checked by :meth:`start`
     (``PushConsumerStartFailed``, also ``ValueError``).
     """
 
@@ -221,8 +233,11 @@ class PushConsumer(CoreView[PushConsumerCore]):
         suspend_current_queue_time_ms: int | None = None,
         offset_store_dir: str | None = None,
         instance_name: str | None = None,
+        route_snapshot_path: str | os.PathLike[str] | None = None,
     ) -> None:
         core = PushConsumerCore(group, bool(orderly))
+        if route_snapshot_path is not None:
+            core.set_route_snapshot_path(os.fspath(route_snapshot_path))
         core.set_message_model(int(message_model))
         if namesrv_addr is not None:
             core.set_namesrv_addr(namesrv_addr)

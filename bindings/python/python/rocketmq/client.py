@@ -56,6 +56,7 @@ pending Ctrl-C interrupts it (``KeyboardInterrupt``) within about 50 ms.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
@@ -185,6 +186,14 @@ class _Client(ClientSetters[_PushOrProducerCore]):
         """
         self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
 
+    def set_route_snapshot_path(self, path: str | os.PathLike[str] | None) -> None:
+        """Route snapshot file (not in the 2.x client; default none). Routes are saved there as
+        they change; a client that finds no name server answering uses the saved route of a topic
+        it has not looked up yet (logged as a warning naming the file and its age), so a process
+        started while every name server is down still reaches the brokers a previous run knew.
+        An unreadable file is a warning, never an error. ``None`` turns it off."""
+        self._core.set_route_snapshot_path(None if path is None else os.fspath(path))
+
     def set_message_trace(self, message_trace: bool) -> None:
         """Message trace (2.x master): only ``False`` is supported in this release."""
         if message_trace:
@@ -232,6 +241,13 @@ class Producer(_Client[ProducerCore]):
     def set_timeout(self, timeout: int) -> None:
         """Send timeout in ms, retries included (default 3000)."""
         self._core.set_send_timeout_ms(int(timeout))
+
+    def set_send_attempt_timeout(self, timeout: int) -> None:
+        """Longest wait in ms for one attempt of a send while another attempt still fits in the
+        send timeout (default 1000; the last attempt gets what is left). A send to a hung broker
+        then moves to another broker within the deadline. A value >= the send timeout gives
+        Java's behaviour (one attempt may use the whole timeout)."""
+        self._core.set_send_attempt_timeout_ms(int(timeout))
 
     def set_compress_level(self, level: int) -> None:
         """zlib level 0-9 for bodies of 4 KiB or more (default 5)."""

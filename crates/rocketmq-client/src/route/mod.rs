@@ -3,8 +3,12 @@
 pub mod namesrv;
 pub mod nsaddr;
 pub mod publish;
+pub mod refresh;
+pub mod snapshot;
 pub mod table;
 
 pub use namesrv::NameServers;
 pub use publish::TopicPublishInfo;
+pub use refresh::{RefreshOutcome, RefreshSchedule};
+pub use snapshot::RouteSnapshot;
 pub use table::{RouteTable, RouteUpdate};

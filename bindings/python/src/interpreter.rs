@@ -83,13 +83,6 @@ fn enter<R>(f: impl FnOnce() -> R) -> Option<R> {
     Some(f())
 }
 
-/// Run `f` (which may take the GIL by itself, e.g. pyo3-async-runtimes resolving a future)
-/// counted as attached, so the exit hook waits for it; `None` without running it once the
-/// interpreter is exiting.
-pub fn while_attachable<R>(f: impl FnOnce() -> R) -> Option<R> {
-    enter(f)
-}
-
 /// Run `f` with the GIL on a thread Python did not create. `None` once the interpreter is
 /// exiting (or not initialized): the caller drops its work.
 pub fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {

@@ -23,6 +23,7 @@
 //! * [`results`]: conversion of results to Python objects.
 
 mod admin;
+mod aio_bridge;
 mod aio_listener;
 mod blocking;
 mod callbacks;

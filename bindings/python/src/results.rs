@@ -3,9 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
-use rocketmq_client::{Error, SendResult};
-
-use crate::errors::{to_pyerr, Op};
+use rocketmq_client::SendResult;
 
 /// Where the pure-Python result types live (a namedtuple subclass and an IntEnum).
 const TYPES_MODULE: &str = "rocketmq._types";
@@ -55,27 +53,6 @@ impl ToPython for SendResult {
 impl ToPython for () {
     fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(py.None().into_bound(py))
-    }
-}
-
-/// The output of an asyncio call: converted (and, for errors, mapped to the operation's
-/// exception class) by pyo3-async-runtimes when it resolves the `asyncio.Future`, with the GIL
-/// it holds anyway: a failed call costs no extra GIL acquisition on a runtime worker.
-pub struct AioOutcome<T> {
-    pub op: Op,
-    pub result: Result<T, Error>,
-}
-
-impl<'py, T: ToPython> IntoPyObject<'py> for AioOutcome<T> {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
-        match self.result {
-            Ok(value) => value.to_python(py),
-            Err(e) => Err(to_pyerr(py, self.op, &e)),
-        }
     }
 }
 

@@ -1,6 +1,9 @@
 """The interpreter exits cleanly right after mixed blocking, callback and asyncio sends against
 the real broker, run many times (an abort, exit 134, was once seen in 1 of 26 such runs: a
-runtime worker resolving an asyncio future while the interpreter finalized)."""
+runtime worker resolving an asyncio future while the interpreter finalized). The sequence of
+issue #13: send_sync and send_async callbacks on one producer, asyncio sends on another (some
+left in flight at exit), and an event loop on a daemon thread still sending as the interpreter
+exits."""
 
 from __future__ import annotations
 
@@ -46,6 +49,31 @@ SCRIPT = textwrap.dedent(
             asyncio.ensure_future(q.send(msg))
 
     asyncio.run(burst())
+
+    # A loop on a daemon thread still sending (and resolving futures) when the interpreter exits.
+    sending = threading.Event()
+
+    async def forever():
+        q = aio.Producer("pg_exit_aio2_" + uuid.uuid4().hex[:8], namesrv_addr=namesrv)
+        await q.start()
+        slots = asyncio.Semaphore(64)
+
+        async def one():
+            try:
+                await q.send(msg)
+                sending.set()
+            finally:
+                slots.release()
+
+        pending = set()
+        while True:
+            await slots.acquire()
+            t = asyncio.ensure_future(one())
+            pending.add(t)
+            t.add_done_callback(pending.discard)
+
+    threading.Thread(target=lambda: asyncio.run(forever()), daemon=True).start()
+    sending.wait(timeout=20)
     print("bye", flush=True)
     """
 )

@@ -3,19 +3,33 @@
     python bench/bench_producer.py --rust-bench target/release/examples/bench_producer
 
 Measures, with 1 KiB bodies: sync sends from one Python thread (p50/p99/p999, msg/s),
-send_async throughput from one Python thread (callbacks, bounded in-flight window), batch
-throughput; then the same three by the Rust core alone; prints Python/Rust ratios.
+send_async throughput from one Python thread (callbacks, bounded in-flight window), the same
+with auto-batching on (``set_auto_batch``; twice the messages, a larger window), asyncio
+sends (``rocketmq.aio.Producer.send``) awaited one at a time and with 16 / 256 in flight
+(``asyncio.gather`` behind a semaphore), batch throughput; then the Rust core alone; prints
+Python/Rust ratios, asyncio against the blocking and callback figures of the same run, and the
+client's CPU time per message (this process's user+system CPU time over the messages of the
+path; the broker runs in another process).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import threading
 import time
 import uuid
+from typing import Any
 
 from _common import TestCluster, percentile, ratio, run_rust_reference
+from rocketmq import aio
 from rocketmq.client import Message, Producer
+
+
+def cpu_us_per_msg(cpu_started: float, count: int) -> float:
+    """This process's CPU time since `cpu_started` (time.process_time) per message, in µs."""
+    return (time.process_time() - cpu_started) / max(count, 1) * 1e6
 
 
 def sync_sends(
@@ -24,15 +38,18 @@ def sync_sends(
     msg = Message(topic)
     msg.set_body(body)
     latencies: list[float] = []
+    cpu = time.process_time()
     started = time.perf_counter()
     for _ in range(count):
         t = time.perf_counter_ns()
         producer.send_sync(msg)
         latencies.append((time.perf_counter_ns() - t) / 1e6)
     elapsed = time.perf_counter() - started
+    cpu_us = cpu_us_per_msg(cpu, count)
     latencies.sort()
     return {
         "msg_per_s": count / elapsed,
+        "cpu_us": cpu_us,
         "p50_ms": percentile(latencies, 0.50),
         "p99_ms": percentile(latencies, 0.99),
         "p999_ms": percentile(latencies, 0.999),
@@ -56,6 +73,7 @@ def async_sends(
                 done.set()
         slots.release()
 
+    cpu = time.process_time()
     started = time.perf_counter()
     for _ in range(count):
         slots.acquire()
@@ -65,7 +83,44 @@ def async_sends(
     if not done.wait(timeout=300):
         raise RuntimeError(f"async sends did not complete: {state}")
     elapsed = time.perf_counter() - started
-    return {"msg_per_s": count / elapsed, "failed": float(state["failed"])}
+    return {
+        "msg_per_s": count / elapsed,
+        "cpu_us": cpu_us_per_msg(cpu, count),
+        "failed": float(state["failed"]),
+    }
+
+
+def aio_sends(
+    namesrv: str, topic: str, body: bytes, count: int, window: int
+) -> dict[str, float]:
+    """`rocketmq.aio.Producer.send` with `window` sends in flight (1: awaited one at a time)."""
+
+    async def main() -> dict[str, float]:
+        producer = aio.Producer(
+            f"bench_aio_{uuid.uuid4().hex[:8]}", namesrv_addr=namesrv
+        )
+        async with producer:
+            msg = Message(topic)
+            msg.set_body(body)
+            for _ in range(200):
+                await producer.send(msg)
+            cpu = time.process_time()
+            started = time.perf_counter()
+            if window == 1:
+                for _ in range(count):
+                    await producer.send(msg)
+            else:
+                slots = asyncio.Semaphore(window)
+
+                async def one() -> None:
+                    async with slots:
+                        await producer.send(msg)
+
+                await asyncio.gather(*(one() for _ in range(count)))
+            elapsed = time.perf_counter() - started
+            return {"msg_per_s": count / elapsed, "cpu_us": cpu_us_per_msg(cpu, count)}
+
+    return asyncio.run(main())
 
 
 def batch_sends(
@@ -77,11 +132,15 @@ def batch_sends(
         m.set_body(body)
         msgs.append(m)
     rounds = max(1, count // batch)
+    cpu = time.process_time()
     started = time.perf_counter()
     for _ in range(rounds):
         producer.send_batch(msgs)
     elapsed = time.perf_counter() - started
-    return {"msg_per_s": rounds * batch / elapsed}
+    return {
+        "msg_per_s": rounds * batch / elapsed,
+        "cpu_us": cpu_us_per_msg(cpu, rounds * batch),
+    }
 
 
 def main() -> None:
@@ -93,6 +152,12 @@ def main() -> None:
     parser.add_argument("--body", type=int, default=1024)
     parser.add_argument("--window", type=int, default=256)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument(
+        "--auto-window",
+        type=int,
+        default=2048,
+        help="in-flight window of the auto-batched send_async run",
+    )
     args = parser.parse_args()
     body = b"x" * args.body
 
@@ -118,6 +183,8 @@ def main() -> None:
                 str(args.window),
                 "--batch",
                 str(args.batch),
+                "--auto-window",
+                str(args.auto_window),
             ],
         )
 
@@ -134,30 +201,72 @@ def main() -> None:
             py_batch = batch_sends(producer, topic, body, args.count, args.batch)
         finally:
             producer.shutdown()
+        auto = Producer(f"bench_auto_{uuid.uuid4().hex[:8]}")
+        auto.set_name_server_address(cluster.namesrv_addr)
+        auto.set_auto_batch(True)
+        auto.start()
+        try:
+            for _ in range(200):
+                auto.send_sync(warm)
+            py_auto = async_sends(auto, topic, body, args.count * 2, args.auto_window)
+        finally:
+            auto.shutdown()
+        py_aio = {
+            w: aio_sends(cluster.namesrv_addr, topic, body, args.count, w)
+            for w in (1, 16, args.window)
+        }
 
     rs_sync, rs_async, rs_batch = rust["sync"], rust["async"], rust["batch"]
     print()
     print(
-        f"{'mode':<8} {'python msg/s':>13} {'rust msg/s':>11} {'py/rust':>8}   latency (ms) python | rust"
+        f"{'mode':<10} {'python msg/s':>13} {'rust msg/s':>11} {'py/rust':>8} "
+        f"{'cpu us/msg py':>14} {'rust':>6}   notes"
     )
-    print(
-        f"{'sync':<8} {py_sync['msg_per_s']:>13.0f} {rs_sync['msg_per_s']:>11.0f} "
-        f"{ratio(py_sync['msg_per_s'], rs_sync['msg_per_s']):>8}   "
+
+    def row(
+        name: str, py: dict[str, float], rs: dict[str, Any] | None, note: str
+    ) -> None:
+        rs_rate = f"{rs['msg_per_s']:>11.0f}" if rs else f"{'-':>11}"
+        rs_ratio = ratio(py["msg_per_s"], rs["msg_per_s"]) if rs else "-"
+        rs_cpu = rs.get("cpu_us") if rs else None
+        rs_cpu_s = (
+            f"{rs_cpu:>6.1f}" if isinstance(rs_cpu, (int, float)) else f"{'-':>6}"
+        )
+        print(
+            f"{name:<10} {py['msg_per_s']:>13.0f} {rs_rate} {rs_ratio:>8} "
+            f"{py['cpu_us']:>14.1f} {rs_cpu_s}   {note}"
+        )
+
+    row(
+        "sync",
+        py_sync,
+        rs_sync,
         f"p50 {py_sync['p50_ms']:.3f} p99 {py_sync['p99_ms']:.3f} p999 {py_sync['p999_ms']:.3f} | "
-        f"p50 {rs_sync['p50_ms']:.3f} p99 {rs_sync['p99_ms']:.3f} p999 {rs_sync['p999_ms']:.3f}"
+        f"rust p50 {rs_sync['p50_ms']:.3f} p99 {rs_sync['p99_ms']:.3f} p999 {rs_sync['p999_ms']:.3f}",
     )
-    print(
-        f"{'async':<8} {py_async['msg_per_s']:>13.0f} {rs_async['msg_per_s']:>11.0f} "
-        f"{ratio(py_async['msg_per_s'], rs_async['msg_per_s']):>8}   window {args.window}"
+    row("async", py_async, rs_async, f"callbacks, window {args.window}")
+    row(
+        "async auto",
+        py_auto,
+        rust.get("async_auto"),
+        f"auto-batched, window {args.auto_window}: "
+        f"{ratio(py_auto['msg_per_s'], py_async['msg_per_s'])} of async",
     )
-    print(
-        f"{'batch':<8} {py_batch['msg_per_s']:>13.0f} {rs_batch['msg_per_s']:>11.0f} "
-        f"{ratio(py_batch['msg_per_s'], rs_batch['msg_per_s']):>8}   {args.batch} per batch"
-    )
+    for w, result in py_aio.items():
+        versus = (
+            f"{ratio(result['msg_per_s'], py_sync['msg_per_s'])} of sync"
+            if w == 1
+            else f"{ratio(result['msg_per_s'], py_async['msg_per_s'])} of callbacks (window {args.window})"
+        )
+        row(f"aio {w}", result, None, f"asyncio, {w} in flight: {versus}")
+    row("batch", py_batch, rs_batch, f"{args.batch} per batch")
     print()
     print(
-        "targets: sync p99 <= 0.5 ms on loopback; Python throughput >= 0.85x the Rust core's"
+        "targets: sync p99 <= 0.5 ms on loopback; Python throughput >= 0.85x the Rust core's; "
+        f"aio 1 >= 0.95x sync; aio {args.window} >= 0.9x callbacks; "
+        "async auto >= 4x async and >= 50k msg/s"
     )
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,10 @@ struct Settings {
     max_message_size: Option<i64>,
     retry_times: Option<i64>,
     send_attempt_timeout_ms: Option<i64>,
+    auto_batch: Option<bool>,
+    batch_max_delay_ms: Option<i64>,
+    batch_max_bytes: Option<i64>,
+    total_batch_max_bytes: Option<i64>,
 }
 
 impl Settings {
@@ -63,6 +67,18 @@ impl Settings {
         }
         if let Some(ms) = self.send_attempt_timeout_ms {
             producer.send_attempt_timeout = millis(ms, "send attempt timeout")?;
+        }
+        if let Some(on) = self.auto_batch {
+            producer.auto_batch = on;
+        }
+        if let Some(ms) = self.batch_max_delay_ms {
+            producer.batch_max_delay = millis(ms, "batch max delay")?;
+        }
+        if let Some(n) = self.batch_max_bytes {
+            producer.batch_max_bytes = narrow(n, "batch max bytes")?;
+        }
+        if let Some(n) = self.total_batch_max_bytes {
+            producer.total_batch_max_bytes = narrow(n, "total batch max bytes")?;
         }
         if let Some(n) = self.retry_times {
             producer.retry_times_when_send_failed = narrow(n, "retry times")?;
@@ -286,6 +302,27 @@ impl ProducerCore {
 
     fn set_send_attempt_timeout_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
         self.settings(py)?.send_attempt_timeout_ms = Some(ms);
+        Ok(())
+    }
+
+    /// Auto-batching of single sends (Java `autoBatch`; `producer::accumulator` in the core).
+    fn set_auto_batch(&self, py: Python<'_>, enabled: bool) -> PyResult<()> {
+        self.settings(py)?.auto_batch = Some(enabled);
+        Ok(())
+    }
+
+    fn set_batch_max_delay_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
+        self.settings(py)?.batch_max_delay_ms = Some(ms);
+        Ok(())
+    }
+
+    fn set_batch_max_bytes(&self, py: Python<'_>, n: i64) -> PyResult<()> {
+        self.settings(py)?.batch_max_bytes = Some(n);
+        Ok(())
+    }
+
+    fn set_total_batch_max_bytes(&self, py: Python<'_>, n: i64) -> PyResult<()> {
+        self.settings(py)?.total_batch_max_bytes = Some(n);
         Ok(())
     }
 

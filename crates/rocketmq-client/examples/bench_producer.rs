@@ -2,7 +2,11 @@
 //!
 //! `bench_producer --namesrv ADDR --topic T [--count N] [--body BYTES] [--window W] [--batch B]`
 //! runs, in order: sync sends from one task (latency percentiles), windowed async sends
-//! (throughput), batch sends (throughput). Prints one JSON object per mode on stdout.
+//! (throughput), the same auto-batched (`--auto-window`, twice the messages), batch sends
+//! (throughput). Prints one JSON object per mode on stdout, each with
+//! `cpu_us`: this process's CPU time (user + system, all threads) per message of that mode, from
+//! `/proc/self/stat` (Linux; clock ticks of 10 ms, so runs of a few seconds are needed); `null`
+//! elsewhere.
 
 use rocketmq_client::{ClientOptions, Message, Producer, ProducerOptions};
 use std::sync::Arc;
@@ -15,11 +19,19 @@ struct Args {
     body: usize,
     window: usize,
     batch: usize,
+    auto_window: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a =
-        Args { namesrv: String::new(), topic: String::new(), count: 20_000, body: 1024, window: 256, batch: 32 };
+    let mut a = Args {
+        namesrv: String::new(),
+        topic: String::new(),
+        count: 20_000,
+        body: 1024,
+        window: 256,
+        batch: 32,
+        auto_window: 2048,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -31,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
             "--body" => a.body = num()?,
             "--window" => a.window = num()?.max(1),
             "--batch" => a.batch = num()?.max(1),
+            "--auto-window" => a.auto_window = num()?.max(1),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -38,6 +51,26 @@ fn parse_args() -> Result<Args, String> {
         return Err("--namesrv and --topic are required".into());
     }
     Ok(a)
+}
+
+/// This process's CPU time in seconds (user + system, all threads), where `/proc` tells it.
+fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces, hence the last ')'): state is
+    // field 3, utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// CPU µs per message since `started` (a [`process_cpu_secs`] reading), as JSON.
+fn cpu_us_json(started: Option<f64>, count: usize) -> String {
+    match (started, process_cpu_secs()) {
+        (Some(a), Some(b)) if count > 0 => format!("{:.2}", (b - a) / count as f64 * 1e6),
+        _ => "null".to_string(),
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -63,10 +96,14 @@ async fn main() {
     }
 }
 
-async fn run(args: Args) -> rocketmq_client::Result<()> {
+fn producer_client(args: &Args) -> rocketmq_client::Result<ClientOptions> {
     let mut client = ClientOptions::default();
     client.set_namesrv_addr(&args.namesrv)?;
-    let producer = Producer::new(ProducerOptions::new("bench_rust_producer"), client);
+    Ok(client)
+}
+
+async fn run(args: Args) -> rocketmq_client::Result<()> {
+    let producer = Producer::new(ProducerOptions::new("bench_rust_producer"), producer_client(&args)?);
     producer.start().await?;
     let body = vec![b'x'; args.body];
     let msg = Message::new(&args.topic, body.clone());
@@ -76,6 +113,7 @@ async fn run(args: Args) -> rocketmq_client::Result<()> {
 
     // Sync: one at a time.
     let mut lat = Vec::with_capacity(args.count);
+    let cpu = process_cpu_secs();
     let started = Instant::now();
     for _ in 0..args.count {
         let t = Instant::now();
@@ -83,9 +121,10 @@ async fn run(args: Args) -> rocketmq_client::Result<()> {
         lat.push(t.elapsed());
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_us = cpu_us_json(cpu, args.count);
     lat.sort();
     println!(
-        "{{\"mode\":\"sync\",\"count\":{},\"msg_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4},\"p999_ms\":{:.4}}}",
+        "{{\"mode\":\"sync\",\"count\":{},\"cpu_us\":{cpu_us},\"msg_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4},\"p999_ms\":{:.4}}}",
         args.count,
         args.count as f64 / elapsed,
         percentile(&lat, 0.50),
@@ -95,6 +134,7 @@ async fn run(args: Args) -> rocketmq_client::Result<()> {
 
     // Async: a window of in-flight sends.
     let sem = Arc::new(tokio::sync::Semaphore::new(args.window));
+    let cpu = process_cpu_secs();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(args.count);
     for _ in 0..args.count {
@@ -115,23 +155,64 @@ async fn run(args: Args) -> rocketmq_client::Result<()> {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_us = cpu_us_json(cpu, args.count);
     println!(
-        "{{\"mode\":\"async\",\"count\":{},\"failed\":{failed},\"window\":{},\"msg_per_s\":{:.1}}}",
+        "{{\"mode\":\"async\",\"count\":{},\"cpu_us\":{cpu_us},\"failed\":{failed},\"window\":{},\"msg_per_s\":{:.1}}}",
         args.count,
         args.window,
         args.count as f64 / elapsed
     );
 
+    // Async with auto-batching (`ProducerOptions::auto_batch`): twice the messages, a larger window.
+    let mut options = ProducerOptions::new("bench_rust_auto");
+    options.auto_batch = true;
+    let auto = Producer::new(options, producer_client(&args)?);
+    auto.start().await?;
+    for _ in 0..200 {
+        auto.send(&msg).await?;
+    }
+    let count = args.count * 2;
+    let sem = Arc::new(tokio::sync::Semaphore::new(args.auto_window));
+    let cpu = process_cpu_secs();
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(count);
+    for _ in 0..count {
+        let permit =
+            sem.clone().acquire_owned().await.map_err(|_| rocketmq_client::Error::config("semaphore closed"))?;
+        let (p, m) = (auto.clone(), msg.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = p.send_async(&m).await;
+            drop(permit);
+            r
+        }));
+    }
+    let mut failed = 0usize;
+    for t in tasks {
+        if !matches!(t.await, Ok(Ok(_))) {
+            failed += 1;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu_us = cpu_us_json(cpu, count);
+    println!(
+        "{{\"mode\":\"async_auto\",\"count\":{count},\"cpu_us\":{cpu_us},\"failed\":{failed},\"window\":{},\"msg_per_s\":{:.1}}}",
+        args.auto_window,
+        count as f64 / elapsed
+    );
+    auto.shutdown().await;
+
     // Batch.
     let batch: Vec<Message> = (0..args.batch).map(|_| Message::new(&args.topic, body.clone())).collect();
     let rounds = (args.count / args.batch).max(1);
+    let cpu = process_cpu_secs();
     let started = Instant::now();
     for _ in 0..rounds {
         producer.send_batch(&batch).await?;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_us = cpu_us_json(cpu, rounds * args.batch);
     println!(
-        "{{\"mode\":\"batch\",\"count\":{},\"batch\":{},\"msg_per_s\":{:.1}}}",
+        "{{\"mode\":\"batch\",\"count\":{},\"cpu_us\":{cpu_us},\"batch\":{},\"msg_per_s\":{:.1}}}",
         rounds * args.batch,
         args.batch,
         (rounds * args.batch) as f64 / elapsed

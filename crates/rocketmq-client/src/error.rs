@@ -106,6 +106,25 @@ impl Error {
         e
     }
 
+    /// A copy for another caller of the same failed request (an auto-batch): everything but
+    /// the source, whose text joins the message.
+    pub(crate) fn duplicate(&self) -> Error {
+        let i = &self.0;
+        let message = match &i.source {
+            Some(source) => format!("{}: {source}", i.message),
+            None => i.message.clone(),
+        };
+        Error(Box::new(Inner {
+            kind: i.kind,
+            message,
+            response_code: i.response_code,
+            remark: i.remark.clone(),
+            broker_addr: i.broker_addr.clone(),
+            topic: i.topic.clone(),
+            source: None,
+        }))
+    }
+
     /// Shorthand for an [`ErrorKind::InvalidMessage`] error.
     pub fn invalid_message(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidMessage, message)

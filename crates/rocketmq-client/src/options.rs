@@ -242,6 +242,18 @@ pub struct ProducerOptions {
     /// default 3000 ms deadline (issue #10). A value >= `send_timeout` restores Java's
     /// behaviour. A timed-out attempt may still be stored by the slow broker: at-least-once.
     pub send_attempt_timeout: Duration,
+    /// Hold single sends (`send`, `send_async`) briefly and send them as batches
+    /// (`autoBatch`, off by default as in Java; `producer::accumulator`).
+    pub auto_batch: bool,
+    /// Longest time a held message waits for its batch to fill (`batchMaxDelayMs`, 10 ms;
+    /// 1 ms to 30 s).
+    pub batch_max_delay: Duration,
+    /// A batch goes out once its bodies exceed this (`batchMaxBytes`, 32 KiB; 1 B to 2 MiB);
+    /// a larger body is sent alone.
+    pub batch_max_bytes: usize,
+    /// While the bodies held by the producer reach this, messages are sent alone
+    /// (`totalBatchMaxBytes`, 32 MiB).
+    pub total_batch_max_bytes: usize,
 }
 
 impl Default for ProducerOptions {
@@ -260,6 +272,10 @@ impl Default for ProducerOptions {
             default_topic_queue_nums: 4,
             latency_fault_enable: true,
             send_attempt_timeout: Duration::from_millis(1000),
+            auto_batch: false,
+            batch_max_delay: Duration::from_millis(10),
+            batch_max_bytes: 32 * 1024,
+            total_batch_max_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -290,6 +306,22 @@ impl ProducerOptions {
         if self.default_topic_queue_nums <= 0 {
             return Err(Error::config("default topic queue nums must be positive"));
         }
+        // The bounds of Java's `ProduceAccumulator` setters.
+        if self.batch_max_delay.is_zero() || self.batch_max_delay > Duration::from_secs(30) {
+            return Err(Error::config(format!(
+                "batch max delay must be between 1 ms and 30 s, not {} ms",
+                self.batch_max_delay.as_millis()
+            )));
+        }
+        if self.batch_max_bytes == 0 || self.batch_max_bytes > 2 * 1024 * 1024 {
+            return Err(Error::config(format!(
+                "batch max bytes must be between 1 B and 2 MiB, not {}",
+                self.batch_max_bytes
+            )));
+        }
+        if self.total_batch_max_bytes == 0 {
+            return Err(Error::config("total batch max bytes must be positive"));
+        }
         Ok(())
     }
 }
@@ -314,5 +346,11 @@ mod tests {
         assert!(ProducerOptions::new("pg").validate().is_ok());
         assert!(ProducerOptions { compress_level: 10, ..ProducerOptions::new("pg") }.validate().is_err());
         assert!(ProducerOptions::new("bad group!").validate().is_err());
+        let pg = || ProducerOptions::new("pg");
+        assert!(ProducerOptions { batch_max_delay: Duration::ZERO, ..pg() }.validate().is_err());
+        assert!(ProducerOptions { batch_max_delay: Duration::from_secs(31), ..pg() }.validate().is_err());
+        assert!(ProducerOptions { batch_max_bytes: 0, ..pg() }.validate().is_err());
+        assert!(ProducerOptions { batch_max_bytes: 2 * 1024 * 1024 + 1, ..pg() }.validate().is_err());
+        assert!(ProducerOptions { total_batch_max_bytes: 0, ..pg() }.validate().is_err());
     }
 }

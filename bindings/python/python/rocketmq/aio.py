@@ -90,6 +90,10 @@ class Producer(CoreView[ProducerCore]):
     * ``compress_level`` -- zlib level 0-9 (default 5)
     * ``compress_over`` -- bodies of at least this many bytes are compressed (default 4096)
     * ``max_message_size`` -- largest body accepted, bytes (default 4 MiB)
+    * ``auto_batch`` -- hold :meth:`send` calls and send them in batches (Java ``autoBatch``,
+      default off; see ``rocketmq.client.Producer.set_auto_batch``), with
+      ``batch_max_delay_ms`` (default 10), ``batch_max_bytes`` (default 32 KiB) and
+      ``total_batch_max_bytes`` (default 32 MiB)
 
     Options are checked by :meth:`start` (``ProducerStartFailed``, also ``ValueError``).
     """
@@ -110,8 +114,20 @@ class Producer(CoreView[ProducerCore]):
         max_message_size: int | None = None,
         send_attempt_timeout_ms: int | None = None,
         route_snapshot_path: str | os.PathLike[str] | None = None,
+        auto_batch: bool = False,
+        batch_max_delay_ms: int | None = None,
+        batch_max_bytes: int | None = None,
+        total_batch_max_bytes: int | None = None,
     ) -> None:
         core = ProducerCore(group)
+        if auto_batch:
+            core.set_auto_batch(True)
+        if batch_max_delay_ms is not None:
+            core.set_batch_max_delay_ms(int(batch_max_delay_ms))
+        if batch_max_bytes is not None:
+            core.set_batch_max_bytes(int(batch_max_bytes))
+        if total_batch_max_bytes is not None:
+            core.set_total_batch_max_bytes(int(total_batch_max_bytes))
         if send_attempt_timeout_ms is not None:
             core.set_send_attempt_timeout_ms(int(send_attempt_timeout_ms))
         if route_snapshot_path is not None:

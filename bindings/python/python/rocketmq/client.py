@@ -249,6 +249,31 @@ class Producer(_Client[ProducerCore]):
         Java's behaviour (one attempt may use the whole timeout)."""
         self._core.set_send_attempt_timeout_ms(int(timeout))
 
+    def set_auto_batch(self, enabled: bool) -> None:
+        """Auto-batching (Java ``setAutoBatch``; not in the 2.x client; off by default). When on,
+        :meth:`send_async` and :meth:`send_sync` (as Java's ``send``) hold a message up to
+        :meth:`set_batch_max_delay_ms` and send the messages of one topic, tag and WAIT flag as
+        one batch request once their bodies pass :meth:`set_batch_max_bytes`. Each caller still
+        gets its own result (its own ``msg_id`` and ``offset``) or its own exception. Delay
+        levels, delivery times, retry topics, transactional and orderly sends, and bodies over
+        the batch size are sent alone, as in Java."""
+        self._core.set_auto_batch(bool(enabled))
+
+    def set_batch_max_delay_ms(self, ms: int) -> None:
+        """Longest wait of a held message for its batch (Java ``batchMaxDelayMs``, default 10,
+        1 to 30000)."""
+        self._core.set_batch_max_delay_ms(int(ms))
+
+    def set_batch_max_bytes(self, n: int) -> None:
+        """A held batch goes out once its bodies exceed this many bytes (Java
+        ``batchMaxBytes``, default 32 KiB, at most 2 MiB); a larger body is sent alone."""
+        self._core.set_batch_max_bytes(int(n))
+
+    def set_total_batch_max_bytes(self, n: int) -> None:
+        """While the producer holds this many body bytes, messages are sent alone (Java
+        ``totalBatchMaxBytes``, default 32 MiB)."""
+        self._core.set_total_batch_max_bytes(int(n))
+
     def set_compress_level(self, level: int) -> None:
         """zlib level 0-9 for bodies of 4 KiB or more (default 5)."""
         self._core.set_compress_level(int(level))

@@ -1,6 +1,7 @@
 //! The producer (`DefaultMQProducer` / `DefaultMQProducerImpl`): sync, async, oneway, batch and
 //! ordered sends, with retries that move to another broker and latency fault tolerance.
 
+mod accumulator;
 mod fault;
 mod prepare;
 mod queue_selector;
@@ -27,6 +28,7 @@ use crate::namespace::Namespace;
 use crate::options::{ClientOptions, ProducerOptions};
 use crate::route::TopicPublishInfo;
 use crate::send_result::{SendResult, SendStatus};
+use accumulator::{Accumulator, Offer};
 
 const CREATED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -56,6 +58,8 @@ struct Inner {
     faults: LatencyFaultTolerance,
     /// Topics of sends and queues are wrapped with it, results unwrapped ([`crate::namespace`]).
     namespace: Namespace,
+    /// Auto-batching of `send` / `send_async`, when `auto_batch` is on.
+    accumulator: Option<Accumulator>,
 }
 
 impl Producer {
@@ -64,6 +68,7 @@ impl Producer {
     pub fn new(mut options: ProducerOptions, client_options: ClientOptions) -> Self {
         let namespace = Namespace::of(&client_options);
         options.group = namespace.wrap(&options.group);
+        let accumulator = options.auto_batch.then(|| Accumulator::new(&options));
         Producer {
             inner: Arc::new(Inner {
                 options,
@@ -72,6 +77,7 @@ impl Producer {
                 instance: OnceLock::new(),
                 faults: LatencyFaultTolerance::default(),
                 namespace,
+                accumulator,
             }),
         }
     }
@@ -119,6 +125,14 @@ impl Producer {
 
     /// Unregister from the brokers and close connections. Idempotent.
     pub async fn shutdown(&self) {
+        // Batches still held go out first (their callers are waiting for them).
+        if let Some(acc) = &self.inner.accumulator {
+            if self.inner.state.load(Ordering::SeqCst) == RUNNING {
+                for ready in acc.take_all() {
+                    self.flush(ready).await;
+                }
+            }
+        }
         if self.inner.state.swap(SHUT_DOWN, Ordering::SeqCst) != RUNNING {
             return;
         }
@@ -138,8 +152,13 @@ impl Producer {
         }
     }
 
-    /// Send and wait for the broker, retrying on another broker (default timeout).
+    /// Send and wait for the broker, retrying on another broker (default timeout). With
+    /// `auto_batch` on, the message may wait up to `batch_max_delay` to go out in a batch (Java's
+    /// `send(Message)` does the same).
     pub async fn send(&self, msg: &Message) -> Result<SendResult> {
+        if self.inner.accumulator.is_some() {
+            return self.send_accumulated(msg, SendMode::Sync).await;
+        }
         self.send_with_timeout(msg, self.inner.options.send_timeout).await
     }
 
@@ -152,8 +171,62 @@ impl Producer {
     /// Send with Java's async retry policy (transport failures only). The future is what an
     /// async callback or `await` is built on.
     pub async fn send_async(&self, msg: &Message) -> Result<SendResult> {
+        if self.inner.accumulator.is_some() {
+            return self.send_accumulated(msg, SendMode::Async).await;
+        }
         let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
         self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Async).await
+    }
+
+    /// A single send through the accumulator (`DefaultMQProducer.sendByAccumulator`).
+    async fn send_accumulated(&self, msg: &Message, mode: SendMode) -> Result<SendResult> {
+        let options = &self.inner.options;
+        let wrapped = self.inner.namespace.wrap_message(msg);
+        prepare::validate(&wrapped, options)?;
+        self.instance()?;
+        let Some(acc) = &self.inner.accumulator else {
+            return self.send_prepared(prepare::prepare_single(&wrapped, options)?, options.send_timeout, mode).await;
+        };
+        match acc.offer(&wrapped, mode) {
+            Offer::Bypass => {
+                self.send_prepared(prepare::prepare_single(&wrapped, options)?, options.send_timeout, mode).await
+            }
+            Offer::Held(rx, full) => {
+                if let Some(ready) = full {
+                    let me = self.clone();
+                    tokio::spawn(async move { me.flush(ready).await });
+                }
+                accumulator::wait(rx).await
+            }
+            Offer::Opened(rx, id, key) => {
+                let me = self.clone();
+                let delay = acc.max_delay();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let expired = me.inner.accumulator.as_ref().and_then(|acc| acc.take_expired(&key, id));
+                    if let Some(ready) = expired {
+                        me.flush(ready).await;
+                    }
+                });
+                accumulator::wait(rx).await
+            }
+        }
+    }
+
+    /// Send a batch the accumulator let go and hand each caller its result.
+    async fn flush(&self, ready: accumulator::Ready) {
+        let options = &self.inner.options;
+        let prepared = match ready.msgs.as_slice() {
+            [one] => prepare::prepare_single(one, options),
+            many => prepare::prepare_batch(many, options),
+        };
+        let outcome = match prepared {
+            Ok(prepared) => self.send_prepared(prepared, options.send_timeout, ready.mode).await,
+            Err(e) => Err(e),
+        };
+        if let Some(acc) = &self.inner.accumulator {
+            acc.settle(ready, outcome);
+        }
     }
 
     /// Send several messages of one topic as one request (`SEND_BATCH_MESSAGE`).

@@ -1,0 +1,342 @@
+//! Auto-batching of single sends (Java 5.x `client/producer/ProduceAccumulator.java`, switched
+//! on by `DefaultMQProducer.setAutoBatch`, checked by `DefaultMQProducer.canBatch`).
+//!
+//! With `ProducerOptions::auto_batch` on, [`super::Producer::send`] and
+//! [`super::Producer::send_async`] hand a message that can be batched to the accumulator. It
+//! holds messages per aggregate key (Java's `AggregateKey`: topic, tags, the WAIT flag; plus the
+//! retry policy, as Java keeps sync and async batches apart) and sends them as one
+//! `SEND_BATCH_MESSAGE` request once the held bodies pass `batch_max_bytes`
+//! (`batchMaxBytes`, Java's `readyToSend`) or the first of them has waited `batch_max_delay`
+//! (`batchMaxDelayMs`). Each caller gets its own result, split from the batch's as Java's
+//! `splitSendResults` does (its own message id, offset message id and queue offset = the
+//! batch's base offset + its index), or its own copy of the batch's error.
+//!
+//! What bypasses it (sent alone, as Java's `canBatch`): delay levels and delivery times, retry
+//! topics, messages carrying a producer group (`PGROUP`, e.g. transactional ones), bodies over
+//! `batch_max_bytes` (which would be a batch of one anyway), and every message while the held
+//! bodies of the whole producer reach `total_batch_max_bytes` (`totalBatchMaxBytes`). Ordered,
+//! oneway, transactional and request sends never come here.
+//!
+//! Differences from Java, on purpose: a timer task per open batch replaces Java's guard thread
+//! that scans every batch each `holdMs / 2`; the held-bytes counter is only charged for a message
+//! that is actually held (Java charges it in `tryAddMessage` before the other checks, and never
+//! gives it back for a bypassed message); a batch of one message goes out as a plain send; at
+//! shutdown, held batches are sent before the producer closes (Java's guard threads just stop,
+//! leaving their callbacks uncalled).
+
+use rocketmq_remoting::message::keys;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+use super::SendMode;
+use crate::error::{Error, ErrorKind, Result};
+use crate::message::Message;
+use crate::options::ProducerOptions;
+use crate::send_result::SendResult;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What separates batches (Java `AggregateKey`, plus the retry policy).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    topic: String,
+    tags: Option<String>,
+    wait_store_msg_ok: bool,
+    mode_async: bool,
+}
+
+/// Messages held for one key, with their callers.
+#[derive(Debug, Default)]
+struct Open {
+    /// Which open batch of the key this is (the timer only flushes its own).
+    id: u64,
+    msgs: Vec<Message>,
+    waiters: Vec<oneshot::Sender<Result<SendResult>>>,
+    bytes: usize,
+}
+
+/// A batch ready to go.
+#[derive(Debug)]
+pub(crate) struct Ready {
+    pub msgs: Vec<Message>,
+    pub mode: SendMode,
+    waiters: Vec<oneshot::Sender<Result<SendResult>>>,
+    bytes: usize,
+}
+
+/// The accumulator of one producer.
+#[derive(Debug)]
+pub(crate) struct Accumulator {
+    max_delay: Duration,
+    max_bytes: usize,
+    total_max_bytes: usize,
+    /// Body bytes held right now, over all keys (Java `currentlyHoldSize`).
+    held: AtomicUsize,
+    open: Mutex<HashMap<Key, Open>>,
+    next_id: AtomicUsize,
+}
+
+/// The outcome of offering a message.
+#[derive(Debug)]
+pub(crate) enum Offer {
+    /// Not batchable: send it alone.
+    Bypass,
+    /// Held; the receiver gets its result. `Some(batch)`: this message completed a batch,
+    /// which the caller sends now.
+    Held(oneshot::Receiver<Result<SendResult>>, Option<Ready>),
+    /// Held as the first message of a new batch: the caller starts its timer.
+    Opened(oneshot::Receiver<Result<SendResult>>, u64, OpenBatch),
+}
+
+/// The key of a batch whose timer is to be started (opaque to the producer).
+#[derive(Debug, Clone)]
+pub(crate) struct OpenBatch(Key);
+
+impl Accumulator {
+    pub fn new(options: &ProducerOptions) -> Self {
+        Accumulator {
+            max_delay: options.batch_max_delay,
+            max_bytes: options.batch_max_bytes,
+            total_max_bytes: options.total_batch_max_bytes,
+            held: AtomicUsize::new(0),
+            open: Mutex::new(HashMap::new()),
+            next_id: AtomicUsize::new(1),
+        }
+    }
+
+    /// How long the first message of a batch waits at most.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// Java `canBatch` (and the size bound of the issue): whether `msg` may be held.
+    fn can_batch(&self, msg: &Message) -> bool {
+        let body = msg.body().len();
+        body <= self.max_bytes
+            && self.held.load(Ordering::SeqCst) < self.total_max_bytes
+            && msg.delay_time_level() <= 0
+            && msg.property(keys::TIMER_DELIVER_MS).is_none()
+            && msg.property(keys::TIMER_DELAY_SEC).is_none()
+            && msg.property(keys::TIMER_DELAY_MS).is_none()
+            && !msg.topic().starts_with("%RETRY%")
+            && msg.property(keys::PGROUP).is_none()
+            && msg.property(keys::TRAN_MSG).is_none()
+    }
+
+    /// Offer a (namespace-wrapped, validated) message.
+    pub fn offer(&self, msg: &Message, mode: SendMode) -> Offer {
+        if !self.can_batch(msg) {
+            return Offer::Bypass;
+        }
+        let key = Key {
+            topic: msg.topic().to_owned(),
+            tags: msg.tags().map(str::to_owned),
+            wait_store_msg_ok: msg.wait_store_msg_ok(),
+            mode_async: mode == SendMode::Async,
+        };
+        let (tx, rx) = oneshot::channel();
+        let body = msg.body().len();
+        self.held.fetch_add(body, Ordering::SeqCst);
+        let mut open = lock(&self.open);
+        let entry = open.entry(key.clone()).or_default();
+        let fresh = entry.msgs.is_empty();
+        if fresh {
+            entry.id = self.next_id.fetch_add(1, Ordering::Relaxed) as u64;
+        }
+        entry.msgs.push(msg.clone());
+        entry.waiters.push(tx);
+        entry.bytes += body;
+        // Java `readyToSend`: the held bodies exceed `batchMaxBytes`.
+        if entry.bytes > self.max_bytes {
+            let taken = std::mem::take(entry);
+            open.remove(&key);
+            return Offer::Held(rx, Some(Ready { msgs: taken.msgs, mode, waiters: taken.waiters, bytes: taken.bytes }));
+        }
+        if fresh {
+            let id = entry.id;
+            return Offer::Opened(rx, id, OpenBatch(key));
+        }
+        Offer::Held(rx, None)
+    }
+
+    /// The batch `id` of `key`, if it is still open (its timer fired).
+    pub fn take_expired(&self, key: &OpenBatch, id: u64) -> Option<Ready> {
+        let mut open = lock(&self.open);
+        if open.get(&key.0).is_none_or(|o| o.id != id) {
+            return None;
+        }
+        let taken = open.remove(&key.0)?;
+        let mode = if key.0.mode_async { SendMode::Async } else { SendMode::Sync };
+        Some(Ready { msgs: taken.msgs, mode, waiters: taken.waiters, bytes: taken.bytes })
+    }
+
+    /// Every open batch (shutdown).
+    pub fn take_all(&self) -> Vec<Ready> {
+        lock(&self.open)
+            .drain()
+            .map(|(key, o)| Ready {
+                msgs: o.msgs,
+                mode: if key.mode_async { SendMode::Async } else { SendMode::Sync },
+                waiters: o.waiters,
+                bytes: o.bytes,
+            })
+            .collect()
+    }
+
+    /// Hand each caller its part of the batch's `outcome` (Java `splitSendResults`).
+    pub fn settle(&self, ready: Ready, outcome: Result<SendResult>) {
+        self.held.fetch_sub(ready.bytes, Ordering::SeqCst);
+        let n = ready.waiters.len();
+        match outcome.and_then(|r| split(r, n)) {
+            Ok(results) => {
+                for (tx, r) in ready.waiters.into_iter().zip(results) {
+                    let _ = tx.send(Ok(r));
+                }
+            }
+            Err(e) => {
+                for tx in ready.waiters {
+                    let _ = tx.send(Err(e.duplicate()));
+                }
+            }
+        }
+    }
+}
+
+/// One result per message of a batch of `n` (Java `splitSendResults`): the ids are
+/// comma-joined in the batch's result; the queue offsets follow the batch's base offset.
+fn split(result: SendResult, n: usize) -> Result<Vec<SendResult>> {
+    if n == 1 {
+        return Ok(vec![result]);
+    }
+    if !result.msg_id.contains(',') {
+        // A broker storing the batch as one entry (Java's batch consume queue): one result for all.
+        return Ok(vec![result; n]);
+    }
+    let ids: Vec<&str> = result.msg_id.split(',').collect();
+    let offset_ids: Vec<&str> = result.offset_msg_id.split(',').collect();
+    if ids.len() != n || offset_ids.len() != n {
+        return Err(Error::new(
+            ErrorKind::Broker,
+            format!(
+                "the broker answered a batch of {n} messages with {} ids and {} offset ids",
+                ids.len(),
+                offset_ids.len()
+            ),
+        ));
+    }
+    Ok(ids
+        .iter()
+        .zip(&offset_ids)
+        .enumerate()
+        .map(|(i, (id, offset_id))| SendResult {
+            status: result.status,
+            msg_id: (*id).to_owned(),
+            offset_msg_id: (*offset_id).to_owned(),
+            queue: result.queue.clone(),
+            queue_offset: result.queue_offset + i as i64,
+            transaction_id: result.transaction_id.clone(),
+            region_id: result.region_id.clone(),
+            broker_addr: result.broker_addr.clone(),
+        })
+        .collect())
+}
+
+/// Awaiting a held message's result.
+pub(crate) async fn wait(rx: oneshot::Receiver<Result<SendResult>>) -> Result<SendResult> {
+    rx.await.unwrap_or_else(|_| Err(Error::new(ErrorKind::Shutdown, "the batch holding this message was dropped")))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::send_result::SendStatus;
+    use rocketmq_remoting::MessageQueue;
+
+    fn result(ids: &str, offset_ids: &str) -> SendResult {
+        SendResult {
+            status: SendStatus::Ok,
+            msg_id: ids.to_owned(),
+            offset_msg_id: offset_ids.to_owned(),
+            queue: MessageQueue { topic: "T".into(), broker_name: "b".into(), queue_id: 1 },
+            queue_offset: 40,
+            transaction_id: None,
+            region_id: None,
+            broker_addr: "a:1".into(),
+        }
+    }
+
+    #[test]
+    fn split_gives_each_message_its_ids_and_offset() {
+        let parts = split(result("A,B,C", "X,Y,Z"), 3).unwrap();
+        let got: Vec<(&str, &str, i64)> =
+            parts.iter().map(|r| (r.msg_id.as_str(), r.offset_msg_id.as_str(), r.queue_offset)).collect();
+        assert_eq!(got, vec![("A", "X", 40), ("B", "Y", 41), ("C", "Z", 42)]);
+        assert!(split(result("A,B", "X,Y"), 3).is_err(), "a count mismatch is an error");
+    }
+
+    fn options(max_bytes: usize, total: usize) -> ProducerOptions {
+        ProducerOptions {
+            auto_batch: true,
+            batch_max_bytes: max_bytes,
+            total_batch_max_bytes: total,
+            ..ProducerOptions::new("pg")
+        }
+    }
+
+    #[test]
+    fn bypasses_what_java_does_not_batch() {
+        let acc = Accumulator::new(&options(100, 1000));
+        let mut delayed = Message::new("T", vec![1u8; 10]);
+        delayed.set_delay_time_level(3).unwrap();
+        assert!(matches!(acc.offer(&delayed, SendMode::Async), Offer::Bypass));
+        let mut timed = Message::new("T", vec![1u8; 10]);
+        timed.set_delay_sec(5).unwrap();
+        assert!(matches!(acc.offer(&timed, SendMode::Async), Offer::Bypass));
+        assert!(matches!(acc.offer(&Message::new("%RETRY%g", vec![1u8; 10]), SendMode::Async), Offer::Bypass));
+        let mut grouped = Message::new("T", vec![1u8; 10]);
+        grouped.put_property(keys::PGROUP, "pg").unwrap();
+        assert!(matches!(acc.offer(&grouped, SendMode::Async), Offer::Bypass));
+        assert!(matches!(acc.offer(&Message::new("T", vec![1u8; 101]), SendMode::Async), Offer::Bypass));
+        assert_eq!(acc.held.load(Ordering::SeqCst), 0, "bypassed messages hold nothing");
+    }
+
+    #[test]
+    fn a_batch_closes_past_max_bytes_and_keys_separate() {
+        let acc = Accumulator::new(&options(100, 1000));
+        let m = Message::new("T", vec![1u8; 40]);
+        assert!(matches!(acc.offer(&m, SendMode::Async), Offer::Opened(..)));
+        assert!(matches!(acc.offer(&m, SendMode::Sync), Offer::Opened(..)), "sync and async batches are apart");
+        assert!(matches!(acc.offer(&m, SendMode::Async), Offer::Held(_, None)));
+        match acc.offer(&m, SendMode::Async) {
+            Offer::Held(_, Some(ready)) => assert_eq!(ready.msgs.len(), 3),
+            other => panic!("expected a full batch, got {other:?}"),
+        }
+        // The total bound: with 80 bytes held and a total of 80, the next message bypasses.
+        let small = Accumulator::new(&options(100, 80));
+        assert!(matches!(small.offer(&m, SendMode::Async), Offer::Opened(..)));
+        assert!(matches!(small.offer(&m, SendMode::Async), Offer::Held(_, None)));
+        assert!(matches!(small.offer(&m, SendMode::Async), Offer::Bypass));
+    }
+
+    #[test]
+    fn a_failed_batch_fails_every_caller() {
+        let acc = Accumulator::new(&options(1000, 10000));
+        let m = Message::new("T", vec![1u8; 10]);
+        let Offer::Opened(rx1, id, key) = acc.offer(&m, SendMode::Async) else { panic!("not opened") };
+        let Offer::Held(rx2, None) = acc.offer(&m, SendMode::Async) else { panic!("not held") };
+        let ready = acc.take_expired(&key, id).unwrap();
+        assert!(acc.take_expired(&key, id).is_none(), "taken once");
+        acc.settle(ready, Err(Error::broker(14, Some("busy".into()), "a:1")));
+        for rx in [rx1, rx2] {
+            let e = rx.blocking_recv().unwrap().unwrap_err();
+            assert_eq!(e.response_code(), Some(14));
+        }
+        assert_eq!(acc.held.load(Ordering::SeqCst), 0);
+    }
+}

@@ -34,7 +34,7 @@ use crate::message::{text_arg, PyMessage};
 use crate::results::{self, ToPython};
 use crate::runtime;
 use crate::started::Started;
-use crate::transaction::{run_local, CheckerSlot, PyChecker, Runner};
+use crate::transaction::{run_local, CheckerSlot, Escaped, PyChecker, Runner};
 
 /// Settings as given by the user; turned into options (and checked) by `start()`.
 #[derive(Debug, Clone, Default)]
@@ -421,14 +421,26 @@ impl ProducerCore {
         let local_execute = local_execute.clone().unbind();
         let user_args = user_args.map_or_else(|| py.None(), Bound::unbind);
         let msg = msg.borrow().core().clone();
-        drive(py, aio, Op::SendTransaction, async move {
+        let escaped = Escaped::default();
+        let escaped_here = escaped.clone();
+        let fut = async move {
             let result = txn
                 .send_message_in_transaction(&msg, move |half, sent| {
-                    run_local(runner, local_execute, user_args, half, sent)
+                    run_local(runner, local_execute, user_args, half, sent, escaped)
                 })
                 .await?;
             Ok(results::Transaction(result))
-        })
+        };
+        if aio {
+            return drive(py, true, Op::SendTransaction, fut);
+        }
+        let result = Self::block_on(py, Op::SendTransaction, fut)?;
+        // A Ctrl-C in local_execute: the transaction ended UNKNOWN (the broker will check);
+        // the interrupt goes on.
+        if let Some(interrupt) = escaped_here.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(interrupt);
+        }
+        result.to_python(py)
     }
 
     /// Send `msg` as a request and wait up to `timeout_ms` (default: the send timeout's

@@ -19,6 +19,7 @@
 //! too). An exception or any other value means UNKNOWN, logged with the traceback: the broker
 //! checks the message again later (2.x passed an uninitialised value to the C++ core).
 
+use pyo3::exceptions::PyException;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -120,15 +121,28 @@ pub fn state_of(py: Python<'_>, ret: &Bound<'_, PyAny>, what: &str) -> LocalTran
     LocalTransactionState::Unknow
 }
 
-/// Call `callable(*args)` here, GIL held: its answer, or UNKNOWN (logged) if it raised.
+/// Where a `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`)
+/// raised by a callback on the caller's thread is kept, to be raised again once the
+/// transaction has ended (UNKNOWN).
+pub type Escaped = Arc<Mutex<Option<PyErr>>>;
+
+/// Call `callable(*args)` here, GIL held: its answer, or UNKNOWN (logged) if it raised. With
+/// `escaped`, a Ctrl-C (or any non-`Exception`) is kept there instead of logged.
 fn call_here(
     py: Python<'_>,
     callable: &Bound<'_, PyAny>,
     args: Bound<'_, PyTuple>,
     what: &str,
+    escaped: Option<&Escaped>,
 ) -> LocalTransactionState {
     match callable.call1(args) {
         Ok(ret) => state_of(py, &ret, what),
+        Err(e) if escaped.is_some() && !e.is_instance_of::<PyException>(py) => {
+            if let Some(slot) = escaped {
+                *lock(slot) = Some(e);
+            }
+            LocalTransactionState::Unknow
+        }
         Err(e) => {
             let text = format!("{what} raised; the transaction stays UNKNOWN (the broker checks it again later)");
             logging::log_exception_at(py, logging::WARNING, &text, e);
@@ -221,13 +235,15 @@ fn half_message(msg: Message, sent: &SendResult) -> MessageExt {
     }
 }
 
-/// The local transaction: `local_execute(msg, user_args)` where `runner` says.
+/// The local transaction: `local_execute(msg, user_args)` where `runner` says (on the caller's
+/// thread, a `KeyboardInterrupt` goes to `escaped`).
 pub async fn run_local(
     runner: Runner,
     local: Py<PyAny>,
     user_args: Py<PyAny>,
     msg: Message,
     sent: SendResult,
+    escaped: Escaped,
 ) -> LocalTransactionState {
     let broker_name = sent.queue.broker_name.clone();
     let half = half_message(msg, &sent);
@@ -239,7 +255,7 @@ pub async fn run_local(
                 let args = Bound::new(py, PyReceivedMessage::new(half, broker_name))
                     .and_then(|m| PyTuple::new(py, [m.into_any(), user_args.into_bound(py)]));
                 match args {
-                    Ok(args) => call_here(py, local.bind(py), args, &what),
+                    Ok(args) => call_here(py, local.bind(py), args, &what, Some(&escaped)),
                     Err(e) => {
                         logging::log_exception(py, "cannot build the local transaction's message", e);
                         LocalTransactionState::Unknow
@@ -280,7 +296,7 @@ impl TransactionChecker for PyChecker {
                             let args = Bound::new(py, PyReceivedMessage::new(msg, String::new()))
                                 .and_then(|m| PyTuple::new(py, [m]));
                             match args {
-                                Ok(args) => call_here(py, checker.bind(py), args, &what),
+                                Ok(args) => call_here(py, checker.bind(py), args, &what, None),
                                 Err(e) => {
                                     logging::log_exception(py, "cannot build the checked message", e);
                                     LocalTransactionState::Unknow

@@ -173,7 +173,13 @@ def test_a_raising_or_wrong_local_execute_means_unknown_then_the_check_decides(
     rocketmq_log: LogCapture,
 ) -> None:
     topic = one_queue_topic(cluster)
-    checker = Checker({b"raises": TransactionStatus.COMMIT, b"wrong": TransactionStatus.COMMIT})
+    checker = Checker(
+        {
+            b"raises": TransactionStatus.COMMIT,
+            b"wrong": TransactionStatus.COMMIT,
+            b"interrupted": TransactionStatus.COMMIT,
+        }
+    )
     p = make_txn_producer(checker)
 
     def raises(msg: ReceivedMessage, user_args: Any) -> TransactionStatus:
@@ -182,6 +188,12 @@ def test_a_raising_or_wrong_local_execute_means_unknown_then_the_check_decides(
     def wrong(msg: ReceivedMessage, user_args: Any) -> Any:
         return "yes"
 
+    def interrupted(msg: ReceivedMessage, user_args: Any) -> TransactionStatus:
+        raise KeyboardInterrupt
+
+    # Ctrl-C in the local transaction: it ends UNKNOWN and the interrupt goes on.
+    with pytest.raises(KeyboardInterrupt):
+        p.send_message_in_transaction(message(topic, "interrupted"), interrupted)
     r1 = p.send_message_in_transaction(message(topic, "raises"), raises)
     r2 = p.send_message_in_transaction(message(topic, "wrong"), wrong)
     assert r1.local_state is TransactionStatus.UNKNOWN
@@ -199,7 +211,7 @@ def test_a_raising_or_wrong_local_execute_means_unknown_then_the_check_decides(
     consumer = make_consumer()
     consumer.subscribe(topic, inbox)
     consumer.start()
-    inbox.wait_for(lambda msgs: {b"raises", b"wrong"} <= {m.body for m in msgs})
+    inbox.wait_for(lambda msgs: {b"raises", b"wrong", b"interrupted"} <= {m.body for m in msgs})
 
 
 def test_a_raising_checker_leaves_it_unresolved_and_it_is_checked_again(

@@ -24,6 +24,7 @@ pub mod options;
 pub mod producer;
 pub mod route;
 pub mod send_result;
+pub mod trace;
 mod transport;
 pub mod validation;
 
@@ -43,3 +44,4 @@ pub use producer::{
 pub use rocketmq_remoting::process;
 pub use rocketmq_remoting::MessageQueue;
 pub use send_result::{SendResult, SendStatus};
+pub use trace::TraceOptions;

@@ -27,6 +27,7 @@ use super::{lock, now_ms, retry_topic};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
 use crate::options::ClientOptions;
+use crate::trace::{DispatcherType, TraceDispatcher};
 use crate::validation;
 
 const CREATED: u8 = 0;
@@ -177,6 +178,19 @@ impl PushConsumer {
         ));
         let stats = Arc::new(ConsumeStats::default());
         let running = Arc::new(AtomicBool::new(true));
+        let trace = match &self.inner.client_options.message_trace {
+            None => None,
+            Some(t) => {
+                let kind = DispatcherType::Consume;
+                match TraceDispatcher::start(&options.group, kind, &t.topic, &self.inner.client_options).await {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        instance.release(&[], &[]).await;
+                        return Err(e.context("message trace"));
+                    }
+                }
+            }
+        };
         let env = ConsumeEnv {
             instance: instance.clone(),
             group: options.group.clone(),
@@ -190,10 +204,14 @@ impl PushConsumer {
             stats: stats.clone(),
             rebalancer: rebalancer.clone(),
             running: running.clone(),
+            trace: trace.clone(),
         };
         let consume = match ConsumeService::start(env, listener, options.consume_thread_count, options.max_in_flight) {
             Ok(c) => c,
             Err(e) => {
+                if let Some(t) = &trace {
+                    t.shutdown().await;
+                }
                 instance.release(&[], &[]).await;
                 return Err(Error::config(format!("cannot start consume threads: {e}")));
             }
@@ -211,6 +229,7 @@ impl PushConsumer {
             rebalance_now: Notify::new(),
             started_at_ms: now_ms(),
             options,
+            trace,
             me: me.clone(),
         });
         let hooks: Arc<dyn ConsumerHooks> = core.clone();
@@ -277,6 +296,11 @@ impl PushConsumer {
     /// Messages the listener has acknowledged so far (for tests and monitoring).
     pub fn consumed_count(&self) -> u64 {
         self.inner.core.get().map_or(0, |c| c.stats.consumed_ok())
+    }
+
+    /// Message trace counters, when trace is on and the consumer started.
+    pub fn trace_stats(&self) -> Option<crate::trace::TraceStats> {
+        self.inner.core.get().and_then(|c| c.trace.as_ref()).map(|t| t.stats())
     }
 
     /// Messages whose body could not be decoded so far (never given to the listener; sent
@@ -397,6 +421,7 @@ struct PushCore {
     pull_settings: PullSettings,
     started_at_ms: i64,
     consume_timestamp_ms: i64,
+    trace: Option<Arc<TraceDispatcher>>,
     me: Weak<PushCore>,
 }
 
@@ -405,7 +430,7 @@ impl PushCore {
         self.options.orderly && self.rebalancer.is_clustering()
     }
 
-    /// Stop pulling and consuming; wait for listener calls in flight.
+    /// Stop pulling and consuming; wait for listener calls in flight; send their trace.
     async fn stop_consuming(&self) {
         self.running.store(false, Ordering::SeqCst);
         for a in lock(&self.queues).values() {
@@ -413,6 +438,9 @@ impl PushCore {
         }
         if !self.consume.shutdown(SHUTDOWN_CONSUME_WAIT).await {
             tracing::warn!(group = %self.options.group, "listener calls still running after {SHUTDOWN_CONSUME_WAIT:?}; their messages will be redelivered");
+        }
+        if let Some(trace) = &self.trace {
+            trace.shutdown().await;
         }
     }
 

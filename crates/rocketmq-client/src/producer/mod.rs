@@ -2,7 +2,7 @@
 //! ordered sends, with retries that move to another broker and latency fault tolerance.
 
 mod fault;
-mod prepare;
+pub mod prepare;
 mod queue_selector;
 pub mod request_reply;
 pub mod transaction;
@@ -26,6 +26,7 @@ use crate::message::Message;
 use crate::options::{ClientOptions, ProducerOptions};
 use crate::route::TopicPublishInfo;
 use crate::send_result::{SendResult, SendStatus};
+use crate::trace::{DispatcherType, TraceDispatcher};
 
 const CREATED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -53,6 +54,8 @@ struct Inner {
     state: AtomicU8,
     instance: OnceLock<Arc<ClientInstance>>,
     faults: LatencyFaultTolerance,
+    /// Message trace, when on (set by `start`).
+    trace: OnceLock<Arc<TraceDispatcher>>,
 }
 
 impl Producer {
@@ -65,6 +68,7 @@ impl Producer {
                 state: AtomicU8::new(CREATED),
                 instance: OnceLock::new(),
                 faults: LatencyFaultTolerance::default(),
+                trace: OnceLock::new(),
             }),
         }
     }
@@ -99,6 +103,19 @@ impl Producer {
             instance.release(std::slice::from_ref(&self.inner.options.group), &[]).await;
             return Ok(());
         }
+        if let Some(trace) = &self.inner.client_options.message_trace {
+            let group = &self.inner.options.group;
+            match TraceDispatcher::start(group, DispatcherType::Produce, &trace.topic, &self.inner.client_options).await
+            {
+                Ok(dispatcher) => {
+                    let _ = self.inner.trace.set(dispatcher);
+                }
+                Err(e) => {
+                    instance.release(std::slice::from_ref(group), &[]).await;
+                    return Err(e.context("message trace"));
+                }
+            }
+        }
         instance.start();
         self.inner.state.store(RUNNING, Ordering::SeqCst);
         tracing::info!(group = %self.inner.options.group, client_id = instance.client_id(), "producer started");
@@ -109,6 +126,9 @@ impl Producer {
     pub async fn shutdown(&self) {
         if self.inner.state.swap(SHUT_DOWN, Ordering::SeqCst) != RUNNING {
             return;
+        }
+        if let Some(trace) = self.inner.trace.get() {
+            trace.shutdown().await;
         }
         if let Some(instance) = self.inner.instance.get() {
             instance.release(std::slice::from_ref(&self.inner.options.group), &[]).await;
@@ -355,11 +375,24 @@ impl Producer {
         mq: &MessageQueue,
         deadline: Instant,
     ) -> Result<SendResult> {
+        let started_ms = crate::trace::hooks::now_ms();
         let addr = self.master_addr(instance, mq, deadline).await?;
         let request = self.build_request(instance, prepared, mq);
         let response =
             instance.invoke(&addr, request, remaining(deadline)).await.map_err(|e| e.with_topic(&prepared.topic))?;
-        process_send_response(response, prepared, mq, &addr)
+        let result = process_send_response(response, prepared, mq, &addr)?;
+        if let Some(trace) = self.inner.trace.get() {
+            let group = &self.inner.options.group;
+            if let Some(ctx) = crate::trace::hooks::pub_context(group, trace.topic(), prepared, &result, started_ms) {
+                trace.append(ctx);
+            }
+        }
+        Ok(result)
+    }
+
+    /// Message trace counters, when trace is on.
+    pub fn trace_stats(&self) -> Option<crate::trace::TraceStats> {
+        self.inner.trace.get().map(|t| t.stats())
     }
 }
 

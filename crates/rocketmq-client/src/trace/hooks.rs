@@ -1,0 +1,112 @@
+//! Building trace records from sends and listener calls (Java `SendMessageTraceHookImpl`,
+//! `ConsumeMessageTraceHookImpl`, and the hook calls of `DefaultMQProducerImpl.sendKernelImpl`
+//! and `ConsumeMessageConcurrentlyService.ConsumeRequest`).
+
+use rocketmq_remoting::message::keys;
+use rocketmq_remoting::message::properties::Properties;
+use rocketmq_remoting::message::stored::MessageExt;
+use rocketmq_remoting::message::uniq_id;
+
+use super::data::{
+    or_null, ConsumeReturnType, MessageType, TraceBean, TraceContext, TraceType, DEFAULT_TRACE_REGION_ID,
+};
+use crate::consumer::ConsumeResult;
+use crate::producer::PreparedMessage;
+use crate::send_result::{SendResult, SendStatus};
+
+/// Epoch milliseconds now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The Pub record of a send the broker answered (`sendMessageBefore` + `sendMessageAfter`):
+/// `started_ms` is when the attempt began. `None` for sends to the trace topic itself. Failed
+/// attempts get no record, as in Java (no send result).
+pub fn pub_context(
+    group: &str,
+    trace_topic: &str,
+    prepared: &PreparedMessage,
+    result: &SendResult,
+    started_ms: i64,
+) -> Option<TraceContext> {
+    if prepared.topic.starts_with(trace_topic) {
+        return None;
+    }
+    let props = Properties::decode(&prepared.properties);
+    let msg_type = if props.get(keys::DELAY).is_some()
+        || props.get("__STARTDELIVERTIME").is_some()
+        || props.get(keys::TIMER_DELIVER_MS).is_some()
+        || props.get(keys::TIMER_DELAY_SEC).is_some()
+        || props.get(keys::TIMER_DELAY_MS).is_some()
+    {
+        MessageType::Delay
+    } else if props.get(keys::TRAN_MSG) == Some("true") {
+        MessageType::TransHalf
+    } else {
+        MessageType::Normal
+    };
+    let mut ctx = TraceContext::new(TraceType::Pub, started_ms);
+    ctx.group = group.to_owned();
+    ctx.cost_time = i32::try_from(now_ms() - started_ms).unwrap_or(i32::MAX).max(0);
+    ctx.success = result.status == SendStatus::Ok;
+    ctx.region_id =
+        result.region_id.clone().filter(|r| !r.is_empty()).unwrap_or_else(|| DEFAULT_TRACE_REGION_ID.to_owned());
+    ctx.beans.push(TraceBean {
+        topic: prepared.topic.clone(),
+        msg_id: result.msg_id.clone(),
+        offset_msg_id: result.offset_msg_id.clone(),
+        tags: or_null(props.get(keys::TAGS)),
+        keys: or_null(props.get(keys::KEYS)),
+        store_host: result.broker_addr.clone(),
+        body_length: i32::try_from(prepared.body.len()).unwrap_or(i32::MAX),
+        msg_type,
+        ..Default::default()
+    });
+    Some(ctx)
+}
+
+/// The SubBefore record of a listener call (`consumeMessageBefore`); `None` when every message
+/// has tracing switched off (`TRACE_ON=false`).
+pub fn sub_before(group: &str, msgs: &[MessageExt]) -> Option<TraceContext> {
+    let mut ctx = TraceContext::new(TraceType::SubBefore, now_ms());
+    ctx.group = group.to_owned();
+    ctx.request_id = uniq_id::create_uniq_id();
+    for msg in msgs {
+        if msg.property(keys::TRACE_ON) == Some("false") {
+            continue;
+        }
+        ctx.region_id = or_null(msg.property(keys::MSG_REGION));
+        ctx.beans.push(TraceBean {
+            topic: msg.topic.clone(),
+            msg_id: msg.msg_id(),
+            tags: or_null(msg.tags()),
+            keys: or_null(msg.keys()),
+            body_length: msg.store_size,
+            retry_times: msg.reconsume_times,
+            ..Default::default()
+        });
+    }
+    (!ctx.beans.is_empty()).then_some(ctx)
+}
+
+/// The SubAfter record matching `before` (`consumeMessageAfter`): `verdict` is `None` when the
+/// listener panicked (or raised); the cost is per message of the call.
+pub fn sub_after(before: &TraceContext, verdict: Option<ConsumeResult>, msgs_in_call: usize) -> TraceContext {
+    let now = now_ms();
+    let mut ctx = TraceContext::new(TraceType::SubAfter, now);
+    ctx.region_id = before.region_id.clone();
+    ctx.group = before.group.clone();
+    ctx.request_id = before.request_id.clone();
+    let (success, code) = match verdict {
+        None => (false, ConsumeReturnType::Exception),
+        Some(ConsumeResult::ReconsumeLater) => (false, ConsumeReturnType::Failed),
+        // Java: CONSUME_SUCCESS (an ack index below the batch is still a success verdict).
+        Some(ConsumeResult::Success | ConsumeResult::Partial(_)) => (true, ConsumeReturnType::Success),
+    };
+    ctx.success = success;
+    ctx.context_code = code as i32;
+    let per_msg = (now - before.timestamp) / msgs_in_call.max(1) as i64;
+    ctx.cost_time = i32::try_from(per_msg).unwrap_or(i32::MAX).max(0);
+    ctx.beans = before.beans.clone();
+    ctx
+}

@@ -45,6 +45,7 @@ pub(crate) struct ClientSettings {
     pub instance_name: Option<String>,
     pub credentials: Option<Credentials>,
     pub tls: Option<rocketmq_client::TlsOptions>,
+    pub message_trace: Option<rocketmq_client::TraceOptions>,
 }
 
 impl ClientSettings {
@@ -72,6 +73,7 @@ impl ClientSettings {
             credentials
         });
         client.tls = self.tls.clone();
+        client.message_trace = self.message_trace.clone();
         Ok(client)
     }
 }
@@ -100,4 +102,10 @@ pub(crate) fn tls_from_args(
         client_key: key_file.map(Into::into),
         server_name: server_name.filter(|n| !n.is_empty()),
     })
+}
+
+/// Trace settings from the Python setter `set_message_trace`: `None` when off; a blank or
+/// absent topic means `RMQ_SYS_TRACE_TOPIC`.
+pub(crate) fn trace_from_args(enabled: bool, topic: Option<String>) -> Option<rocketmq_client::TraceOptions> {
+    enabled.then(|| rocketmq_client::TraceOptions::with_topic(topic.as_deref().unwrap_or_default()))
 }

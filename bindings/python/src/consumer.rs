@@ -453,6 +453,13 @@ impl PushConsumerCore {
         Ok(())
     }
 
+    /// Message trace on or off, to `topic` (default `RMQ_SYS_TRACE_TOPIC`).
+    #[pyo3(signature = (enabled, topic=None))]
+    fn set_message_trace(&self, py: Python<'_>, enabled: bool, topic: Option<String>) -> PyResult<()> {
+        self.settings(py)?.client.message_trace = crate::client_settings::trace_from_args(enabled, topic);
+        Ok(())
+    }
+
     /// TLS on or off, trust roots (system or CA file), client certificate and key (mTLS),
     /// server name, Java's test mode (no verification).
     #[pyo3(signature = (enabled, ca_file=None, cert_file=None, key_file=None, server_name=None, test_mode=false))]

@@ -24,6 +24,7 @@ pub mod options;
 pub mod producer;
 pub mod route;
 pub mod send_result;
+pub mod stats;
 pub mod trace;
 mod transport;
 pub mod validation;

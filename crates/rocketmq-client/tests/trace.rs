@@ -146,7 +146,12 @@ async fn an_unreachable_trace_topic_drops_and_counts_records_and_never_blocks_ap
     const N: u64 = 20_000;
     for i in 0..N {
         let mut ctx = TraceContext::new(TraceType::Pub, 1);
-        ctx.beans.push(TraceBean { topic: "T".into(), msg_id: format!("id{i}"), keys: "null".into(), ..Default::default() });
+        ctx.beans.push(TraceBean {
+            topic: "T".into(),
+            msg_id: format!("id{i}"),
+            keys: "null".into(),
+            ..Default::default()
+        });
         dispatcher.append(ctx);
     }
     let stats = dispatcher.stats();

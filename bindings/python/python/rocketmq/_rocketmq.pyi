@@ -74,6 +74,7 @@ class ProducerCore:
     def set_session_credentials(
         self, access_key: str | bytes, access_secret: str | bytes, channel: str | bytes
     ) -> None: ...
+    def set_message_trace(self, enabled: bool, topic: str | None = None) -> None: ...
     def set_tls(
         self,
         enabled: bool,
@@ -206,6 +207,7 @@ class PushConsumerCore:
     def set_session_credentials(
         self, access_key: str | bytes, access_secret: str | bytes, channel: str | bytes
     ) -> None: ...
+    def set_message_trace(self, enabled: bool, topic: str | None = None) -> None: ...
     def set_tls(
         self,
         enabled: bool,

@@ -54,6 +54,14 @@ __all__ = [
 ]
 
 
+
+def _set_message_trace(core: ProducerCore | PushConsumerCore, message_trace: bool | str) -> None:
+    """``message_trace=True`` traces to ``RMQ_SYS_TRACE_TOPIC``; a string names the topic."""
+    if isinstance(message_trace, str):
+        core.set_message_trace(True, message_trace)
+    elif message_trace:
+        core.set_message_trace(True, None)
+
 class Producer(CoreView[ProducerCore]):
     """An asyncio producer.
 
@@ -66,6 +74,8 @@ class Producer(CoreView[ProducerCore]):
     * ``compress_level`` -- zlib level 0-9 (default 5)
     * ``compress_over`` -- bodies of at least this many bytes are compressed (default 4096)
     * ``max_message_size`` -- largest body accepted, bytes (default 4 MiB)
+    * ``message_trace`` -- ``True`` (to ``RMQ_SYS_TRACE_TOPIC``) or a trace topic name: Java's
+      message trace (see :meth:`rocketmq.client.Producer.set_message_trace`); default off
 
     Options are checked by :meth:`start` (``ProducerStartFailed``, also ``ValueError``).
     """
@@ -81,8 +91,10 @@ class Producer(CoreView[ProducerCore]):
         compress_level: int | None = None,
         compress_over: int | None = None,
         max_message_size: int | None = None,
+        message_trace: bool | str = False,
     ) -> None:
         core = ProducerCore(group)
+        _set_message_trace(core, message_trace)
         if namesrv_addr is not None:
             core.set_namesrv_addr(namesrv_addr)
         if instance_name is not None:
@@ -170,7 +182,9 @@ class PushConsumer(CoreView[PushConsumerCore]):
     ``yyyyMMddHHmmss``), ``max_reconsume_times``, ``max_in_flight``, ``batch_max_size``,
     ``pull_batch_size``, ``pull_threshold_for_queue``, ``pull_threshold_size_for_queue`` (MiB),
     ``allocate_strategy``, ``delay_level_when_next_consume``, ``suspend_current_queue_time_ms``,
-    ``offset_store_dir``, ``instance_name``. They are checked by :meth:`start`
+    ``offset_store_dir``, ``instance_name``, ``message_trace`` (``True`` or a trace topic name:
+    SubBefore/SubAfter records of each listener call, as the Java client writes them). They are
+    checked by :meth:`start`
     (``PushConsumerStartFailed``, also ``ValueError``).
     """
 
@@ -194,8 +208,10 @@ class PushConsumer(CoreView[PushConsumerCore]):
         suspend_current_queue_time_ms: int | None = None,
         offset_store_dir: str | None = None,
         instance_name: str | None = None,
+        message_trace: bool | str = False,
     ) -> None:
         core = PushConsumerCore(group, bool(orderly))
+        _set_message_trace(core, message_trace)
         core.set_message_model(int(message_model))
         if namesrv_addr is not None:
             core.set_namesrv_addr(namesrv_addr)

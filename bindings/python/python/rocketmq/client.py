@@ -199,10 +199,18 @@ class _Client(CoreView[_PushOrProducerCore]):
         """
         self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
 
-    def set_message_trace(self, message_trace: bool) -> None:
-        """Message trace (2.x master): only ``False`` is supported in this release."""
-        if message_trace:
-            raise UnsupportedFeatureError("message trace is not supported yet")
+    def set_message_trace(self, message_trace: bool, trace_topic: str | None = None) -> None:
+        """Message trace (Java ``enableMsgTrace``; 2.x ``set_message_trace``), off by default.
+
+        On, every send the broker stores leaves a ``Pub`` record and every listener call a
+        ``SubBefore`` and a ``SubAfter`` record, in the Java client's text format, in the trace
+        topic (``RMQ_SYS_TRACE_TOPIC``, or ``trace_topic``), where the RocketMQ dashboard and
+        ``mqadmin queryMsgTraceById`` find them. Records are batched and sent in the
+        background by a producer of their own: a send never waits for them nor fails because
+        of them; when the trace topic is unreachable, records beyond a bounded queue are
+        dropped and counted (``stats()["trace"]``). Call before :meth:`start`.
+        """
+        self._core.set_message_trace(bool(message_trace), trace_topic)
 
     def start(self) -> None:
         self._core.start()

@@ -135,8 +135,8 @@ def test_unsupported_2x_features() -> None:
         c.set_name_server_domain("http://jmenv.tbsite.net:8080/rocketmq/nsaddr")
     with pytest.raises(NotImplementedError):
         c.set_namesrv_domain("x")
-    with pytest.raises(exc.UnsupportedFeatureError):
-        c.set_message_trace(True)
+    c.set_message_trace(True)
+    c.set_message_trace(True, "MyTraceTopic")
     c.set_message_trace(False)
     c.set_session_credentials("ak", "sk", "ALIYUN")
     assert c._core.has_credentials

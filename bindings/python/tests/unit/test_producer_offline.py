@@ -207,11 +207,14 @@ def test_session_credentials_are_stored() -> None:
     assert "SK" not in repr(p._core)
 
 
-def test_message_trace_false_is_accepted() -> None:
+def test_message_trace_is_a_setting_checked_by_start() -> None:
     p = Producer(unique("pg"))
     p.set_message_trace(False)
-    with pytest.raises(NotImplementedError):
-        p.set_message_trace(True)
+    p.set_message_trace(True)
+    p.set_name_server_address("127.0.0.1:9")
+    p.set_message_trace(True, "bad topic!")
+    with pytest.raises(exc.ProducerStartFailed, match="trace topic"):
+        p.start()
 
 
 # ---- validation happens before any I/O -----------------------------------------------------

@@ -39,6 +39,7 @@ use super::{lock, now_ms};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
 use crate::options::ClientOptions;
+use crate::stats::{check_interval, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
 
 const CREATED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -168,6 +169,7 @@ struct Inner {
     assignment: Mutex<Option<Vec<MessageQueue>>>,
     core: OnceLock<Arc<LiteCore>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    stats_cb: StatsCallbackSlot,
 }
 
 impl std::fmt::Debug for LitePullConsumer {
@@ -192,8 +194,47 @@ impl LitePullConsumer {
                 assignment: Mutex::new(None),
                 core: OnceLock::new(),
                 tasks: Mutex::new(Vec::new()),
+                stats_cb: StatsCallbackSlot::default(),
             }),
         }
+    }
+
+    /// Statistics (a plain map, cheap): `pulls`, `pulled_msgs`, `pull_latency`, `rebalance`,
+    /// `queues` (cached messages and bytes, next offset to poll as `committed_offset`, lag),
+    /// `connections` (see [`PushConsumer::stats`](super::PushConsumer::stats)).
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats::new();
+        s.insert("group".to_owned(), StatValue::Text(self.inner.options.group.clone()));
+        let Some(core) = self.inner.core.get() else { return s };
+        s.extend(core.stats.to_stats());
+        s.insert("client_id".to_owned(), StatValue::Text(core.instance.client_id().to_owned()));
+        s.map("rebalance", super::push::rebalance_stats(&core.rebalancer));
+        let mut queues = Stats::new();
+        for (mq, lq) in lock(&core.queues).iter() {
+            let mut q = Stats::new();
+            q.int("cached_msgs", lq.pq.cached_count());
+            q.int("cached_bytes", lq.pq.cached_bytes());
+            q.int("committed_offset", lq.consumed);
+            q.int("lag", lq.pq.msg_acc_cnt().max(0) + lq.pq.cached_count());
+            queues.map(&format!("{}@{}@{}", mq.topic, mq.broker_name, mq.queue_id), q);
+        }
+        s.map("queues", queues);
+        s.map("connections", core.instance.connection_stats());
+        s
+    }
+
+    /// Call `callback` with [`LitePullConsumer::stats`] every `interval` while the consumer
+    /// runs; it runs on a runtime task and must not block.
+    pub fn set_stats_callback(&self, interval: Duration, callback: StatsCallback) -> Result<()> {
+        check_interval(interval)?;
+        let source = (self.inner.state.load(Ordering::SeqCst) == RUNNING).then(|| self.stats_source());
+        self.inner.stats_cb.set(interval, callback, source);
+        Ok(())
+    }
+
+    fn stats_source(&self) -> crate::stats::StatsSource {
+        let weak = Arc::downgrade(&self.inner);
+        Arc::new(move || weak.upgrade().map(|inner| LitePullConsumer { inner }.stats()))
     }
 
     /// The options.
@@ -365,6 +406,7 @@ impl LitePullConsumer {
             core.rebalancer.rebalance(&*core).await;
         }
         lock(&self.inner.tasks).extend(core.spawn_background());
+        self.inner.stats_cb.start(self.stats_source());
         tracing::info!(group = %core.options.group, client_id = instance.client_id(), "lite pull consumer started");
         Ok(())
     }
@@ -375,6 +417,7 @@ impl LitePullConsumer {
         if self.inner.state.swap(SHUT_DOWN, Ordering::SeqCst) != RUNNING {
             return;
         }
+        self.inner.stats_cb.stop();
         let Some(core) = self.inner.core.get() else { return };
         core.running.store(false, Ordering::SeqCst);
         for task in lock(&self.inner.tasks).drain(..) {

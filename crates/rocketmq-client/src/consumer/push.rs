@@ -27,6 +27,7 @@ use super::{lock, now_ms, retry_topic};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
 use crate::options::ClientOptions;
+use crate::stats::{check_interval, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
 use crate::trace::{DispatcherType, TraceDispatcher};
 use crate::validation;
 
@@ -56,6 +57,7 @@ struct Inner {
     state: AtomicU8,
     core: OnceLock<Arc<PushCore>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    stats_cb: StatsCallbackSlot,
 }
 
 impl std::fmt::Debug for PushConsumer {
@@ -83,6 +85,7 @@ impl PushConsumer {
                 state: AtomicU8::new(CREATED),
                 core: OnceLock::new(),
                 tasks: Mutex::new(Vec::new()),
+                stats_cb: StatsCallbackSlot::default(),
             }),
         }
     }
@@ -264,6 +267,7 @@ impl PushConsumer {
         }
         core.rebalancer.rebalance(&*core).await;
         lock(&self.inner.tasks).extend(core.spawn_background());
+        self.inner.stats_cb.start(self.stats_source());
         tracing::info!(group = %core.options.group, client_id = instance.client_id(), "push consumer started");
         Ok(())
     }
@@ -274,6 +278,7 @@ impl PushConsumer {
         if self.inner.state.swap(SHUT_DOWN, Ordering::SeqCst) != RUNNING {
             return;
         }
+        self.inner.stats_cb.stop();
         let Some(core) = self.inner.core.get() else { return };
         for task in lock(&self.inner.tasks).drain(..) {
             task.abort();
@@ -296,6 +301,41 @@ impl PushConsumer {
     /// Messages the listener has acknowledged so far (for tests and monitoring).
     pub fn consumed_count(&self) -> u64 {
         self.inner.core.get().map_or(0, |c| c.stats.consumed_ok())
+    }
+
+    /// Statistics (a plain map, cheap): the consume counters and latencies
+    /// ([`ConsumeStats::to_stats`]), `rebalance` (rounds, queues added / removed), `queues`
+    /// (per assigned queue `topic@broker@id`: cached messages and bytes, committed offset, lag),
+    /// `connections` and `trace` when trace is on. Empty counts before start.
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats::new();
+        s.insert("group".to_owned(), StatValue::Text(self.inner.options.group.clone()));
+        let Some(core) = self.inner.core.get() else { return s };
+        s.extend(core.stats.to_stats());
+        s.insert("client_id".to_owned(), StatValue::Text(core.instance.client_id().to_owned()));
+        s.map("rebalance", rebalance_stats(&core.rebalancer));
+        let queues: Vec<(MessageQueue, Arc<ProcessQueue>)> =
+            lock(&core.queues).iter().map(|(mq, a)| (mq.clone(), a.pq.clone())).collect();
+        s.map("queues", queue_stats(&queues, &core.offsets));
+        s.map("connections", core.instance.connection_stats());
+        if let Some(trace) = &core.trace {
+            s.map("trace", trace.stats().to_stats());
+        }
+        s
+    }
+
+    /// Call `callback` with [`PushConsumer::stats`] every `interval` while the consumer runs
+    /// (confluent-kafka's `stats_cb`); it runs on a runtime task and must not block.
+    pub fn set_stats_callback(&self, interval: Duration, callback: StatsCallback) -> Result<()> {
+        check_interval(interval)?;
+        let source = (self.inner.state.load(Ordering::SeqCst) == RUNNING).then(|| self.stats_source());
+        self.inner.stats_cb.set(interval, callback, source);
+        Ok(())
+    }
+
+    fn stats_source(&self) -> crate::stats::StatsSource {
+        let weak = Arc::downgrade(&self.inner);
+        Arc::new(move || weak.upgrade().map(|inner| PushConsumer { inner }.stats()))
     }
 
     /// Message trace counters, when trace is on and the consumer started.
@@ -546,6 +586,32 @@ impl PushCore {
             jstack: None,
         }
     }
+}
+
+/// `rounds`, `queues_added`, `queues_removed`.
+pub(crate) fn rebalance_stats(rebalancer: &Rebalancer) -> Stats {
+    let c = rebalancer.counts();
+    let mut s = Stats::new();
+    s.int("rounds", c.rounds.load(Ordering::Relaxed));
+    s.int("queues_added", c.queues_added.load(Ordering::Relaxed));
+    s.int("queues_removed", c.queues_removed.load(Ordering::Relaxed));
+    s
+}
+
+/// Per queue (`topic@broker@id`): `cached_msgs`, `cached_bytes`, `committed_offset` (-1 when
+/// unknown), `lag`: messages the broker still had after the last pull that returned some (Java
+/// `msgAccCnt`) plus those cached and not yet consumed.
+pub(crate) fn queue_stats(queues: &[(MessageQueue, Arc<ProcessQueue>)], offsets: &OffsetStore) -> Stats {
+    let mut out = Stats::new();
+    for (mq, pq) in queues {
+        let mut q = Stats::new();
+        q.int("cached_msgs", pq.cached_count());
+        q.int("cached_bytes", pq.cached_bytes());
+        q.int("committed_offset", offsets.read(mq).unwrap_or(-1));
+        q.int("lag", pq.msg_acc_cnt().max(0) + pq.cached_count());
+        out.map(&format!("{}@{}@{}", mq.topic, mq.broker_name, mq.queue_id), q);
+    }
+    out
 }
 
 /// The per-topic status table of running info (the same figures for every topic).

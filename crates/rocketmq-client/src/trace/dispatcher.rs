@@ -87,6 +87,20 @@ pub struct TraceStats {
     pub sent_messages: u64,
 }
 
+impl TraceStats {
+    /// As a statistics map (`appended`, `dropped`, `sent_records`, `failed_records`, `sent_messages`).
+    pub fn to_stats(&self) -> crate::stats::Stats {
+        use crate::stats::StatsExt;
+        let mut s = crate::stats::Stats::new();
+        s.int("appended", self.appended);
+        s.int("dropped", self.dropped);
+        s.int("sent_records", self.sent_records);
+        s.int("failed_records", self.failed_records);
+        s.int("sent_messages", self.sent_messages);
+        s
+    }
+}
+
 impl TraceCounters {
     /// A copy of the counters.
     pub fn snapshot(&self) -> TraceStats {

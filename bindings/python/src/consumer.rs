@@ -287,6 +287,12 @@ impl PushConsumerCore {
             Ok(consumer)
         })();
         let consumer: PushConsumer = built.map_err(|e: Error| to_pyerr(py, Op::ConsumerStart, &e))?;
+        let settings_client = &settings.client;
+        if let Some((interval, callback)) = &settings_client.stats_callback {
+            consumer
+                .set_stats_callback(*interval, crate::stats::core_callback(callback))
+                .map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
         let registered = match event_loop {
             None => consumer.register_listener(PyListener { table: self.callbacks.clone() }),
             Some(event_loop) => consumer.register_async_listener(AioListener::new(
@@ -450,6 +456,27 @@ impl PushConsumerCore {
     ) -> PyResult<()> {
         let credentials = Credentials::from_args(access_key, access_secret, channel)?;
         self.settings(py)?.client.credentials = Some(credentials);
+        Ok(())
+    }
+
+    /// Statistics as a plain dict (empty before start); see docs/stats.md.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        match self.shared.consumer.here() {
+            Some(c) => crate::stats::to_dict(py, &c.stats()),
+            None => Ok(pyo3::types::PyDict::new(py)),
+        }
+    }
+
+    /// Call `callback(stats_dict)` every `interval_s` seconds while the consumer runs.
+    fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
+        let (interval, callback) =
+            crate::stats::callback_arg(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        if let Some(c) = self.shared.consumer.here() {
+            return c
+                .set_stats_callback(interval, crate::stats::core_callback(&callback))
+                .map_err(|e| to_pyerr(py, Op::Other, &e));
+        }
+        self.settings(py)?.client.stats_callback = Some((interval, callback));
         Ok(())
     }
 

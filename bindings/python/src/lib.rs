@@ -41,6 +41,7 @@ mod received;
 mod results;
 mod runtime;
 mod started;
+mod stats;
 
 use pyo3::prelude::*;
 

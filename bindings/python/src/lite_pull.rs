@@ -208,6 +208,27 @@ impl LitePullConsumerCore {
         Ok(())
     }
 
+    /// Statistics as a plain dict (empty before start); see docs/stats.md.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        match self.consumer.here() {
+            Some(c) => crate::stats::to_dict(py, &c.stats()),
+            None => Ok(pyo3::types::PyDict::new(py)),
+        }
+    }
+
+    /// Call `callback(stats_dict)` every `interval_s` seconds while the consumer runs.
+    fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
+        let (interval, callback) =
+            crate::stats::callback_arg(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        if let Some(c) = self.consumer.here() {
+            return c
+                .set_stats_callback(interval, crate::stats::core_callback(&callback))
+                .map_err(|e| to_pyerr(py, Op::Other, &e));
+        }
+        self.settings(py)?.client.stats_callback = Some((interval, callback));
+        Ok(())
+    }
+
     fn set_session_credentials(
         &self,
         py: Python<'_>,
@@ -337,6 +358,12 @@ impl LitePullConsumerCore {
         let settings = lock(&self.settings).clone();
         let (options, client) = settings.build().map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
         let consumer = LitePullConsumer::new(options, client);
+        let settings_client = &settings.client;
+        if let Some((interval, callback)) = &settings_client.stats_callback {
+            consumer
+                .set_stats_callback(*interval, crate::stats::core_callback(callback))
+                .map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
         let slot = self.consumer.clone();
         // A task of its own: an interrupted wait (Ctrl-C, a cancelled awaitable) does not leave a
         // half-started consumer; the start completes in the background and is recorded.

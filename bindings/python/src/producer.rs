@@ -167,9 +167,16 @@ impl ProducerCore {
     }
 
     fn new_producer(&self, py: Python<'_>) -> PyResult<Producer> {
-        let built = lock(&self.settings).build();
-        let (options, client) = built.map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
-        Ok(Producer::new(options, client))
+        let settings = lock(&self.settings).clone();
+        let (options, client) = settings.build().map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
+        let producer = Producer::new(options, client);
+        let settings_client = &settings.client;
+        if let Some((interval, callback)) = &settings_client.stats_callback {
+            producer
+                .set_stats_callback(*interval, crate::stats::core_callback(callback))
+                .map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
+        Ok(producer)
     }
 }
 
@@ -270,6 +277,27 @@ impl ProducerCore {
     ) -> PyResult<()> {
         let credentials = Credentials::from_args(access_key, access_secret, channel)?;
         self.settings(py)?.client.credentials = Some(credentials);
+        Ok(())
+    }
+
+    /// Statistics as a plain dict (empty before start); see docs/stats.md.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        match self.producer.here() {
+            Some(c) => crate::stats::to_dict(py, &c.stats()),
+            None => Ok(pyo3::types::PyDict::new(py)),
+        }
+    }
+
+    /// Call `callback(stats_dict)` every `interval_s` seconds while the producer runs.
+    fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
+        let (interval, callback) =
+            crate::stats::callback_arg(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        if let Some(c) = self.producer.here() {
+            return c
+                .set_stats_callback(interval, crate::stats::core_callback(&callback))
+                .map_err(|e| to_pyerr(py, Op::Other, &e));
+        }
+        self.settings(py)?.client.stats_callback = Some((interval, callback));
         Ok(())
     }
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Callable
 
-from ._base import CoreView
+from ._base import CoreView, StatsView
 from ._rocketmq import LitePullConsumerCore, PullConsumerCore, ReceivedMessage
 from ._types import ConsumeFromWhere, MessageModel, MessageQueue
 from .exceptions import InvalidConfigError
@@ -63,7 +63,7 @@ def _configure(core: LitePullConsumerCore, options: dict[str, Any]) -> None:
         setter(value)
 
 
-class LitePullConsumer(CoreView[LitePullConsumerCore]):
+class LitePullConsumer(StatsView[LitePullConsumerCore]):
     """A lite-pull consumer (blocking API): ``subscribe`` or ``assign``, ``start``, then
     ``poll`` in a loop.
 
@@ -214,7 +214,7 @@ class LitePullConsumer(CoreView[LitePullConsumerCore]):
         return self._core.is_paused(queue)
 
 
-class AsyncLitePullConsumer(CoreView[LitePullConsumerCore]):
+class AsyncLitePullConsumer(StatsView[LitePullConsumerCore]):
     """The asyncio lite-pull consumer (``rocketmq.aio.LitePullConsumer``): the options of
     :class:`LitePullConsumer` as keyword arguments, awaitable methods, and ``async for``::
 

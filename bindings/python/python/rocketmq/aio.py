@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Iterable
 from types import TracebackType
 from typing import Callable, Optional, Union
 
-from ._base import CoreView
+from ._base import StatsView
 from ._pull import AsyncLitePullConsumer as LitePullConsumer
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage
 from ._types import (
@@ -62,7 +62,7 @@ def _set_message_trace(core: ProducerCore | PushConsumerCore, message_trace: boo
     elif message_trace:
         core.set_message_trace(True, None)
 
-class Producer(CoreView[ProducerCore]):
+class Producer(StatsView[ProducerCore]):
     """An asyncio producer.
 
     Keyword options (all optional except ``namesrv_addr`` unless ``NAMESRV_ADDR`` is set):
@@ -154,7 +154,7 @@ AsyncConsumeCallback = Callable[
 ]
 
 
-class PushConsumer(CoreView[PushConsumerCore]):
+class PushConsumer(StatsView[PushConsumerCore]):
     """An asyncio push consumer: callbacks are ``async def`` (plain functions work too) and run
     as tasks on the event loop that awaited :meth:`start`.
 

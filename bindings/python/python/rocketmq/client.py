@@ -59,7 +59,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ._base import CoreView
+from ._base import StatsView
 from ._pull import LitePullConsumer, PullConsumer
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage, select_by_hash
 from ._types import (
@@ -120,7 +120,7 @@ _C = TypeVar("_C", bound="_Client[Any]")
 _PushOrProducerCore = TypeVar("_PushOrProducerCore", ProducerCore, PushConsumerCore)
 
 
-class _Client(CoreView[_PushOrProducerCore]):
+class _Client(StatsView[_PushOrProducerCore]):
     """What the 2.x producer and push consumer share: lifecycle, context manager, group,
     client id, name servers, credentials. ``_core`` is the native ``ProducerCore`` or
     ``PushConsumerCore``; both expose the same setters."""

@@ -54,13 +54,13 @@ __all__ = [
 ]
 
 
-
 def _set_message_trace(core: ProducerCore | PushConsumerCore, message_trace: bool | str) -> None:
     """``message_trace=True`` traces to ``RMQ_SYS_TRACE_TOPIC``; a string names the topic."""
     if isinstance(message_trace, str):
         core.set_message_trace(True, message_trace)
     elif message_trace:
         core.set_message_trace(True, None)
+
 
 class Producer(StatsView[ProducerCore]):
     """An asyncio producer.

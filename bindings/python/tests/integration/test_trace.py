@@ -29,7 +29,9 @@ pytestmark = pytest.mark.integration
 DEADLINE = 30.0
 
 
-def read_records(namesrv: str, trace_topic: str, want_ids: set[str], kinds: set[str]) -> list[list[str]]:
+def read_records(
+    namesrv: str, trace_topic: str, want_ids: set[str], kinds: set[str]
+) -> list[list[str]]:
     """Every record of ``trace_topic`` (split into fields), once each id in ``want_ids`` has
     a record of each kind in ``kinds``. AssertionError after ``DEADLINE`` s."""
     reader = LitePullConsumer(
@@ -86,7 +88,8 @@ def test_2x_producer_and_push_consumer_write_java_trace_records(
             r = producer.send_sync(m)
             sent[r.msg_id] = r
         stats = producer.stats()["trace"]
-        assert stats["appended"] == 2 and stats["dropped"] == 0
+        assert stats["appended"] == 2
+        assert stats["dropped"] == 0
     finally:
         producer.shutdown()
 
@@ -110,16 +113,24 @@ def test_2x_producer_and_push_consumer_write_java_trace_records(
     for msg_id, result in sent.items():
         pub = next(r for r in records if r[0] == "Pub" and r[5] == msg_id)
         assert len(pub) == 14
-        assert pub[3] == producer_group and pub[4] == topic
-        assert pub[6] == "TagP" and pub[7].startswith("pk")
+        assert pub[3] == producer_group
+        assert pub[4] == topic
+        assert pub[6] == "TagP"
+        assert pub[7].startswith("pk")
         host, _, port = pub[8].rpartition(":")  # store host: the broker address sent to
-        assert host and port.isdigit()
+        assert host
+        assert port.isdigit()
         assert pub[12] == result.offset_msg_id
-        assert pub[11] == "0" and pub[13] == "true"
+        assert pub[11] == "0"
+        assert pub[13] == "true"
         before = next(r for r in records if r[0] == "SubBefore" and r[5] == msg_id)
-        assert len(before) == 8 and before[3] == consumer_group and before[6] == "0"
+        assert len(before) == 8
+        assert before[3] == consumer_group
+        assert before[6] == "0"
         after = next(r for r in records if r[0] == "SubAfter" and r[1] == before[4])
-        assert after[2] == msg_id and after[4] == "true" and after[6] == "0"
+        assert after[2] == msg_id
+        assert after[4] == "true"
+        assert after[6] == "0"
         assert after[8] == consumer_group
 
 
@@ -140,4 +151,5 @@ def test_aio_message_trace_kwarg(cluster: TestCluster, namesrv_addr: str) -> Non
     msg_id = asyncio.run(send())
     records = read_records(namesrv_addr, trace_topic, {msg_id}, {"Pub"})
     pub = next(r for r in records if r[0] == "Pub" and r[5] == msg_id)
-    assert pub[4] == topic and pub[6] == "null" and pub[7] == "null", "absent tags/keys: Java's null"
+    assert pub[4] == topic
+    assert (pub[6], pub[7]) == ("null", "null"), "absent tags/keys: Java's null"

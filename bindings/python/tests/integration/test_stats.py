@@ -85,3 +85,21 @@ def test_stats_callback_fires_while_running(namesrv_addr: str) -> None:
         assert "send_latency" in first
     finally:
         p.shutdown()
+
+
+def test_prometheus_text_of_a_running_producer(namesrv_addr: str, topic: str) -> None:
+    from rocketmq.stats import to_text
+
+    p = Producer(unique("spg"))
+    p.set_name_server_address(namesrv_addr)
+    p.start()
+    try:
+        m = Message(topic)
+        m.set_body(b"x")
+        p.send_sync(m)
+        text = to_text(p.stats())
+    finally:
+        p.shutdown()
+    labels = f'client_id="{p.client_id}",group="{p.group}"'
+    assert f"rocketmq_sends_ok{{{labels}}} 1.0" in text
+    assert f"rocketmq_send_latency_count{{{labels}}} 1.0" in text

@@ -46,8 +46,6 @@ pub(crate) struct ClientSettings {
     pub credentials: Option<Credentials>,
     pub tls: Option<rocketmq_client::TlsOptions>,
     pub message_trace: Option<rocketmq_client::TraceOptions>,
-    /// Set by `set_stats_callback` before start; installed on the client at start.
-    pub stats_callback: Option<crate::stats::PyStatsCallback>,
 }
 
 impl ClientSettings {

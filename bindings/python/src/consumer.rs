@@ -215,6 +215,7 @@ pub struct PushConsumerCore {
     settings: Mutex<Settings>,
     callbacks: Arc<CallbackTable>,
     shared: Arc<Shared>,
+    stats_cb: crate::stats::StatsCallbackCell,
 }
 
 impl std::fmt::Debug for PushConsumerCore {
@@ -287,10 +288,9 @@ impl PushConsumerCore {
             Ok(consumer)
         })();
         let consumer: PushConsumer = built.map_err(|e: Error| to_pyerr(py, Op::ConsumerStart, &e))?;
-        let settings_client = &settings.client;
-        if let Some((interval, callback)) = &settings_client.stats_callback {
+        if let Some(interval) = self.stats_cb.interval() {
             consumer
-                .set_stats_callback(*interval, crate::stats::core_callback(callback))
+                .set_stats_callback(interval, self.stats_cb.core_callback())
                 .map_err(|e| to_pyerr(py, Op::Other, &e))?;
         }
         let registered = match event_loop {
@@ -319,6 +319,7 @@ impl PushConsumerCore {
             settings: Mutex::new(Settings { group: text_arg(group, "group")?, orderly, ..Settings::default() }),
             callbacks: Arc::new(CallbackTable::default()),
             shared: Arc::new(Shared::default()),
+            stats_cb: Default::default(),
         })
     }
 
@@ -330,7 +331,7 @@ impl PushConsumerCore {
                 visit.call(cb)?;
             }
         }
-        Ok(())
+        self.stats_cb.visit(&visit)
     }
 
     fn __clear__(&self) {
@@ -339,6 +340,7 @@ impl PushConsumerCore {
         }
         let callbacks = self.callbacks.take_all();
         drop(callbacks); // after the lock is released: a callback's __del__ may run here
+        self.stats_cb.clear();
     }
 
     /// The consumer group.
@@ -469,14 +471,10 @@ impl PushConsumerCore {
 
     /// Call `callback(stats_dict)` every `interval_s` seconds while the consumer runs.
     fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
-        let (interval, callback) =
-            crate::stats::callback_arg(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        let interval = self.stats_cb.set(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
         if let Some(c) = self.shared.consumer.here() {
-            return c
-                .set_stats_callback(interval, crate::stats::core_callback(&callback))
-                .map_err(|e| to_pyerr(py, Op::Other, &e));
+            c.set_stats_callback(interval, self.stats_cb.core_callback()).map_err(|e| to_pyerr(py, Op::Other, &e))?;
         }
-        self.settings(py)?.client.stats_callback = Some((interval, callback));
         Ok(())
     }
 

@@ -122,6 +122,7 @@ pub struct LitePullConsumerCore {
     settings: Mutex<Settings>,
     consumer: Started<LitePullConsumer>,
     starting: Arc<AtomicBool>,
+    stats_cb: crate::stats::StatsCallbackCell,
 }
 
 /// Resets `starting` when the start task ends, however it ends.
@@ -175,7 +176,16 @@ impl LitePullConsumerCore {
             settings: Mutex::new(Settings { group: text_arg(group, "group")?, ..Settings::default() }),
             consumer: Started::default(),
             starting: Arc::new(AtomicBool::new(false)),
+            stats_cb: Default::default(),
         })
+    }
+
+    fn __traverse__(&self, visit: pyo3::gc::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        self.stats_cb.visit(&visit)
+    }
+
+    fn __clear__(&self) {
+        self.stats_cb.clear();
     }
 
     #[getter]
@@ -218,14 +228,10 @@ impl LitePullConsumerCore {
 
     /// Call `callback(stats_dict)` every `interval_s` seconds while the consumer runs.
     fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
-        let (interval, callback) =
-            crate::stats::callback_arg(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        let interval = self.stats_cb.set(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
         if let Some(c) = self.consumer.here() {
-            return c
-                .set_stats_callback(interval, crate::stats::core_callback(&callback))
-                .map_err(|e| to_pyerr(py, Op::Other, &e));
+            c.set_stats_callback(interval, self.stats_cb.core_callback()).map_err(|e| to_pyerr(py, Op::Other, &e))?;
         }
-        self.settings(py)?.client.stats_callback = Some((interval, callback));
         Ok(())
     }
 
@@ -358,10 +364,9 @@ impl LitePullConsumerCore {
         let settings = lock(&self.settings).clone();
         let (options, client) = settings.build().map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
         let consumer = LitePullConsumer::new(options, client);
-        let settings_client = &settings.client;
-        if let Some((interval, callback)) = &settings_client.stats_callback {
+        if let Some(interval) = self.stats_cb.interval() {
             consumer
-                .set_stats_callback(*interval, crate::stats::core_callback(callback))
+                .set_stats_callback(interval, self.stats_cb.core_callback())
                 .map_err(|e| to_pyerr(py, Op::Other, &e))?;
         }
         let slot = self.consumer.clone();

@@ -9,8 +9,10 @@
 //! `Message` while it is being sent.
 
 use pyo3::exceptions::PyTypeError;
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::PyInt;
+use pyo3::PyTraverseError;
 use rocketmq_client::{ClientOptions, Error, ErrorKind, Message, MessageQueue, Producer, ProducerOptions};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -80,6 +82,7 @@ pub struct ProducerCore {
     settings: Mutex<Settings>,
     producer: Started<Producer>,
     starting: AtomicBool,
+    stats_cb: crate::stats::StatsCallbackCell,
 }
 
 fn lock(m: &Mutex<Settings>) -> MutexGuard<'_, Settings> {
@@ -170,10 +173,9 @@ impl ProducerCore {
         let settings = lock(&self.settings).clone();
         let (options, client) = settings.build().map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
         let producer = Producer::new(options, client);
-        let settings_client = &settings.client;
-        if let Some((interval, callback)) = &settings_client.stats_callback {
+        if let Some(interval) = self.stats_cb.interval() {
             producer
-                .set_stats_callback(*interval, crate::stats::core_callback(callback))
+                .set_stats_callback(interval, self.stats_cb.core_callback())
                 .map_err(|e| to_pyerr(py, Op::Other, &e))?;
         }
         Ok(producer)
@@ -188,7 +190,16 @@ impl ProducerCore {
             settings: Mutex::new(Settings { group: text_arg(group, "group")?, ..Settings::default() }),
             producer: Started::default(),
             starting: AtomicBool::new(false),
+            stats_cb: Default::default(),
         })
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.stats_cb.visit(&visit)
+    }
+
+    fn __clear__(&self) {
+        self.stats_cb.clear();
     }
 
     /// The producer group.
@@ -290,14 +301,10 @@ impl ProducerCore {
 
     /// Call `callback(stats_dict)` every `interval_s` seconds while the producer runs.
     fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
-        let (interval, callback) =
-            crate::stats::callback_arg(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        let interval = self.stats_cb.set(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
         if let Some(c) = self.producer.here() {
-            return c
-                .set_stats_callback(interval, crate::stats::core_callback(&callback))
-                .map_err(|e| to_pyerr(py, Op::Other, &e));
+            c.set_stats_callback(interval, self.stats_cb.core_callback()).map_err(|e| to_pyerr(py, Op::Other, &e))?;
         }
-        self.settings(py)?.client.stats_callback = Some((interval, callback));
         Ok(())
     }
 

@@ -516,3 +516,16 @@ def test_message_can_change_while_it_is_being_sent(black_hole: str) -> None:
     assert changes > 100
     assert msg.body == f"changed-{changes}".encode()
     assert len(errors) == 1
+
+
+def test_a_stats_callback_cycle_is_collected() -> None:
+    import gc
+    import weakref
+
+    p = Producer(unique("pg"))
+    p.set_stats_callback(lambda s, p=p: None, 1.0)  # callback -> producer -> callback
+    assert p.stats() == {}, "empty before start"
+    ref = weakref.ref(p)
+    del p
+    gc.collect()
+    assert ref() is None, "the producer core's __traverse__ shows the callback to the collector"

@@ -122,6 +122,47 @@ async fn sends_and_consumes_leave_java_trace_records_in_the_trace_topic() {
     }
 }
 
+struct NeverChecked;
+
+impl rocketmq_client::producer::transaction::TransactionChecker for NeverChecked {
+    fn check(&self, _msg: MessageExt) -> rocketmq_client::producer::transaction::StateFuture {
+        Box::pin(async { rocketmq_client::LocalTransactionState::CommitMessage })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_leaves_a_half_message_pub_and_an_end_transaction_record() {
+    let (_cluster, ns, topic) = cluster_with_topic("trace_tx", 1).await;
+    let trace_topic = unique("trace_tx_records");
+    let mut client = client_options(&ns);
+    client.message_trace = Some(TraceOptions::with_topic(&trace_topic));
+    let group = unique("trace_txpg");
+    let p = rocketmq_client::TransactionProducer::new(ProducerOptions::new(&group), client, Arc::new(NeverChecked));
+    p.start().await.unwrap();
+    let mut m = Message::new(&topic, "tx body");
+    m.set_tags("TagX");
+    let sent = p
+        .send_message_in_transaction(&m, |_m, _r| async { rocketmq_client::LocalTransactionState::CommitMessage })
+        .await
+        .unwrap();
+    p.shutdown().await;
+    let id = sent.send_result.msg_id.clone();
+    let records = read_trace(&ns, &trace_topic, |records| {
+        [TraceType::Pub, TraceType::EndTransaction]
+            .iter()
+            .all(|t| records.iter().any(|r| r.trace_type == *t && bean(r).msg_id == id))
+    })
+    .await;
+    let pub_ = records.iter().find(|r| r.trace_type == TraceType::Pub).unwrap();
+    assert_eq!(bean(pub_).msg_type, rocketmq_client::trace::data::MessageType::TransHalf);
+    let end = records.iter().find(|r| r.trace_type == TraceType::EndTransaction).unwrap();
+    let b = bean(end);
+    assert_eq!((end.group.as_str(), b.topic.as_str(), b.tags.as_str()), (group.as_str(), topic.as_str(), "TagX"));
+    assert_eq!((b.transaction_state.as_str(), b.from_transaction_check), ("COMMIT_MESSAGE", false));
+    assert_eq!(b.transaction_id, id);
+    assert_eq!(b.store_host, sent.send_result.broker_addr);
+}
+
 /// A name server that accepts connections and never answers: every trace send hangs until
 /// its timeout, as when the trace topic's broker is unreachable.
 async fn black_hole() -> (String, tokio::task::JoinHandle<()>) {

@@ -110,3 +110,69 @@ pub fn sub_after(before: &TraceContext, verdict: Option<ConsumeResult>, msgs_in_
     ctx.beans = before.beans.clone();
     ctx
 }
+
+/// What an EndTransaction record is made of (Java `EndTransactionContext`).
+#[derive(Debug)]
+pub struct EndTransaction<'a> {
+    /// The producer group.
+    pub group: &'a str,
+    /// The half message (its topic, tags, keys, region).
+    pub msg: &'a crate::message::Message,
+    /// The broker END_TRANSACTION goes to.
+    pub broker_addr: &'a str,
+    /// The message's client id (`UNIQ_KEY`), which is also its transaction id in Java.
+    pub msg_id: &'a str,
+    /// The state sent.
+    pub state: crate::producer::LocalTransactionState,
+    /// Whether this answers a broker's check.
+    pub from_check: bool,
+}
+
+/// The EndTransaction record of an END_TRANSACTION (`EndTransactionTraceHookImpl`).
+pub fn end_transaction(e: &EndTransaction<'_>) -> TraceContext {
+    let mut ctx = TraceContext::new(TraceType::EndTransaction, now_ms());
+    ctx.group = e.group.to_owned();
+    ctx.region_id =
+        e.msg.property(keys::MSG_REGION).filter(|r| !r.is_empty()).unwrap_or(DEFAULT_TRACE_REGION_ID).to_owned();
+    ctx.beans.push(TraceBean {
+        topic: e.msg.topic().to_owned(),
+        msg_id: e.msg_id.to_owned(),
+        tags: or_null(e.msg.tags()),
+        keys: or_null(e.msg.keys()),
+        store_host: e.broker_addr.to_owned(),
+        msg_type: MessageType::TransCommit,
+        transaction_id: e.msg_id.to_owned(),
+        transaction_state: e.state.java_name().to_owned(),
+        from_transaction_check: e.from_check,
+        ..Default::default()
+    });
+    ctx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::producer::LocalTransactionState;
+    use crate::trace::data::encode;
+
+    #[test]
+    fn end_transaction_records_follow_javas_field_order() {
+        let mut msg = crate::message::Message::new("TxTopic", "b");
+        msg.set_tags("TagT");
+        let mut ctx = end_transaction(&EndTransaction {
+            group: "txg",
+            msg: &msg,
+            broker_addr: "127.0.0.1:10911",
+            msg_id: "ID1",
+            state: LocalTransactionState::RollbackMessage,
+            from_check: true,
+        });
+        ctx.timestamp = 42;
+        // EndTransaction, timestamp, region, group, topic, msgId, tags, keys, storeHost,
+        // msgType, transactionId, transactionState, fromTransactionCheck.
+        let want = "EndTransaction\u{1}42\u{1}DefaultRegion\u{1}txg\u{1}TxTopic\u{1}ID1\u{1}TagT\u{1}null\u{1}127.0.0.1:10911\u{1}2\u{1}ID1\u{1}ROLLBACK_MESSAGE\u{1}true\u{2}";
+        assert_eq!(encode(&ctx).data, want);
+        let back = crate::trace::data::decode(want).unwrap_or_default();
+        assert_eq!(back, vec![ctx]);
+    }
+}

@@ -153,3 +153,51 @@ def test_aio_message_trace_kwarg(cluster: TestCluster, namesrv_addr: str) -> Non
     pub = next(r for r in records if r[0] == "Pub" and r[5] == msg_id)
     assert pub[4] == topic
     assert (pub[6], pub[7]) == ("null", "null"), "absent tags/keys: Java's null"
+
+
+def test_aio_push_consumer_traces_each_async_callback_with_its_verdict(
+    cluster: TestCluster, namesrv_addr: str, producer: Producer
+) -> None:
+    """Async callbacks run as tasks on the loop: SubBefore/SubAfter around each; a callback
+    that raises is a failed consumption (success ``false``, context code 4: reconsume later)."""
+    topic = unique("ttopic")
+    trace_topic = unique("trace")
+    cluster.create_topic(topic, queues=1)
+    cluster.create_topic(trace_topic, queues=1)
+    ok = Message(topic)
+    ok.set_body(b"fine")
+    ok_id = producer.send_sync(ok).msg_id
+    bad = Message(topic)
+    bad.set_body(b"raise")
+    bad_id = producer.send_sync(bad).msg_id
+    group = unique("tacg")
+    seen: set[bytes] = set()
+
+    async def main() -> None:
+        done = asyncio.Event()
+
+        async def callback(msg: ReceivedMessage) -> None:
+            seen.add(msg.body)
+            if len(seen) == 2:
+                done.set()
+            if msg.body == b"raise":
+                raise RuntimeError("refused on purpose")
+
+        c = aio.PushConsumer(
+            group,
+            namesrv_addr=namesrv_addr,
+            consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
+            message_trace=trace_topic,
+        )
+        c.subscribe(topic, callback)
+        async with c:
+            await asyncio.wait_for(done.wait(), DEADLINE)
+
+    asyncio.run(main())
+    records = read_records(namesrv_addr, trace_topic, {ok_id, bad_id}, {"SubBefore", "SubAfter"})
+    verdicts = {}
+    for before in (r for r in records if r[0] == "SubBefore"):
+        after = next(r for r in records if r[0] == "SubAfter" and r[1] == before[4])
+        verdicts.setdefault(before[5], (after[4], after[6]))
+    assert verdicts[ok_id] == ("true", "0")
+    assert verdicts[bad_id] == ("false", "4")

@@ -319,11 +319,17 @@ impl StatsCallbackSlot {
         }
     }
 
-    /// Stop it (the client shuts down).
+    /// Stop it and forget it (the client shuts down for good): a callback holding its client
+    /// no longer keeps it alive.
     pub fn stop(&self) {
-        if let Some(task) = self.lock().1.take() {
+        let (callback, task) = {
+            let mut state = self.lock();
+            (state.0.take(), state.1.take())
+        };
+        if let Some(task) = task {
             task.abort();
         }
+        drop(callback);
     }
 }
 

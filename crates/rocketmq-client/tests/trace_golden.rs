@@ -163,3 +163,23 @@ fn a_failed_or_panicked_call_is_written_as_java_writes_it() {
     off[0].properties.insert("TRACE_ON", "false");
     assert!(sub_before("g", &off).is_none(), "TRACE_ON=false is not traced");
 }
+
+#[test]
+fn the_decoder_never_panics_on_what_a_trace_topic_may_hold() {
+    // Anything can be written to a trace topic: decoding returns records or an error.
+    let text = body_text("015-c2s-req-310.bin") + &body_text("061-c2s-req-310.bin");
+    let alphabet: Vec<char> = "Pub\u{1}\u{2}SubBeforeAfterEndTransactionRecall0123456789-truefalse ".chars().collect();
+    let mut rng = fastrand::Rng::with_seed(9);
+    for _ in 0..20_000 {
+        let mut s: String = text.chars().take(rng.usize(..text.len())).collect();
+        for _ in 0..rng.usize(..4) {
+            s.push(alphabet[rng.usize(..alphabet.len())]);
+        }
+        let _ = decode(&s);
+        let noise: String = (0..rng.usize(..64)).map(|_| alphabet[rng.usize(..alphabet.len())]).collect();
+        let _ = decode(&noise);
+    }
+    // Cut inside the second Pub record: too few fields, an error (Java's decoder throws too).
+    let cut = text.find("\u{2}Pub").unwrap() + 20;
+    assert!(decode(&text[..cut]).is_err());
+}

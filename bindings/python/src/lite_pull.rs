@@ -218,6 +218,13 @@ impl LitePullConsumerCore {
         Ok(())
     }
 
+    /// Message trace on or off, to `topic` (default `RMQ_SYS_TRACE_TOPIC`).
+    #[pyo3(signature = (enabled, topic=None))]
+    fn set_message_trace(&self, py: Python<'_>, enabled: bool, topic: Option<String>) -> PyResult<()> {
+        self.settings(py)?.client.message_trace = crate::client_settings::trace_from_args(enabled, topic);
+        Ok(())
+    }
+
     /// Statistics as a plain dict (empty before start); see docs/stats.md.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         match self.consumer.here() {

@@ -31,7 +31,7 @@ pub struct ClientOptions {
     /// TLS settings; `None` is plain TCP (Java `useTLS`, default false).
     pub tls: Option<TlsOptions>,
     /// Message trace of this client's sends and listener calls; `None` is off (Java 5.x
-    /// `enableTrace`, default false). Lite-pull and pull consumers ignore it.
+    /// `enableTrace`, default false). The 0.5-style pull consumer ignores it.
     pub message_trace: Option<crate::trace::TraceOptions>,
 }
 

@@ -122,6 +122,38 @@ async fn sends_and_consumes_leave_java_trace_records_in_the_trace_topic() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lite_pull_consumer_traces_each_pull_that_found_messages() {
+    let (_cluster, ns, topic) = cluster_with_topic("trace_lite", 1).await;
+    let trace_topic = unique("trace_lite_records");
+    let p = common::producer(&ns).await;
+    let id = p.send(&Message::new(&topic, "lite traced")).await.unwrap().msg_id;
+    p.shutdown().await;
+    let mut client = client_options(&ns);
+    client.message_trace = Some(TraceOptions::with_topic(&trace_topic));
+    let group = unique("trace_lite_cg");
+    let mut o = LitePullOptions::new(&group);
+    o.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let c = LitePullConsumer::new(o, client);
+    c.subscribe(&topic, "*").await.unwrap();
+    c.start().await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    while !c.poll(Duration::from_millis(500)).await.unwrap().iter().any(|m| m.msg_id() == id) {
+        assert!(Instant::now() < deadline, "the message was not polled");
+    }
+    c.shutdown().await;
+    let records = read_trace(&ns, &trace_topic, |records| {
+        [TraceType::SubBefore, TraceType::SubAfter]
+            .iter()
+            .all(|t| records.iter().any(|r| r.trace_type == *t && bean(r).msg_id == id))
+    })
+    .await;
+    let before = records.iter().find(|r| r.trace_type == TraceType::SubBefore).unwrap();
+    let after = records.iter().find(|r| r.trace_type == TraceType::SubAfter).unwrap();
+    assert_eq!((before.group.as_str(), after.request_id.as_str()), (group.as_str(), before.request_id.as_str()));
+    assert!(after.success);
+}
+
 struct NeverChecked;
 
 impl rocketmq_client::producer::transaction::TransactionChecker for NeverChecked {

@@ -53,6 +53,10 @@ def _configure(core: LitePullConsumerCore, options: dict[str, Any]) -> None:
         "auto_commit": lambda v: core.set_auto_commit(bool(v)),
         "auto_commit_interval_ms": lambda v: core.set_auto_commit_interval_ms(int(v)),
         "poll_timeout_ms": lambda v: core.set_poll_timeout_ms(int(v)),
+        # True (RMQ_SYS_TRACE_TOPIC) or a trace topic name; False is off.
+        "message_trace": lambda v: core.set_message_trace(
+            bool(v), v if isinstance(v, str) else None
+        ),
     }
     for name, value in options.items():
         if value is None:
@@ -81,7 +85,9 @@ class LitePullConsumer(StatsView[LitePullConsumerCore]):
     (last offset), ``consume_timestamp``, ``allocate_strategy``, ``pull_batch_size`` (10: the most a
     poll returns), ``pull_threshold_for_queue`` (1000), ``pull_threshold_size_for_queue`` (MiB,
     100), ``pull_threshold_for_all`` (10000), ``auto_commit`` (True), ``auto_commit_interval_ms``
-    (5000), ``poll_timeout_ms`` (5000), ``offset_store_dir``, ``instance_name``. Checked by
+    (5000), ``poll_timeout_ms`` (5000), ``offset_store_dir``, ``instance_name``,
+    ``message_trace`` (``True`` or a trace topic: SubBefore + SubAfter records per pull that
+    found messages, as Java's lite pull writes them). Checked by
     :meth:`start` (``PushConsumerStartFailed`` subclasses, also ``ValueError``).
     """
 
@@ -119,6 +125,10 @@ class LitePullConsumer(StatsView[LitePullConsumerCore]):
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         self._core.set_session_credentials(access_key, access_secret, channel)
+
+    def set_message_trace(self, message_trace: bool, trace_topic: str | None = None) -> None:
+        """Message trace (see :meth:`rocketmq.client.Producer.set_message_trace`)."""
+        self._core.set_message_trace(bool(message_trace), trace_topic)
 
     def set_message_model(self, model: MessageModel | int) -> None:
         self._core.set_message_model(int(model))

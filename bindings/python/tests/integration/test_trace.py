@@ -201,3 +201,35 @@ def test_aio_push_consumer_traces_each_async_callback_with_its_verdict(
         verdicts.setdefault(before[5], (after[4], after[6]))
     assert verdicts[ok_id] == ("true", "0")
     assert verdicts[bad_id] == ("false", "4")
+
+
+def test_lite_pull_consumer_message_trace_kwarg(
+    cluster: TestCluster, namesrv_addr: str, producer: Producer
+) -> None:
+    topic = unique("ttopic")
+    trace_topic = unique("trace")
+    cluster.create_topic(topic, queues=1)
+    cluster.create_topic(trace_topic, queues=1)
+    m = Message(topic)
+    m.set_body(b"lite traced")
+    msg_id = producer.send_sync(m).msg_id
+    group = unique("tlcg")
+    c = LitePullConsumer(
+        group,
+        namesrv_addr=namesrv_addr,
+        consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
+        message_trace=trace_topic,
+    )
+    c.subscribe(topic)
+    c.start()
+    try:
+        end = time.monotonic() + DEADLINE
+        while not any(r.id == msg_id for r in c.poll(500)):
+            assert time.monotonic() < end, "the message was not polled"
+    finally:
+        c.shutdown()
+    records = read_records(namesrv_addr, trace_topic, {msg_id}, {"SubBefore", "SubAfter"})
+    before = next(r for r in records if r[0] == "SubBefore" and r[5] == msg_id)
+    after = next(r for r in records if r[0] == "SubAfter" and r[1] == before[4])
+    assert before[3] == group
+    assert (after[2], after[4]) == (msg_id, "true")

@@ -40,6 +40,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
 use crate::options::ClientOptions;
 use crate::stats::{check_interval, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
+use crate::trace::{hooks as trace_hooks, DispatcherType, TraceDispatcher};
 
 const CREATED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -367,6 +368,7 @@ impl LitePullConsumer {
             rebalance_now: Notify::new(),
             changes: tokio::sync::Mutex::new(()),
             started_at_ms: now_ms(),
+            trace: OnceLock::new(),
             options,
             me: me.clone(),
         });
@@ -390,9 +392,25 @@ impl LitePullConsumer {
             instance.release(&[], group).await;
             return Err(e);
         }
+        if let Some(t) = &self.inner.client_options.message_trace {
+            let kind = DispatcherType::Consume;
+            match TraceDispatcher::start(&core.options.group, kind, &t.topic, &self.inner.client_options).await {
+                Ok(d) => {
+                    let _ = core.trace.set(d);
+                }
+                Err(e) => {
+                    core.running.store(false, Ordering::SeqCst);
+                    instance.release(&[], group).await;
+                    return Err(e.context("message trace"));
+                }
+            }
+        }
         instance.start();
         if self.inner.core.set(core.clone()).is_err() {
             core.running.store(false, Ordering::SeqCst);
+            if let Some(t) = core.trace.get() {
+                t.shutdown().await;
+            }
             instance.release(&[], &[]).await;
             return Ok(()); // a concurrent start won
         }
@@ -432,6 +450,9 @@ impl LitePullConsumer {
         }
         core.ready.notify_waiters();
         core.offsets.persist_all(false).await;
+        if let Some(trace) = core.trace.get() {
+            trace.shutdown().await;
+        }
         core.instance.release(&[], std::slice::from_ref(&core.options.group)).await;
         tracing::info!(group = %core.options.group, "lite pull consumer shut down");
     }
@@ -591,6 +612,8 @@ struct LiteCore {
     pull_settings: PullSettings,
     consume_timestamp_ms: i64,
     started_at_ms: i64,
+    /// Message trace (SubBefore + SubAfter per pull that found messages), when on.
+    trace: OnceLock<Arc<TraceDispatcher>>,
     me: Weak<LiteCore>,
 }
 
@@ -877,7 +900,16 @@ impl PullOwner for LiteCore {
         (total > self.options.pull_threshold_for_all as i64).then_some(FLOW_CONTROL_DELAY)
     }
 
+    /// Cache the messages. With trace on, Java 4.9.4's lite pull writes a SubBefore and a
+    /// successful SubAfter for each pull that found messages (`pull`, its consume hooks).
     fn deliver(&self, _mq: &MessageQueue, pq: &Arc<ProcessQueue>, msgs: Vec<MessageExt>) {
+        if let Some(trace) = self.trace.get() {
+            if let Some(before) = trace_hooks::sub_before(&self.options.group, &msgs) {
+                let after = trace_hooks::sub_after(&before, Some(ConsumeResult::Success), msgs.len());
+                trace.append(before);
+                trace.append(after);
+            }
+        }
         pq.put_messages(msgs);
         self.ready.notify_waiters();
     }

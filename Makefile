@@ -11,25 +11,30 @@ PYTEST      := $(VENV)/bin/pytest
 PYBIND      := bindings/python
 CARGO       ?= cargo
 PYTHON      ?= python3
-DEV_PACKAGES := "maturin>=1.8,<2" "pytest>=8" "pytest-timeout>=2.3" "mypy>=1.10" "ruff>=0.5"
+DEV_PACKAGES := "maturin>=1.8,<2" "pytest>=8" "pytest-timeout>=2.3" "mypy>=1.10" "ruff>=0.5" \
+	"opentelemetry-api>=1.24" "opentelemetry-sdk>=1.24" \
+	"mkdocs>=1.6,<2" "mkdocs-material>=9.5" "mkdocstrings[python]>=0.26" "pymdown-extensions>=10"
 
 # Cargo's target dir (CARGO_TARGET_DIR when set, as cargo and maturin use it).
 TARGET_DIR  := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export RMQ_TESTKIT_BIN_DEBUG   := $(TARGET_DIR)/debug/rmq-testkit
 export RMQ_TESTKIT_BIN_RELEASE := $(TARGET_DIR)/release/rmq-testkit
 
-.PHONY: help demo test test-rust test-python bench lint fmt venv broker dev-build release-build clean-venv
+.PHONY: help demo test test-rust test-python bench lint fmt venv broker dev-build release-build clean-venv docs
 
 help:
 	@echo "make demo   - install what is missing, start a local name server + broker, send through Python, stop"
 	@echo "make test   - every test (Rust and Python) against a real broker"
 	@echo "make bench  - end-to-end benchmarks against a local broker (Python vs Rust core)"
 	@echo "make lint   - rustfmt, clippy -D warnings, ruff, mypy"
+	@echo "make docs   - the documentation site (MkDocs, --strict) into site/"
 	@echo "make chaos  - fault scenarios on a 2+2 cluster; writes the table into docs/reliability.md"
+	@echo "make soak   - 1M messages through Python with RSS sampled (SOAK_MESSAGES to change)"
 	@echo "make fuzz   - cargo-fuzz targets (nightly) for FUZZ_SECONDS each from the golden frames"
 
 # --- setup -------------------------------------------------------------------------------
-$(VENV)/.ready:
+# Re-run when the Makefile (DEV_PACKAGES) changes, so an existing venv gets new test tools.
+$(VENV)/.ready: Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet $(DEV_PACKAGES)
@@ -68,29 +73,44 @@ bench: broker release-build
 lint: venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check $(PYBIND)/python $(PYBIND)/tests examples bench
-	$(VENV)/bin/ruff format --check $(PYBIND)/python $(PYBIND)/tests examples bench
+	$(VENV)/bin/ruff check $(PYBIND)/python $(PYBIND)/tests examples bench docs/site/snippets
+	$(VENV)/bin/ruff format --check $(PYBIND)/python $(PYBIND)/tests examples bench docs/site/snippets
 	$(VENV)/bin/mypy --config-file $(PYBIND)/pyproject.toml $(PYBIND)/python/rocketmq
 	$(PY) -m mypy.stubtest rocketmq._rocketmq
 
 fmt: venv
 	$(CARGO) fmt --all
-	$(VENV)/bin/ruff format $(PYBIND)/python $(PYBIND)/tests examples bench
+	$(VENV)/bin/ruff format $(PYBIND)/python $(PYBIND)/tests examples bench docs/site/snippets
 
 clean-venv:
 	rm -rf $(VENV)
 
+# The documentation site (mkdocs.yml, pages in docs/site). `make test` builds it too
+# (bindings/python/tests/docs/test_site.py) and runs every code sample against the broker.
+docs: dev-build
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
 # --- chaos (issue #10, docs/reliability.md) ----------------------------------------------------
-.PHONY: chaos chaos-short
+.PHONY: chaos chaos-short chaos-python soak
 CHAOS_ARGS ?=
 
-chaos: broker
+chaos: broker chaos-python
 	$(CARGO) build -p rocketmq-testkit --bin rmq-chaos
 	$(TARGET_DIR)/debug/rmq-chaos --write docs/reliability.md $(CHAOS_ARGS)
+
+# The same ledger through the public Python API (bench/chaos.py), short runs; writes its block.
+chaos-python: broker dev-build
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_DEBUG) $(PY) bench/chaos.py --scenario broker-kill broker-hang --write docs/reliability.md
 
 chaos-short: broker
 	$(CARGO) build -p rocketmq-testkit --bin rmq-chaos
 	$(TARGET_DIR)/debug/rmq-chaos --short $(CHAOS_ARGS)
+
+# Soak (issue #10): SOAK_MESSAGES (default 1M) sent and consumed through Python, RSS sampled;
+# fails when RSS grows more than 10 MiB after warm-up. CPU heavy: minutes on 2 cores.
+SOAK_MESSAGES ?= 1000000
+soak: broker dev-build
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_DEBUG) nice $(PY) bench/soak.py --messages $(SOAK_MESSAGES)
 
 # --- platforms (#8): wheels, Windows under Wine, aarch64 under qemu -----------------------------
 # docs/platforms.md explains the recipe. Cross builds use Debian's rustc 1.96 with -Zbuild-std

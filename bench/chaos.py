@@ -5,6 +5,9 @@ Starts 2 name servers + 2 brokers (test kit), sends at a fixed rate with ``rocke
 restart, or SIGSTOP then SIGCONT) and prints the same verdict line as the Rust driver:
 
     python bench/chaos.py --scenario broker-hang --rate 100 --seconds 8 --fault-at 2 --fault-for 3
+    python bench/chaos.py --scenario broker-kill broker-hang --write docs/reliability.md
+
+(`make chaos` runs the second line, which replaces the chaos-python block of the page.)
 
 Exit status 1 when a send failed or an acknowledged message was never consumed.
 """
@@ -13,10 +16,14 @@ from __future__ import annotations
 
 import argparse
 import collections
+import datetime
+import os
+import platform
 import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 from _common import TestCluster
 from rocketmq.client import (
@@ -74,18 +81,8 @@ def max_gap(times: list[float]) -> float:
     return max((times[i + 1] - times[i] for i in range(len(times) - 1)), default=0.0)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--scenario", choices=["broker-kill", "broker-hang"], default="broker-hang"
-    )
-    ap.add_argument("--rate", type=int, default=100)
-    ap.add_argument("--seconds", type=int, default=8)
-    ap.add_argument("--fault-at", type=float, default=2.0)
-    ap.add_argument("--fault-for", type=float, default=3.0)
-    ap.add_argument("--drain-timeout", type=float, default=90.0)
-    args = ap.parse_args()
-
+def run(scenario: str, args: argparse.Namespace) -> tuple[str, bool]:
+    """One scenario on a fresh cluster: (verdict line, passed)."""
     ledger = Ledger()
     with TestCluster().start(namesrvs=2, brokers=2) as cluster:
         topic = f"chaos_py_{uuid.uuid4().hex[:8]}"
@@ -107,12 +104,12 @@ def main() -> int:
 
         def inject() -> None:
             time.sleep(args.fault_at)  # the experiment's schedule
-            if args.scenario == "broker-kill":
+            if scenario == "broker-kill":
                 cluster.kill_broker(0)
             else:
                 cluster.pause_broker(0)
             time.sleep(args.fault_for)
-            if args.scenario == "broker-kill":
+            if scenario == "broker-kill":
                 cluster.start_broker(0)
             else:
                 cluster.resume_broker(0)
@@ -144,8 +141,8 @@ def main() -> int:
     with ledger.lock:
         duplicates = sum(n - 1 for n in ledger.consumed.values())
         lost = ledger.lost()
-        print(
-            f"verdict python {args.scenario}: sent={total} acked={len(ledger.acked)} "
+        verdict = (
+            f"verdict python {scenario}: sent={total} acked={len(ledger.acked)} "
             f"failed={sum(ledger.failed.values())} {dict(ledger.failed)} "
             f"consumed_unique={len(ledger.consumed)} duplicates={duplicates} "
             f"acked_never_consumed={lost} "
@@ -153,7 +150,63 @@ def main() -> int:
             f"max_consume_gap={max_gap([t for t in ledger.consume_times if t <= send_end]) * 1000:.0f} ms "
             f"drain={'-' if drain is None else f'{drain * 1000:.0f} ms'}"
         )
-    return 1 if lost or ledger.failed or drain is None else 0
+        passed = not (lost or ledger.failed or drain is None)
+    return verdict, passed
+
+
+def write_block(path: Path, args: argparse.Namespace, verdicts: list[str]) -> None:
+    """Replace the block between the chaos-python markers of ``path`` with these verdicts."""
+    start, end = "<!-- chaos-python:start -->", "<!-- chaos-python:end -->"
+    text = path.read_text()
+    if start not in text or end not in text:
+        raise SystemExit(f"{path} has no {start} ... {end} block")
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        start,
+        (
+            f"Measured {when} on {platform.system()} {platform.release()} "
+            f"({os.cpu_count()} cores), {args.rate} msg/s for {args.seconds} s, fault at "
+            f"{args.fault_at:g} s for {args.fault_for:g} s (`make chaos-python`):"
+        ),
+        "",
+        "```",
+        *verdicts,
+        "```",
+        end,
+    ]
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(head + "\n".join(lines) + tail)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--scenario",
+        nargs="+",
+        choices=["broker-kill", "broker-hang"],
+        default=["broker-hang"],
+        help="one or more, each on a fresh cluster",
+    )
+    ap.add_argument("--rate", type=int, default=100)
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--fault-at", type=float, default=2.0)
+    ap.add_argument("--fault-for", type=float, default=3.0)
+    ap.add_argument("--drain-timeout", type=float, default=90.0)
+    ap.add_argument(
+        "--write", type=Path, help="markdown file whose chaos-python block to replace"
+    )
+    args = ap.parse_args()
+
+    verdicts, ok = [], True
+    for scenario in args.scenario:
+        verdict, passed = run(scenario, args)
+        print(verdict, flush=True)
+        verdicts.append(verdict)
+        ok = ok and passed
+    if args.write is not None:
+        write_block(args.write, args, verdicts)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

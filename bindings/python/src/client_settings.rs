@@ -46,6 +46,14 @@ pub(crate) struct ClientSettings {
     pub credentials: Option<Credentials>,
     pub tls: Option<rocketmq_client::TlsOptions>,
     pub message_trace: Option<rocketmq_client::TraceOptions>,
+    /// Namespace v1 (`set_namespace`) and v2 (`set_namespace_v2`).
+    pub namespace: Option<String>,
+    pub namespace_v2: Option<String>,
+    /// `set_name_server_domain`: looked up when no address is set.
+    pub namesrv_domain: Option<String>,
+    pub namesrv_lookup_interval_ms: Option<u64>,
+    /// Route snapshot file (`set_route_snapshot_path`); `None` or empty: no snapshot.
+    pub route_snapshot_path: Option<String>,
 }
 
 impl ClientSettings {
@@ -54,18 +62,50 @@ impl ClientSettings {
         self.instance_name = Some(name).filter(|n| !n.is_empty());
     }
 
-    /// `ClientOptions` with the name servers (falling back to `NAMESRV_ADDR`) and instance name.
+    /// Set the v1 (`v2 == false`) or v2 namespace; empty means none (for v1 it also turns off
+    /// the namespace Java derives from a cloud endpoint address).
+    pub(crate) fn set_namespace(&mut self, namespace: String, v2: bool) {
+        let namespace = Some(namespace);
+        if v2 {
+            self.namespace_v2 = namespace;
+        } else {
+            self.namespace = namespace;
+        }
+    }
+
+    /// `set_name_server_domain(domain, refresh_interval_ms)`.
+    pub(crate) fn set_namesrv_domain(&mut self, domain: String, refresh_interval_ms: i64) -> Result<(), Error> {
+        let interval = u64::try_from(refresh_interval_ms)
+            .ok()
+            .filter(|ms| *ms > 0)
+            .ok_or_else(|| Error::config(format!("refresh interval must be positive, got {refresh_interval_ms} ms")))?;
+        self.namesrv_domain = Some(domain);
+        self.namesrv_lookup_interval_ms = Some(interval);
+        Ok(())
+    }
+
+    /// `ClientOptions` with the name servers (an explicit address, else the domain lookup,
+    /// else `NAMESRV_ADDR`), instance name, credentials, TLS and namespaces.
     pub(crate) fn client_options(&self) -> Result<ClientOptions, Error> {
         let mut client = ClientOptions::default();
         let env_addr = std::env::var(NAMESRV_ADDR_ENV).ok().filter(|a| !a.trim().is_empty());
-        match self.namesrv_addr.as_deref().or(env_addr.as_deref()) {
-            Some(addr) => client.set_namesrv_addr(addr)?,
-            None => {
+        match (self.namesrv_addr.as_deref(), &self.namesrv_domain, env_addr.as_deref()) {
+            (Some(addr), _, _) => client.set_namesrv_addr(addr)?,
+            (None, Some(domain), _) => {
+                client.namesrv_domain = Some(domain.clone());
+                if let Some(ms) = self.namesrv_lookup_interval_ms {
+                    client.namesrv_lookup_interval = std::time::Duration::from_millis(ms);
+                }
+            }
+            (None, None, Some(addr)) => client.set_namesrv_addr(addr)?,
+            (None, None, None) => {
                 return Err(Error::config(
                     "no name server address: call set_name_server_address(\"host:port\") or set NAMESRV_ADDR",
                 ))
             }
         }
+        client.namespace = self.namespace.clone();
+        client.namespace_v2 = self.namespace_v2.clone();
         client.instance_name = self.instance_name.clone();
         client.credentials = self.credentials.as_ref().map(|c| {
             let mut credentials = SessionCredentials::new(c.access_key.clone(), c.secret_key.clone());
@@ -74,6 +114,7 @@ impl ClientSettings {
         });
         client.tls = self.tls.clone();
         client.message_trace = self.message_trace.clone();
+        client.route_snapshot_path = self.route_snapshot_path.clone().map(Into::into);
         Ok(client)
     }
 }

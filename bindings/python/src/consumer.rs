@@ -347,7 +347,7 @@ impl PushConsumerCore {
     #[getter]
     fn group(&self) -> String {
         match self.shared.consumer.here() {
-            Some(c) => c.options().group.clone(),
+            Some(c) => c.namespace().unwrap(&c.options().group),
             None => lock(&self.settings).group.clone(),
         }
     }
@@ -449,6 +449,25 @@ impl PushConsumerCore {
         Ok(())
     }
 
+    /// Namespace v1 (`v2=false`: names become `ns%name` on the wire) or v2 (`nsd` / `ns`
+    /// request fields); "" unsets.
+    #[pyo3(signature = (namespace, v2=false))]
+    fn set_namespace(&self, py: Python<'_>, namespace: &Bound<'_, PyAny>, v2: bool) -> PyResult<()> {
+        let namespace = text_arg(namespace, "namespace")?;
+        self.settings(py)?.client.set_namespace(namespace, v2);
+        Ok(())
+    }
+
+    /// Look the name servers up at `domain` (Java `TopAddressing`), again every
+    /// `refresh_interval_ms`.
+    fn set_namesrv_domain(&self, py: Python<'_>, domain: &Bound<'_, PyAny>, refresh_interval_ms: i64) -> PyResult<()> {
+        let domain = text_arg(domain, "name server domain")?;
+        self.settings(py)?
+            .client
+            .set_namesrv_domain(domain, refresh_interval_ms)
+            .map_err(|e| to_pyerr(py, Op::Other, &e))
+    }
+
     fn set_session_credentials(
         &self,
         py: Python<'_>,
@@ -482,6 +501,15 @@ impl PushConsumerCore {
     #[pyo3(signature = (enabled, topic=None))]
     fn set_message_trace(&self, py: Python<'_>, enabled: bool, topic: Option<String>) -> PyResult<()> {
         self.settings(py)?.client.message_trace = crate::client_settings::trace_from_args(enabled, topic);
+        Ok(())
+    }
+
+    /// Route snapshot file: routes are saved there and used while no name server answers.
+    /// `None` or an empty path turns it off.
+    #[pyo3(signature = (path))]
+    fn set_route_snapshot_path(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let path = path.map(|p| text_arg(p, "route snapshot path")).transpose()?;
+        self.settings(py)?.client.route_snapshot_path = path.filter(|p| !p.is_empty());
         Ok(())
     }
 

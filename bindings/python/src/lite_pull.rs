@@ -191,7 +191,7 @@ impl LitePullConsumerCore {
     #[getter]
     fn group(&self) -> String {
         match self.consumer.here() {
-            Some(c) => c.options().group.clone(),
+            Some(c) => c.namespace().unwrap(&c.options().group),
             None => lock(&self.settings).group.clone(),
         }
     }
@@ -239,6 +239,53 @@ impl LitePullConsumerCore {
         if let Some(c) = self.consumer.here() {
             c.set_stats_callback(interval, self.stats_cb.core_callback()).map_err(|e| to_pyerr(py, Op::Other, &e))?;
         }
+        Ok(())
+    }
+
+    /// Namespace v1 (`v2=false`: names become `ns%name` on the wire) or v2 (`nsd` / `ns`
+    /// request fields); "" unsets.
+    #[pyo3(signature = (namespace, v2=false))]
+    fn set_namespace(&self, py: Python<'_>, namespace: &Bound<'_, PyAny>, v2: bool) -> PyResult<()> {
+        let namespace = text_arg(namespace, "namespace")?;
+        self.settings(py)?.client.set_namespace(namespace, v2);
+        Ok(())
+    }
+
+    /// Look the name servers up at `domain` (Java `TopAddressing`), again every
+    /// `refresh_interval_ms`.
+    fn set_namesrv_domain(&self, py: Python<'_>, domain: &Bound<'_, PyAny>, refresh_interval_ms: i64) -> PyResult<()> {
+        let domain = text_arg(domain, "name server domain")?;
+        self.settings(py)?
+            .client
+            .set_namesrv_domain(domain, refresh_interval_ms)
+            .map_err(|e| to_pyerr(py, Op::Other, &e))
+    }
+
+    /// TLS on or off, trust roots (system or CA file), client certificate and key (mTLS),
+    /// server name, Java's test mode (no verification).
+    #[pyo3(signature = (enabled, ca_file=None, cert_file=None, key_file=None, server_name=None, test_mode=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn set_tls(
+        &self,
+        py: Python<'_>,
+        enabled: bool,
+        ca_file: Option<String>,
+        cert_file: Option<String>,
+        key_file: Option<String>,
+        server_name: Option<String>,
+        test_mode: bool,
+    ) -> PyResult<()> {
+        self.settings(py)?.client.tls =
+            crate::client_settings::tls_from_args(enabled, ca_file, cert_file, key_file, server_name, test_mode);
+        Ok(())
+    }
+
+    /// Route snapshot file: routes are saved there and used while no name server answers.
+    /// `None` or an empty path turns it off.
+    #[pyo3(signature = (path))]
+    fn set_route_snapshot_path(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let path = path.map(|p| text_arg(p, "route snapshot path")).transpose()?;
+        self.settings(py)?.client.route_snapshot_path = path.filter(|p| !p.is_empty());
         Ok(())
     }
 
@@ -626,6 +673,39 @@ impl PullConsumerCore {
     fn set_namesrv_addr(&self, py: Python<'_>, addr: &Bound<'_, PyAny>) -> PyResult<()> {
         self.unstarted(py)?;
         lock(&self.client).namesrv_addr = Some(text_arg(addr, "name server address")?);
+        Ok(())
+    }
+
+    #[pyo3(signature = (namespace, v2=false))]
+    fn set_namespace(&self, py: Python<'_>, namespace: &Bound<'_, PyAny>, v2: bool) -> PyResult<()> {
+        self.unstarted(py)?;
+        lock(&self.client).set_namespace(text_arg(namespace, "namespace")?, v2);
+        Ok(())
+    }
+
+    fn set_namesrv_domain(&self, py: Python<'_>, domain: &Bound<'_, PyAny>, refresh_interval_ms: i64) -> PyResult<()> {
+        self.unstarted(py)?;
+        let domain = text_arg(domain, "name server domain")?;
+        lock(&self.client).set_namesrv_domain(domain, refresh_interval_ms).map_err(|e| to_pyerr(py, Op::Other, &e))
+    }
+
+    /// TLS on or off, trust roots (system or CA file), client certificate and key (mTLS),
+    /// server name, Java's test mode (no verification).
+    #[pyo3(signature = (enabled, ca_file=None, cert_file=None, key_file=None, server_name=None, test_mode=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn set_tls(
+        &self,
+        py: Python<'_>,
+        enabled: bool,
+        ca_file: Option<String>,
+        cert_file: Option<String>,
+        key_file: Option<String>,
+        server_name: Option<String>,
+        test_mode: bool,
+    ) -> PyResult<()> {
+        self.unstarted(py)?;
+        lock(&self.client).tls =
+            crate::client_settings::tls_from_args(enabled, ca_file, cert_file, key_file, server_name, test_mode);
         Ok(())
     }
 

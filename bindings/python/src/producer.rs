@@ -41,6 +41,7 @@ struct Settings {
     compress_over: Option<i64>,
     max_message_size: Option<i64>,
     retry_times: Option<i64>,
+    send_attempt_timeout_ms: Option<i64>,
 }
 
 impl Settings {
@@ -61,6 +62,9 @@ impl Settings {
         }
         if let Some(size) = self.max_message_size {
             producer.max_message_size = narrow(size, "max message size")?;
+        }
+        if let Some(ms) = self.send_attempt_timeout_ms {
+            producer.send_attempt_timeout = millis(ms, "send attempt timeout")?;
         }
         if let Some(n) = self.retry_times {
             producer.retry_times_when_send_failed = narrow(n, "retry times")?;
@@ -206,7 +210,7 @@ impl ProducerCore {
     #[getter]
     fn group(&self) -> String {
         match self.producer.here() {
-            Some(p) => p.options().group.clone(),
+            Some(p) => p.namespace().unwrap(&p.options().group),
             None => lock(&self.settings).group.clone(),
         }
     }
@@ -279,6 +283,30 @@ impl ProducerCore {
         Ok(())
     }
 
+    /// Namespace v1 (`v2=false`: names become `ns%name` on the wire) or v2 (`nsd` / `ns`
+    /// request fields); "" unsets.
+    #[pyo3(signature = (namespace, v2=false))]
+    fn set_namespace(&self, py: Python<'_>, namespace: &Bound<'_, PyAny>, v2: bool) -> PyResult<()> {
+        let namespace = text_arg(namespace, "namespace")?;
+        self.settings(py)?.client.set_namespace(namespace, v2);
+        Ok(())
+    }
+
+    /// Look the name servers up at `domain` (Java `TopAddressing`), again every
+    /// `refresh_interval_ms`.
+    fn set_namesrv_domain(&self, py: Python<'_>, domain: &Bound<'_, PyAny>, refresh_interval_ms: i64) -> PyResult<()> {
+        let domain = text_arg(domain, "name server domain")?;
+        self.settings(py)?
+            .client
+            .set_namesrv_domain(domain, refresh_interval_ms)
+            .map_err(|e| to_pyerr(py, Op::Other, &e))
+    }
+
+    fn set_send_attempt_timeout_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
+        self.settings(py)?.send_attempt_timeout_ms = Some(ms);
+        Ok(())
+    }
+
     fn set_session_credentials(
         &self,
         py: Python<'_>,
@@ -312,6 +340,15 @@ impl ProducerCore {
     #[pyo3(signature = (enabled, topic=None))]
     fn set_message_trace(&self, py: Python<'_>, enabled: bool, topic: Option<String>) -> PyResult<()> {
         self.settings(py)?.client.message_trace = crate::client_settings::trace_from_args(enabled, topic);
+        Ok(())
+    }
+
+    /// Route snapshot file: routes are saved there and used while no name server answers.
+    /// `None` or an empty path turns it off.
+    #[pyo3(signature = (path))]
+    fn set_route_snapshot_path(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let path = path.map(|p| text_arg(p, "route snapshot path")).transpose()?;
+        self.settings(py)?.client.route_snapshot_path = path.filter(|p| !p.is_empty());
         Ok(())
     }
 

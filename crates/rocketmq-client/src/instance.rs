@@ -24,7 +24,7 @@ use crate::client_id::{build_client_id, unique_instance_name};
 use crate::error::{Error, Result};
 use crate::options::ClientOptions;
 use crate::producer::transaction::CheckHook;
-use crate::route::{NameServers, RouteTable, TopicPublishInfo};
+use crate::route::{NameServers, RefreshOutcome, RefreshSchedule, RouteSnapshot, RouteTable, TopicPublishInfo};
 
 /// Group Java adds to every heartbeat (`MixAll.CLIENT_INNER_PRODUCER_GROUP`).
 pub const CLIENT_INNER_PRODUCER_GROUP: &str = "CLIENT_INNER_PRODUCER";
@@ -51,6 +51,8 @@ pub struct ClientInstance {
     pool: ConnectionPool,
     namesrvs: NameServers,
     routes: RouteTable,
+    /// The on-disk route snapshot, when configured.
+    snapshot: Option<Arc<RouteSnapshot>>,
     /// Java `producerTable`: the producer groups using this instance.
     producer_table: Mutex<BTreeSet<String>>,
     /// Java `consumerTable`: group → consumer.
@@ -113,13 +115,16 @@ impl ClientInstance {
         }
         let (shutdown_tx, _) = watch::channel(false);
         let pool_options = crate::transport::pool_options(&options)?;
+        let namesrvs = NameServers::from_options(&options)?;
+        let snapshot = options.route_snapshot_path.clone().map(|p| Arc::new(RouteSnapshot::open(p)));
         let instance = Arc::new_cyclic(|weak: &Weak<ClientInstance>| {
             let handler = Arc::new(Processor { instance: weak.clone() });
             ClientInstance {
                 client_id: client_id.clone(),
                 pool: ConnectionPool::new(pool_options, handler),
-                namesrvs: NameServers::new(options.namesrv_addrs.clone()),
+                namesrvs,
                 routes: RouteTable::default(),
+                snapshot,
                 producer_table: Mutex::new(BTreeSet::new()),
                 consumer_table: Mutex::new(BTreeMap::new()),
                 transaction_checkers: Mutex::new(BTreeMap::new()),
@@ -177,6 +182,11 @@ impl ClientInstance {
         &self.options
     }
 
+    /// The name servers in use now (looked up, when the options give a domain).
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.namesrvs.addrs().to_vec()
+    }
+
     /// The route cache.
     pub fn routes(&self) -> &RouteTable {
         &self.routes
@@ -189,13 +199,20 @@ impl ClientInstance {
         if !tasks.is_empty() || self.is_shut_down() {
             return;
         }
-        let refresh = spawn_periodic(self, self.options.poll_namesrv_interval, |inst| {
-            Box::pin(async move { inst.refresh_all_routes().await })
-        });
+        let refresh = spawn_route_refresh(self);
         let heartbeat = spawn_periodic(self, self.options.heartbeat_interval, |inst| {
             Box::pin(async move { inst.send_heartbeat_to_all().await })
         });
         tasks.extend([refresh, heartbeat]);
+        if self.namesrvs.is_looked_up() {
+            // Java `MQClientInstance.startScheduledTask`: fetchNameServerAddr every 2 minutes.
+            let lookup = spawn_periodic(self, self.options.namesrv_lookup_interval, |inst| {
+                Box::pin(async move {
+                    let _ = inst.namesrvs.lookup_now(inst.options.request_timeout).await;
+                })
+            });
+            tasks.push(lookup);
+        }
     }
 
     /// Add a producer group (Java `registerProducer`): a Config error if this instance has one.
@@ -330,10 +347,48 @@ impl ClientInstance {
     }
 
     /// Fetch `topic`'s route from the name server and cache it. Returns whether it exists.
+    /// With a route snapshot configured, a route that changed is saved to it, and when no name
+    /// server answers for a topic not cached yet, the saved route is used (with a warning).
     pub async fn update_route(self: &Arc<Self>, topic: &str, timeout: Duration) -> Result<bool> {
-        let route = self.namesrvs.topic_route(&self.pool, topic, timeout, self.options.serialize_type).await?;
+        let route = match self.namesrvs.topic_route(&self.pool, topic, timeout, self.options.serialize_type).await {
+            Ok(route) => route,
+            Err(e) => return self.route_from_snapshot(topic, e),
+        };
         let Some(route) = route else { return Ok(false) };
+        let saved = self.snapshot.as_ref().map(|s| (s.clone(), route.clone()));
         let update = self.routes.update(topic, route, false);
+        if update.changed {
+            if let Some((snapshot, route)) = saved {
+                let topic = topic.to_owned();
+                // Rare (a route change) and small; off the async threads all the same.
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = snapshot.save(&topic, route) {
+                        tracing::warn!(%topic, error = %e, "could not save the route snapshot");
+                    }
+                });
+            }
+        }
+        self.greet_new_brokers(update.new_broker_addrs);
+        Ok(true)
+    }
+
+    /// After `error` from the name servers: the snapshot's route of `topic`, when no name server
+    /// answered and nothing is cached (a cached route is kept as it is; the refresh retries).
+    fn route_from_snapshot(self: &Arc<Self>, topic: &str, error: Error) -> Result<bool> {
+        let saved = self
+            .snapshot
+            .as_ref()
+            .filter(|_| is_unreachable(&error) && self.routes.route(topic).is_none())
+            .and_then(|s| s.get(topic).map(|saved| (s.path().display().to_string(), saved)));
+        let Some((path, saved)) = saved else { return Err(error) };
+        tracing::warn!(
+            %topic,
+            snapshot = %path,
+            age_s = saved.age().as_secs(),
+            error = %error,
+            "no name server answered: using the route saved in the snapshot"
+        );
+        let update = self.routes.update(topic, saved.route, false);
         self.greet_new_brokers(update.new_broker_addrs);
         Ok(true)
     }
@@ -387,14 +442,29 @@ impl ClientInstance {
         }
     }
 
-    async fn refresh_all_routes(self: &Arc<Self>) {
+    /// Refresh every cached route. A round stops at the first topic no name server answered
+    /// for: the others would wait for the same dead or hung servers.
+    async fn refresh_all_routes(self: &Arc<Self>, failures_before: u32) -> RefreshOutcome {
         for topic in self.routes.topics() {
             match self.update_route(&topic, self.options.request_timeout).await {
                 Ok(true) => {}
                 Ok(false) => tracing::debug!(%topic, "name server does not know the topic yet"),
+                Err(e) if is_unreachable(&e) => {
+                    // Said once per outage; the retries that follow are quiet.
+                    if failures_before == 0 {
+                        tracing::warn!(error = %e, "route refresh: no name server answered; keeping the cached routes and retrying with back-off");
+                    } else {
+                        tracing::debug!(error = %e, failures = failures_before + 1, "route refresh: still no name server");
+                    }
+                    return RefreshOutcome::Unreachable;
+                }
                 Err(e) => tracing::warn!(%topic, error = %e, "route refresh failed"),
             }
         }
+        if failures_before > 0 {
+            tracing::info!(failed_refreshes = failures_before, "route refresh: a name server answers again");
+        }
+        RefreshOutcome::Answered
     }
 
     /// Brokers heard of for the first time get a heartbeat right away, so they know this
@@ -514,6 +584,32 @@ impl ClientInstance {
             _ => Some(not_supported(&request)),
         }
     }
+}
+
+/// Whether `e` means no name server (or broker) could be reached at all, as opposed to an answer.
+fn is_unreachable(e: &Error) -> bool {
+    use crate::error::ErrorKind;
+    matches!(e.kind(), ErrorKind::Connect | ErrorKind::ConnectionClosed | ErrorKind::Timeout)
+}
+
+/// The route refresh: every poll interval, sooner with back-off while no name server answers.
+fn spawn_route_refresh(instance: &Arc<ClientInstance>) -> JoinHandle<()> {
+    let weak = Arc::downgrade(instance);
+    let mut shutdown = instance.shutdown_tx.subscribe();
+    let mut schedule = RefreshSchedule::new(instance.options.poll_namesrv_interval);
+    tokio::spawn(async move {
+        let mut delay = schedule.first();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shutdown.changed() => return,
+            }
+            let Some(inst) = weak.upgrade() else { return };
+            let outcome = inst.refresh_all_routes(schedule.failures()).await;
+            drop(inst);
+            delay = schedule.after(outcome);
+        }
+    })
 }
 
 type Job = fn(Arc<ClientInstance>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;

@@ -20,6 +20,7 @@ pub mod consumer;
 pub mod error;
 pub mod instance;
 pub mod message;
+pub mod namespace;
 pub mod options;
 pub mod producer;
 pub mod route;

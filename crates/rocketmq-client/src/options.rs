@@ -33,6 +33,25 @@ pub struct ClientOptions {
     /// Message trace of this client's sends and listener calls; `None` is off (Java 5.x
     /// `enableTrace`, default false). The 0.5-style pull consumer ignores it.
     pub message_trace: Option<crate::trace::TraceOptions>,
+    /// Namespace v1 (Java `ClientConfig.namespace`): topics and groups become `ns%name` on the
+    /// wire, and lose it again in what the user gets back ([`crate::namespace`]).
+    pub namespace: Option<String>,
+    /// Namespace v2 (Java 5.x `ClientConfig.namespaceV2`): names unchanged, every request
+    /// carries `nsd=true`, `ns=<namespace>` for a 5.x proxy/broker that maps them.
+    pub namespace_v2: Option<String>,
+    /// Where to look the name server list up when [`ClientOptions::namesrv_addrs`] is empty
+    /// (Java `TopAddressing`, the 2.x `set_name_server_domain`): a domain (`host` or
+    /// `host:port`, giving `http://host:8080/rocketmq/nsaddr`) or a full `http://` URL
+    /// ([`crate::route::nsaddr`]).
+    pub namesrv_domain: Option<String>,
+    /// How often the list is looked up again (Java: every 2 minutes, `MQClientInstance`).
+    pub namesrv_lookup_interval: Duration,
+    /// Java `ClientConfig.unitName`: the lookup URL gets `-<unit>?nofix=1`.
+    pub unit_name: Option<String>,
+    /// Route snapshot file (no Java equivalent; default none): routes are saved there as they
+    /// change, and a client that finds no name server answering uses the saved route of a
+    /// topic it has not cached yet (see [`crate::route::snapshot`]).
+    pub route_snapshot_path: Option<std::path::PathBuf>,
 }
 
 /// ACL credentials (Java `org.apache.rocketmq.acl.common.SessionCredentials`). `Debug`
@@ -113,6 +132,12 @@ impl Default for ClientOptions {
             credentials: None,
             tls: None,
             message_trace: None,
+            namespace: None,
+            namespace_v2: None,
+            namesrv_domain: None,
+            namesrv_lookup_interval: Duration::from_secs(120),
+            unit_name: None,
+            route_snapshot_path: None,
         }
     }
 }
@@ -126,14 +151,20 @@ impl ClientOptions {
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.namesrv_addrs.is_empty() {
-            return Err(Error::config("no name server address: call set_name_server_address(\"host:port\")"));
+        if self.namesrv_addrs.is_empty() && self.namesrv_domain.is_none() {
+            return Err(Error::config(
+                "no name server address: call set_name_server_address(\"host:port\") or set_name_server_domain(...)",
+            ));
+        }
+        if let Some(domain) = &self.namesrv_domain {
+            crate::route::nsaddr::LookupUrl::parse(domain, self.unit_name.as_deref())?;
         }
         for (what, d) in [
             ("request_timeout", self.request_timeout),
             ("connect_timeout", self.connect_timeout),
             ("poll_namesrv_interval", self.poll_namesrv_interval),
             ("heartbeat_interval", self.heartbeat_interval),
+            ("namesrv_lookup_interval", self.namesrv_lookup_interval),
         ] {
             if d.is_zero() {
                 return Err(Error::config(format!("{what} must be positive")));

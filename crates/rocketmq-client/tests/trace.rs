@@ -154,6 +154,27 @@ async fn a_lite_pull_consumer_traces_each_pull_that_found_messages() {
     assert!(after.success);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_records_name_topics_and_groups_without_the_namespace() {
+    let (_cluster, ns, topic) = cluster_with_topic("trace_ns", 1).await;
+    let trace_topic = unique("trace_ns_records");
+    let mut client = client_options(&ns);
+    client.namespace = Some("nsTrace".to_owned());
+    client.message_trace = Some(TraceOptions::with_topic(&trace_topic));
+    let group = unique("trace_ns_pg");
+    let p = Producer::new(ProducerOptions::new(&group), client);
+    p.start().await.unwrap();
+    let id = p.send(&Message::new(&topic, "namespaced")).await.unwrap().msg_id;
+    p.shutdown().await;
+    // The trace topic is the cluster's (no namespace), as Java's trace producer has none.
+    let records = read_trace(&ns, &trace_topic, |records| {
+        records.iter().any(|r| r.trace_type == TraceType::Pub && bean(r).msg_id == id)
+    })
+    .await;
+    let pub_ = records.iter().find(|r| bean(r).msg_id == id).unwrap();
+    assert_eq!((pub_.group.as_str(), bean(pub_).topic.as_str()), (group.as_str(), topic.as_str()));
+}
+
 struct NeverChecked;
 
 impl rocketmq_client::producer::transaction::TransactionChecker for NeverChecked {

@@ -1,5 +1,6 @@
 //! A cluster of real name servers and brokers on loopback.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -77,10 +78,18 @@ struct BrokerNode {
     ports: BrokerPorts,
     store_dir: PathBuf,
     slot: Slot,
+    /// `brokerIp1`: the IP routes show (127.0.0.1 unless advertised elsewhere).
+    advertised_ip: String,
 }
 
 impl BrokerNode {
+    /// The address routes show (`brokerIp1:listenPort`).
     fn addr(&self) -> String {
+        format!("{}:{}", self.advertised_ip, self.ports.listen)
+    }
+
+    /// The address it listens on.
+    fn bind_addr(&self) -> String {
         format!("127.0.0.1:{}", self.ports.listen)
     }
 }
@@ -94,6 +103,7 @@ pub struct ClusterBuilder {
     rocketmq_home: Option<PathBuf>,
     timeout: Duration,
     overrides: Vec<ConfigOverride>,
+    advertised_ips: BTreeMap<usize, String>,
 }
 
 impl Default for ClusterBuilder {
@@ -105,6 +115,7 @@ impl Default for ClusterBuilder {
             rocketmq_home: None,
             timeout: DEFAULT_TIMEOUT,
             overrides: Vec::new(),
+            advertised_ips: BTreeMap::new(),
         }
     }
 }
@@ -151,6 +162,17 @@ impl ClusterBuilder {
         self
     }
 
+    /// Make broker `i` advertise `ip` (its `brokerIp1`) while still listening on 127.0.0.1 with
+    /// the same port, so that a [`FaultProxy`](crate::proxy::FaultProxy) started with
+    /// [`start_on`](crate::proxy::FaultProxy::start_on) at `ip:port` sits between clients and it
+    /// (the advertised port is always the one bound, in Java too). `ip` must be a loopback
+    /// address other than 127.0.0.1, e.g. `127.0.0.2`. Until that proxy runs, clients cannot
+    /// reach the broker. Not available with `RMQ_TESTKIT_REMOTE`.
+    pub fn broker_advertised_ip(mut self, i: usize, ip: impl Into<String>) -> Self {
+        self.advertised_ips.insert(i, ip.into());
+        self
+    }
+
     /// Start every name server, then every broker, and wait until each broker is registered
     /// (listed in the `TBW102` route) on every name server.
     pub async fn start(self) -> Result<Cluster> {
@@ -167,6 +189,12 @@ impl ClusterBuilder {
             return Err(TestkitError::new(TestkitErrorKind::InvalidArgument, "cluster name is empty"));
         }
         if let Some(addr) = std::env::var(REMOTE_ENV).ok().filter(|a| !a.trim().is_empty()) {
+            if !self.advertised_ips.is_empty() {
+                return Err(TestkitError::new(
+                    TestkitErrorKind::InvalidArgument,
+                    "broker_advertised_ip is not available with RMQ_TESTKIT_REMOTE",
+                ));
+            }
             return self.start_remote(addr.trim().to_owned()).await;
         }
         let binaries = match &self.rocketmq_home {
@@ -179,6 +207,7 @@ impl ClusterBuilder {
             cluster_name: self.cluster_name.clone(),
             timeout: self.timeout,
             overrides: self.overrides.clone(),
+            advertised_ips: self.advertised_ips.clone(),
             namesrvs: Vec::new(),
             brokers: Vec::new(),
             remote: None,
@@ -213,6 +242,7 @@ impl ClusterBuilder {
             cluster_name: self.cluster_name,
             timeout: self.timeout,
             overrides: self.overrides,
+            advertised_ips: BTreeMap::new(),
             namesrvs: Vec::new(),
             brokers: Vec::new(),
             remote: Some(remote),
@@ -232,6 +262,7 @@ pub struct Cluster {
     cluster_name: String,
     timeout: Duration,
     overrides: Vec<ConfigOverride>,
+    advertised_ips: BTreeMap<usize, String>,
     namesrvs: Vec<NamesrvNode>,
     brokers: Vec<BrokerNode>,
     /// Set when a native `rmq-testkit serve` runs the processes (`RMQ_TESTKIT_REMOTE`).
@@ -482,7 +513,7 @@ impl Cluster {
             return Err(TestkitError::new(TestkitErrorKind::InvalidArgument, "no broker is running"));
         }
         for broker in &running {
-            admin::create_topic_on(&broker.addr(), topic, queues_i32, PROBE_TIMEOUT * 3).await?;
+            admin::create_topic_on(&broker.bind_addr(), topic, queues_i32, PROBE_TIMEOUT * 3).await?;
         }
         let deadline = Instant::now() + self.timeout;
         let expected = i64::from(queues_i32);
@@ -598,13 +629,21 @@ impl Cluster {
         let store_dir = home.join("store");
         create_dir(&store_dir)?;
         let namesrv_addr = self.namesrv_addr();
+        let mut overrides = self.overrides.clone();
+        if let Some(ip) = self.advertised_ips.get(&i) {
+            overrides.push(ConfigOverride {
+                section: "broker".into(),
+                key: "brokerIp1".into(),
+                value: crate::config::toml_string(ip),
+            });
+        }
         let toml = broker_toml(&BrokerConfigInput {
             name,
             cluster: &self.cluster_name,
             namesrv_addr: &namesrv_addr,
             ports,
             store_dir: &store_dir,
-            overrides: &self.overrides,
+            overrides: &overrides,
         });
         let config = home.join("broker.toml");
         std::fs::write(&config, toml).map_err(|e| TestkitError::io(format!("cannot write {}", config.display()), e))?;
@@ -628,7 +667,8 @@ impl Cluster {
                 return Err(e);
             }
         };
-        Ok(BrokerNode { name, ports, store_dir, slot: Slot::new(spec) })
+        let advertised_ip = self.advertised_ips.get(&i).cloned().unwrap_or_else(|| "127.0.0.1".to_owned());
+        Ok(BrokerNode { name, ports, store_dir, slot: Slot::new(spec), advertised_ip })
     }
 
     async fn start_initial_brokers(&mut self, m: usize) -> Result<()> {

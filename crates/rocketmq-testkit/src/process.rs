@@ -167,10 +167,24 @@ impl Slot {
         // rocketmq-rust reports every startup failure as exit 70 "Service lifecycle operation
         // failed", without the cause.
         let hint = if status.code() == Some(70) {
-            "; rocketmq-rust hides the cause (exit 70): usually a port in use, an unknown or \
-             invalid config key, or an unwritable store directory"
+            // The one cause we can see from outside: a store filesystem without room for the
+            // first commit log file (CI once failed every broker start this way, log silent).
+            let disk = match free_bytes(&self.spec.home) {
+                Some(free) if free < LOW_DISK_BYTES => format!(
+                    "; only {} MiB free on the filesystem of {}: a broker needs about {} MiB \
+                     (its first commit log file is mapped at startup); free disk space",
+                    free / (1024 * 1024),
+                    self.spec.home.display(),
+                    LOW_DISK_BYTES / (1024 * 1024)
+                ),
+                _ => String::new(),
+            };
+            format!(
+                "; rocketmq-rust hides the cause (exit 70): usually a port in use, an unknown or \
+                 invalid config key, an unwritable store directory or a full disk{disk}"
+            )
         } else {
-            ""
+            String::new()
         };
         TestkitError::new(
             TestkitErrorKind::ProcessExited,
@@ -184,6 +198,30 @@ impl Drop for Slot {
     fn drop(&mut self) {
         let _ = self.kill();
     }
+}
+
+/// Below this much free space a broker start may fail: the testkit's commit log files are 64 MiB
+/// (`mappedFileSizeCommitLog` in config.rs), mapped at startup, plus consume queues and indexes.
+pub const LOW_DISK_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Free bytes on the filesystem holding `dir`, from `df -Pk` (POSIX output; no libc binding
+/// needed); `None` where `df` is missing or says something else.
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    let out = Command::new("df").arg("-Pk").arg(dir).stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    parse_df_available_kib(&String::from_utf8_lossy(&out.stdout)).map(|kib| kib * 1024)
+}
+
+/// The "Available" column (KiB) of the last line of `df -Pk` output.
+fn parse_df_available_kib(output: &str) -> Option<u64> {
+    let line = output.lines().rfind(|l| !l.trim().is_empty())?;
+    // Filesystem 1024-blocks Used Available Capacity Mounted-on; the filesystem name may
+    // contain spaces, so count from the right.
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let available = fields.len().checked_sub(3).and_then(|i| fields.get(i))?;
+    available.parse().ok()
 }
 
 /// The last `lines` lines (at most 16 KiB) of a text file; empty if unreadable.
@@ -235,4 +273,29 @@ pub fn pid_alive(pid: u32) -> bool {
     // "<pid> (<comm>) <state> ...": comm may contain spaces and parentheses, so split at the last ')'.
     let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
     !matches!(state, Some('Z') | Some('X') | None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn df_available_column_is_read_from_the_right() {
+        let out = "Filesystem     1024-blocks      Used Available Capacity Mounted on\n\
+                   /dev/vda         263174212  39010188  55400000      42% /\n";
+        assert_eq!(parse_df_available_kib(out), Some(55_400_000));
+        // A filesystem name with a space (macOS "map auto_home") still parses.
+        let out = "Filesystem 1024-blocks Used Available Capacity Mounted on\n\
+                   map auto_home 0 0 0 100% /System/Volumes/Data/home\n";
+        assert_eq!(parse_df_available_kib(out), Some(0));
+        assert_eq!(parse_df_available_kib("garbage"), None);
+        assert_eq!(parse_df_available_kib(""), None);
+    }
+
+    #[test]
+    fn free_bytes_of_the_temp_dir_is_known_here() {
+        // Every machine the tests run on has df; a None here would silence the disk hint.
+        let free = free_bytes(&std::env::temp_dir());
+        assert!(free.is_some_and(|b| b > 0), "df -Pk of the temp dir gave {free:?}");
+    }
 }

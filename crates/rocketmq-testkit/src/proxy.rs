@@ -38,8 +38,15 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Listen on a free loopback port and forward to `upstream` (`host:port`).
     pub async fn start(upstream: &str) -> Result<FaultProxy> {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").await.map_err(|e| TestkitError::io("cannot bind the fault proxy", e))?;
+        FaultProxy::start_on("127.0.0.1:0", upstream).await
+    }
+
+    /// Listen on `listen` (`ip:port`) and forward to `upstream`: in front of a broker that
+    /// advertises `listen` ([`ClusterBuilder::broker_advertised_ip`](crate::ClusterBuilder::broker_advertised_ip)).
+    pub async fn start_on(listen: &str, upstream: &str) -> Result<FaultProxy> {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| TestkitError::io(format!("cannot bind the fault proxy on {listen}"), e))?;
         let addr = listener.local_addr().map_err(|e| TestkitError::io("fault proxy address", e))?.to_string();
         let (mode, rx) = watch::channel(ProxyMode::Pass);
         let upstream = upstream.to_owned();
@@ -58,7 +65,7 @@ impl FaultProxy {
         Ok(FaultProxy { addr, mode, task })
     }
 
-    /// `127.0.0.1:port`, the address clients use instead of the upstream's.
+    /// `ip:port`, the address clients use instead of the upstream's.
     pub fn addr(&self) -> &str {
         &self.addr
     }

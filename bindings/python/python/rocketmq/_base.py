@@ -61,3 +61,39 @@ class StatsView(CoreView[StatsCoreT]):
         held (asyncio clients too: not on the event loop). An exception it raises is logged and
         ignored. May be set before or after :meth:`start`; a later call replaces it."""
         self._core.set_stats_callback(callback, float(interval_s))
+
+
+#: Java ``MQClientInstance``: the name server list is looked up again every 2 minutes.
+NAMESRV_REFRESH_MS = 120_000
+
+
+class ClientSetters(CoreView[CoreT]):
+    """Setters the blocking clients share (producer, push, lite-pull and pull consumers):
+    name-server lookup and namespaces."""
+
+    def set_name_server_domain(
+        self, domain: str, *, refresh_interval_ms: int = NAMESRV_REFRESH_MS
+    ) -> None:
+        """Look the name server list up over HTTP (Java ``TopAddressing``) when no address is
+        set: ``domain`` is a host (``http://<host>:8080/rocketmq/nsaddr``, Java's
+        ``rocketmq.namesrv.domain``), ``host:port`` (``http://host:port/rocketmq/nsaddr``) or a
+        whole ``http://`` URL (the 2.x C++ form). The answer, ``"host:port;host2:port"``, is
+        fetched again every ``refresh_interval_ms`` (2 minutes, as Java); a failed lookup keeps
+        the last good list. An explicit :meth:`set_name_server_address` wins over it.
+        """
+        self._core.set_namesrv_domain(domain, int(refresh_interval_ms))
+
+    def set_namesrv_domain(self, domain: str) -> None:
+        """0.x name of :meth:`set_name_server_domain`."""
+        self.set_name_server_domain(domain)
+
+    def set_namespace(self, namespace: str) -> None:
+        """Namespace (Java ``ClientConfig.namespace``): topics and groups are ``namespace%name``
+        on the broker (retry / DLQ topics ``%RETRY%namespace%group``), and the bare names again in
+        what you receive. Clients of different namespaces never see each other's messages."""
+        self._core.set_namespace(namespace, False)
+
+    def set_namespace_v2(self, namespace: str) -> None:
+        """Java 5.x ``namespaceV2``: names stay as they are; every request carries
+        ``ns=<namespace>`` and ``nsd=true`` for a 5.x proxy or broker that maps them."""
+        self._core.set_namespace(namespace, True)

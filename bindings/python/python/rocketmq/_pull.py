@@ -14,11 +14,12 @@ committed automatically every 5 s (``auto_commit``, as Java) and at shutdown, or
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Callable
 
-from ._base import CoreView, StatsView
+from ._base import NAMESRV_REFRESH_MS, ClientSetters, StatsView
 from ._rocketmq import LitePullConsumerCore, PullConsumerCore, ReceivedMessage
 from ._types import ConsumeFromWhere, MessageModel, MessageQueue
 from .exceptions import InvalidConfigError
@@ -40,9 +41,13 @@ def _configure(core: LitePullConsumerCore, options: dict[str, Any]) -> None:
     """Keyword options of the asyncio consumer (and the blocking one's constructor)."""
     setters: dict[str, Callable[[Any], None]] = {
         "namesrv_addr": core.set_namesrv_addr,
+        "namesrv_domain": lambda v: core.set_namesrv_domain(v, NAMESRV_REFRESH_MS),
+        "namespace": lambda v: core.set_namespace(v, False),
+        "namespace_v2": lambda v: core.set_namespace(v, True),
         "instance_name": core.set_instance_name,
         "allocate_strategy": core.set_allocate_strategy,
         "offset_store_dir": lambda v: core.set_offset_store_dir(str(v)),
+        "route_snapshot_path": lambda v: core.set_route_snapshot_path(os.fspath(v)),
         "message_model": lambda v: core.set_message_model(int(v)),
         "consume_from_where": lambda v: core.set_consume_from_where(int(v), False),
         "consume_timestamp": lambda v: core.set_consume_timestamp_ms(_epoch_ms(v)),
@@ -67,7 +72,7 @@ def _configure(core: LitePullConsumerCore, options: dict[str, Any]) -> None:
         setter(value)
 
 
-class LitePullConsumer(StatsView[LitePullConsumerCore]):
+class LitePullConsumer(ClientSetters[LitePullConsumerCore], StatsView[LitePullConsumerCore]):
     """A lite-pull consumer (blocking API): ``subscribe`` or ``assign``, ``start``, then
     ``poll`` in a loop.
 
@@ -81,14 +86,16 @@ class LitePullConsumer(StatsView[LitePullConsumerCore]):
                     handle(msg)
 
     Options (keyword arguments, or the ``set_*`` methods before :meth:`start`):
-    ``namesrv_addr`` (else ``NAMESRV_ADDR``), ``message_model`` (CLUSTERING), ``consume_from_where``
+    ``namesrv_addr`` (else ``namesrv_domain``, looked up over HTTP, else ``NAMESRV_ADDR``),
+    ``namespace`` / ``namespace_v2``, ``message_model`` (CLUSTERING), ``consume_from_where``
     (last offset), ``consume_timestamp``, ``allocate_strategy``, ``pull_batch_size`` (10: the most a
     poll returns), ``pull_threshold_for_queue`` (1000), ``pull_threshold_size_for_queue`` (MiB,
     100), ``pull_threshold_for_all`` (10000), ``auto_commit`` (True), ``auto_commit_interval_ms``
     (5000), ``poll_timeout_ms`` (5000), ``offset_store_dir``, ``instance_name``,
+    ``route_snapshot_path`` (see ``rocketmq.client.PushConsumer.set_route_snapshot_path``),
     ``message_trace`` (``True`` or a trace topic: SubBefore + SubAfter records per pull that
-    found messages, as Java's lite pull writes them). Checked by
-    :meth:`start` (``PushConsumerStartFailed`` subclasses, also ``ValueError``).
+    found messages, as Java's lite pull writes them).
+    Checked by :meth:`start` (``PushConsumerStartFailed`` subclasses, also ``ValueError``).
     """
 
     def __init__(self, group: str, **options: Any) -> None:
@@ -122,6 +129,24 @@ class LitePullConsumer(StatsView[LitePullConsumerCore]):
 
     def set_instance_name(self, name: str) -> None:
         self._core.set_instance_name(name)
+
+    def set_tls(
+        self,
+        enabled: bool = True,
+        *,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        server_name: str | None = None,
+        test_mode: bool = False,
+    ) -> None:
+        """TLS for every connection, as :meth:`rocketmq.client.Producer.set_tls`."""
+        self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
+
+    def set_route_snapshot_path(self, path: str | os.PathLike[str] | None) -> None:
+        """Route snapshot file, used while no name server answers (see
+        ``rocketmq.client.PushConsumer.set_route_snapshot_path``)."""
+        self._core.set_route_snapshot_path(None if path is None else os.fspath(path))
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         self._core.set_session_credentials(access_key, access_secret, channel)
@@ -310,7 +335,7 @@ class AsyncLitePullConsumer(StatsView[LitePullConsumerCore]):
         return self._core.is_paused(queue)
 
 
-class PullConsumer(CoreView[PullConsumerCore]):
+class PullConsumer(ClientSetters[PullConsumerCore]):
     """The rocketmq-client-python 0.5.x pull consumer, restored: the application keeps the
     offsets.
 
@@ -346,6 +371,19 @@ class PullConsumer(CoreView[PullConsumerCore]):
     def set_namesrv_addr(self, addr: str) -> None:
         """0.5.x name of :meth:`set_name_server_address`."""
         self._core.set_namesrv_addr(addr)
+
+    def set_tls(
+        self,
+        enabled: bool = True,
+        *,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        server_name: str | None = None,
+        test_mode: bool = False,
+    ) -> None:
+        """TLS for every connection, as :meth:`rocketmq.client.Producer.set_tls`."""
+        self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         self._core.set_session_credentials(access_key, access_secret, channel)

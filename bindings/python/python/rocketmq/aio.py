@@ -22,11 +22,12 @@ of the blocking API: ``send`` raises ``ProducerSendSyncFailed`` subclasses (also
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import Awaitable, Iterable
 from types import TracebackType
 from typing import Callable, Optional, Union
 
-from ._base import StatsView
+from ._base import NAMESRV_REFRESH_MS, StatsView
 from ._pull import AsyncLitePullConsumer as LitePullConsumer
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage
 from ._types import (
@@ -62,15 +63,38 @@ def _set_message_trace(core: ProducerCore | PushConsumerCore, message_trace: boo
         core.set_message_trace(True, None)
 
 
+def _routing(
+    core: ProducerCore | PushConsumerCore,
+    namesrv_domain: str | None,
+    namespace: str | None,
+    namespace_v2: str | None,
+) -> None:
+    """The name-server lookup and namespace keyword options."""
+    if namesrv_domain is not None:
+        core.set_namesrv_domain(namesrv_domain, NAMESRV_REFRESH_MS)
+    if namespace is not None:
+        core.set_namespace(namespace, False)
+    if namespace_v2 is not None:
+        core.set_namespace(namespace_v2, True)
+
+
 class Producer(StatsView[ProducerCore]):
     """An asyncio producer.
 
     Keyword options (all optional except ``namesrv_addr`` unless ``NAMESRV_ADDR`` is set):
 
     * ``namesrv_addr`` -- ``"host:port;host2:port"``
+    * ``namesrv_domain`` -- where to look the name servers up over HTTP when no address is set
+      (as ``rocketmq.client.Producer.set_name_server_domain``)
+    * ``namespace`` / ``namespace_v2`` -- Java's ``namespace`` (names become ``ns%name``) /
+      5.x ``namespaceV2`` (``ns`` request field)
     * ``instance_name`` -- instance name in the client id (default: unique per producer)
     * ``send_timeout_ms`` -- whole-send deadline, retries included (default 3000)
     * ``retry_times`` -- extra attempts of a failed send on another broker (default 2)
+    * ``send_attempt_timeout_ms`` -- longest wait for one attempt while another still fits in
+      the send timeout (default 1000): a send to a hung broker moves on within the deadline
+    * ``route_snapshot_path`` -- route snapshot file, used while no name server answers
+      (default none; see ``rocketmq.client.Producer.set_route_snapshot_path``)
     * ``compress_level`` -- zlib level 0-9 (default 5)
     * ``compress_over`` -- bodies of at least this many bytes are compressed (default 4096)
     * ``max_message_size`` -- largest body accepted, bytes (default 4 MiB)
@@ -85,18 +109,28 @@ class Producer(StatsView[ProducerCore]):
         group: str,
         *,
         namesrv_addr: str | None = None,
+        namesrv_domain: str | None = None,
+        namespace: str | None = None,
+        namespace_v2: str | None = None,
         instance_name: str | None = None,
         send_timeout_ms: int | None = None,
         retry_times: int | None = None,
         compress_level: int | None = None,
         compress_over: int | None = None,
         max_message_size: int | None = None,
+        send_attempt_timeout_ms: int | None = None,
+        route_snapshot_path: str | os.PathLike[str] | None = None,
         message_trace: bool | str = False,
     ) -> None:
         core = ProducerCore(group)
         _set_message_trace(core, message_trace)
+        if send_attempt_timeout_ms is not None:
+            core.set_send_attempt_timeout_ms(int(send_attempt_timeout_ms))
+        if route_snapshot_path is not None:
+            core.set_route_snapshot_path(os.fspath(route_snapshot_path))
         if namesrv_addr is not None:
             core.set_namesrv_addr(namesrv_addr)
+        _routing(core, namesrv_domain, namespace, namespace_v2)
         if instance_name is not None:
             core.set_instance_name(instance_name)
         if send_timeout_ms is not None:
@@ -177,14 +211,16 @@ class PushConsumer(StatsView[PushConsumerCore]):
     library's Rust runtime, not on the loop: a callback that blocks the loop slows consumption but
     never stalls the pulls, and the library itself never blocks the loop.
 
-    Keyword options (all optional): ``namesrv_addr`` (else ``NAMESRV_ADDR``), ``orderly``,
+    Keyword options (all optional): ``namesrv_addr`` (else ``namesrv_domain``, looked up over
+    HTTP, else ``NAMESRV_ADDR``), ``namespace`` / ``namespace_v2``, ``orderly``,
     ``message_model``, ``consume_from_where``, ``consume_timestamp`` (epoch ms, a datetime or
     ``yyyyMMddHHmmss``), ``max_reconsume_times``, ``max_in_flight``, ``batch_max_size``,
     ``pull_batch_size``, ``pull_threshold_for_queue``, ``pull_threshold_size_for_queue`` (MiB),
     ``allocate_strategy``, ``delay_level_when_next_consume``, ``suspend_current_queue_time_ms``,
-    ``offset_store_dir``, ``instance_name``, ``message_trace`` (``True`` or a trace topic name:
-    SubBefore/SubAfter records of each listener call, as the Java client writes them). They are
-    checked by :meth:`start`
+    ``offset_store_dir``, ``instance_name``, ``route_snapshot_path`` (see
+    ``rocketmq.client.PushConsumer.set_route_snapshot_path``), ``message_trace`` (``True`` or a
+    trace topic name: SubBefore/SubAfter records of each listener call, as the Java client writes
+    them). They are checked by :meth:`start`
     (``PushConsumerStartFailed``, also ``ValueError``).
     """
 
@@ -193,6 +229,9 @@ class PushConsumer(StatsView[PushConsumerCore]):
         group: str,
         *,
         namesrv_addr: str | None = None,
+        namesrv_domain: str | None = None,
+        namespace: str | None = None,
+        namespace_v2: str | None = None,
         orderly: bool = False,
         message_model: MessageModel | int = MessageModel.CLUSTERING,
         consume_from_where: ConsumeFromWhere | int | None = None,
@@ -208,13 +247,17 @@ class PushConsumer(StatsView[PushConsumerCore]):
         suspend_current_queue_time_ms: int | None = None,
         offset_store_dir: str | None = None,
         instance_name: str | None = None,
+        route_snapshot_path: str | os.PathLike[str] | None = None,
         message_trace: bool | str = False,
     ) -> None:
         core = PushConsumerCore(group, bool(orderly))
         _set_message_trace(core, message_trace)
+        if route_snapshot_path is not None:
+            core.set_route_snapshot_path(os.fspath(route_snapshot_path))
         core.set_message_model(int(message_model))
         if namesrv_addr is not None:
             core.set_namesrv_addr(namesrv_addr)
+        _routing(core, namesrv_domain, namespace, namespace_v2)
         if instance_name is not None:
             core.set_instance_name(instance_name)
         if consume_from_where is not None:

@@ -44,9 +44,10 @@ Differences from 2.x, all fixes or restorations:
 * Errors raise classes that keep the 2.x names *and* subclass the natural builtin
   (``TimeoutError``, ``ConnectionError``, ``ValueError``, ``RuntimeError``); see
   :mod:`rocketmq.exceptions`.
-* ``set_name_server_domain`` (HTTP name-server lookup) is not supported and raises
-  :class:`~rocketmq.exceptions.UnsupportedFeatureError`; pass the addresses with
-  ``set_name_server_address`` (or the ``NAMESRV_ADDR`` environment variable).
+* ``set_name_server_domain`` works (2.x's C++ core looked the list up over HTTP; so does this
+  client, as Java's ``TopAddressing``: refreshed every 2 minutes, the last good list kept).
+* Namespaces (``set_namespace``, Java ``namespace``; ``set_namespace_v2``, Java 5.x
+  ``namespaceV2``), which 2.x's Python API could not set.
 
 Every blocking call releases the GIL, so other Python threads run while it waits, and a
 pending Ctrl-C interrupts it (``KeyboardInterrupt``) within about 50 ms.
@@ -55,11 +56,12 @@ pending Ctrl-C interrupts it (``KeyboardInterrupt``) within about 50 ms.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ._base import StatsView
+from ._base import ClientSetters, StatsView
 from ._pull import LitePullConsumer, PullConsumer
 from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage, select_by_hash
 from ._types import (
@@ -70,7 +72,7 @@ from ._types import (
     SendResult,
     SendStatus,
 )
-from .exceptions import InvalidConfigError, ProducerSendAsyncFailed, UnsupportedFeatureError
+from .exceptions import InvalidConfigError, ProducerSendAsyncFailed
 
 __all__ = [
     # rocketmq-client-python 2.x
@@ -120,7 +122,7 @@ _C = TypeVar("_C", bound="_Client[Any]")
 _PushOrProducerCore = TypeVar("_PushOrProducerCore", ProducerCore, PushConsumerCore)
 
 
-class _Client(StatsView[_PushOrProducerCore]):
+class _Client(ClientSetters[_PushOrProducerCore], StatsView[_PushOrProducerCore]):
     """What the 2.x producer and push consumer share: lifecycle, context manager, group,
     client id, name servers, credentials. ``_core`` is the native ``ProducerCore`` or
     ``PushConsumerCore``; both expose the same setters."""
@@ -151,21 +153,6 @@ class _Client(StatsView[_PushOrProducerCore]):
     def set_namesrv_addr(self, addr: str) -> None:
         """0.x name of :meth:`set_name_server_address`."""
         self.set_name_server_address(addr)
-
-    def set_name_server_domain(self, domain: str) -> None:
-        """Not supported: rocketmq-py has no HTTP name-server address lookup.
-
-        Raises :class:`~rocketmq.exceptions.UnsupportedFeatureError` (a ``NotImplementedError``)
-        so a deployment relying on it fails at once rather than later.
-        """
-        raise UnsupportedFeatureError(
-            "set_name_server_domain (HTTP name-server lookup) is not supported by rocketmq-py; "
-            "use set_name_server_address('host:port;host2:port') or the NAMESRV_ADDR variable"
-        )
-
-    def set_namesrv_domain(self, domain: str) -> None:
-        """0.x name of :meth:`set_name_server_domain` (not supported)."""
-        self.set_name_server_domain(domain)
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         """ACL credentials: every request is signed with them (Java ``AclClientRPCHook``:
@@ -198,6 +185,14 @@ class _Client(StatsView[_PushOrProducerCore]):
         ``start()``, which raises an ``InvalidConfigError`` for a missing or bad one.
         """
         self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
+
+    def set_route_snapshot_path(self, path: str | os.PathLike[str] | None) -> None:
+        """Route snapshot file (not in the 2.x client; default none). Routes are saved there as
+        they change; a client that finds no name server answering uses the saved route of a topic
+        it has not looked up yet (logged as a warning naming the file and its age), so a process
+        started while every name server is down still reaches the brokers a previous run knew.
+        An unreadable file is a warning, never an error. ``None`` turns it off."""
+        self._core.set_route_snapshot_path(None if path is None else os.fspath(path))
 
     def set_message_trace(self, message_trace: bool, trace_topic: str | None = None) -> None:
         """Message trace (Java ``enableMsgTrace``; 2.x ``set_message_trace``), off by default.
@@ -254,6 +249,13 @@ class Producer(_Client[ProducerCore]):
     def set_timeout(self, timeout: int) -> None:
         """Send timeout in ms, retries included (default 3000)."""
         self._core.set_send_timeout_ms(int(timeout))
+
+    def set_send_attempt_timeout(self, timeout: int) -> None:
+        """Longest wait in ms for one attempt of a send while another attempt still fits in the
+        send timeout (default 1000; the last attempt gets what is left). A send to a hung broker
+        then moves to another broker within the deadline. A value >= the send timeout gives
+        Java's behaviour (one attempt may use the whole timeout)."""
+        self._core.set_send_attempt_timeout_ms(int(timeout))
 
     def set_compress_level(self, level: int) -> None:
         """zlib level 0-9 for bodies of 4 KiB or more (default 5)."""

@@ -246,12 +246,16 @@ def test_shutdown_waits_for_callbacks_in_flight(
 def test_the_loop_is_never_blocked_while_draining(
     producer: Producer, cluster: TestCluster, namesrv_addr: str
 ) -> None:
-    """A ticker on the same loop measures how late it wakes while 5k messages drain."""
+    """A ticker on the same loop keeps running all through a 5k-message drain: it sees the
+    delivered count at every stage of the drain, not just before and after. A library that
+    held the loop while it handed messages over (or waited on it for the next batch) would let
+    the ticker run only at the ends. No clock bound: the benchmark reports the loop lag."""
+    total = 5000
     topic = new_topic(cluster)
-    send_bodies(producer, topic, [b"%d" % i for i in range(5000)])
+    send_bodies(producer, topic, [b"%d" % i for i in range(total)])
 
-    async def main() -> list[float]:
-        lags: list[float] = []
+    async def main() -> list[int]:
+        seen: list[int] = []
         inbox = Collector()
         c = consumer(namesrv_addr)
         c.subscribe(topic, inbox)
@@ -259,24 +263,20 @@ def test_the_loop_is_never_blocked_while_draining(
 
         async def ticker() -> None:
             while not stop.is_set():
-                t0 = time.monotonic()
-                await asyncio.sleep(0.001)
-                lags.append(time.monotonic() - t0 - 0.001)
+                seen.append(len(inbox.bodies))
+                await asyncio.sleep(0)  # once per turn of the loop, however fast it drains
 
         tick = asyncio.ensure_future(ticker())
         async with c:
-            await inbox.wait_for(5000)
+            await inbox.wait_for(total)
         stop.set()
         await tick
-        return lags
+        return seen
 
-    lags = sorted(asyncio.run(main()))
-    assert lags, "the ticker never ran"
-    p99 = lags[int(len(lags) * 0.99) - 1] if len(lags) >= 100 else lags[-1]
-    # Generous bounds (a loaded 2-core CI machine): they fail only if the library blocks the
-    # loop; the benchmark reports the real figure.
-    assert p99 < 0.05, f"loop lag p99 {p99 * 1000:.1f} ms"
-    assert lags[-1] < 0.5, f"loop lag max {lags[-1] * 1000:.1f} ms"
+    seen = asyncio.run(main())
+    # Tenths of the drain in which the ticker ran at least once.
+    tenths = {n * 10 // total for n in seen if 0 < n < total}
+    assert len(tenths) >= 8, f"the ticker ran in only these tenths of the drain: {sorted(tenths)}"
 
 
 def test_plain_function_callbacks_work_too(

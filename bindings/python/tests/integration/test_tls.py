@@ -10,7 +10,7 @@ import time
 import pytest
 
 from rocketmq import exceptions as exc
-from rocketmq.client import Message, Producer
+from rocketmq.client import LitePullConsumer, Message, Producer, PullConsumer
 
 from helpers import Inbox, MakeConsumer, unique
 
@@ -66,3 +66,12 @@ def test_lz4_and_zstd_sends_are_consumed(
     assert all(m.body == body for m in got)
     with pytest.raises(exc.InvalidConfigError):
         Producer(unique("pg_codec")).set_compress_type("BROTLI")
+
+
+def test_lite_pull_and_pull_consumers_take_tls_settings(namesrv_addr: str) -> None:
+    for consumer in (LitePullConsumer(unique("lite_tls")), PullConsumer(unique("pull_tls"))):
+        consumer.set_name_server_address(namesrv_addr)
+        consumer.set_tls(ca_file="/nonexistent/ca.pem")
+        with pytest.raises(exc.InvalidConfigError, match=r"ca\.pem"):
+            consumer.start()
+        consumer.shutdown()

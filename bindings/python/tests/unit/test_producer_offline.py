@@ -190,14 +190,19 @@ def test_settings_after_start_are_refused(closed_addr: str) -> None:
         p.shutdown()
 
 
-def test_name_server_domain_is_unsupported() -> None:
+def test_name_server_domain_is_checked_by_start() -> None:
+    """The lookup itself is tested against real name servers (integration/test_namespace.py)."""
     p = Producer(unique("pg"))
-    with pytest.raises(exc.UnsupportedFeatureError) as info:
-        p.set_name_server_domain("http://jmenv.tbsite.net:8080/rocketmq/nsaddr")
-    assert isinstance(info.value, NotImplementedError)
-    assert "set_name_server_address" in str(info.value)
-    with pytest.raises(NotImplementedError):
-        p.set_namesrv_domain("x")
+    with pytest.raises(exc.InvalidConfigError, match="refresh interval"):
+        p.set_name_server_domain("ns.example", refresh_interval_ms=0)
+    p.set_namesrv_domain("https://ns.example/rocketmq/nsaddr")  # 0.x name
+    with pytest.raises(exc.InvalidConfigError, match="only http://"):
+        p.start()
+    p.shutdown()
+    p = Producer(unique("pg"))
+    p.set_name_server_domain("http://127.0.0.1:9/rocketmq/nsaddr")
+    p.start()  # like Java, start does not look up; the first request does
+    p.shutdown()
 
 
 def test_session_credentials_are_stored() -> None:
@@ -365,28 +370,39 @@ def test_ctrl_c_interrupts_send_orderly(hole_producer: Producer) -> None:
 
 
 def test_blocked_send_releases_the_gil(hole_producer: Producer) -> None:
+    """Another thread runs Python code while the main thread is blocked in a send: it spins
+    until it has run TICKS times, then interrupts the send. Were the GIL held by the send, the
+    spinner could not run at all and the send would end with its 30 s timeout instead of the
+    KeyboardInterrupt. No clock is involved, so a loaded machine cannot fail it."""
+    # Many more ticks than fit in the interpreter's switch interval (5 ms), so the main thread
+    # has surely entered the send when the last one runs.
+    ticks_needed = 20_000
     ticks = 0
     stop = threading.Event()
+    sending = threading.Event()
 
-    def spin() -> None:
+    def spin_then_interrupt() -> None:
         nonlocal ticks
-        while not stop.is_set():
+        # Start counting once the main thread is about to send: its few bytecodes up to the
+        # native call run as soon as the first tick lets the GIL go.
+        sending.wait(WAIT_TIMEOUT)
+        while not stop.is_set() and ticks < ticks_needed:
             ticks += 1
-            time.sleep(0.001)
+            time.sleep(0)  # lets the GIL go, so a held GIL would stall this loop
+        if ticks >= ticks_needed:
+            _thread.interrupt_main()
 
-    worker = threading.Thread(target=spin)
+    worker = threading.Thread(target=spin_then_interrupt)
     worker.start()
-    timer = _interrupt_soon("interrupt_main", delay=0.5)
     try:
+        msg = message()
+        sending.set()
         with pytest.raises(KeyboardInterrupt):
-            hole_producer.send_sync(message())
+            hole_producer.send_sync(msg)
     finally:
         stop.set()
-        timer.cancel()
-        timer.join(WAIT_TIMEOUT)
         worker.join(WAIT_TIMEOUT)
-    # ~500 iterations of 1 ms are possible while the main thread waits; a held GIL allows ~0.
-    assert ticks > 100, ticks
+    assert ticks == ticks_needed, ticks
 
 
 # ---- send_async failure paths ----------------------------------------------------------------

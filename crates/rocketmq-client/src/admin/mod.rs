@@ -142,7 +142,7 @@ impl Admin {
     pub fn new(options: ClientOptions) -> Result<Self> {
         options.validate()?;
         let pool = ConnectionPool::new(crate::transport::pool_options(&options)?, Arc::new(NotSupportedHandler));
-        let namesrvs = NameServers::new(options.namesrv_addrs.clone());
+        let namesrvs = NameServers::from_options(&options)?;
         Ok(Admin { inner: Arc::new(Inner { options, pool, namesrvs }) })
     }
 
@@ -293,7 +293,7 @@ impl Admin {
         }
         let header =
             DeleteTopicFromNamesrvRequestHeader { topic: topic.to_owned(), cluster_name: cluster.map(str::to_owned) };
-        for addr in self.inner.namesrvs.addrs() {
+        for addr in self.inner.namesrvs.addrs().iter() {
             let request = self.request(request_code::DELETE_TOPIC_IN_NAMESRV, &header);
             self.broker(addr, request, "delete topic in name server").await.map_err(|e| e.with_topic(topic))?;
         }

@@ -34,6 +34,7 @@ use super::process_queue::{ProcessQueue, REBALANCE_LOCK_MAX_LIVE_TIME};
 use super::rebalance::Rebalancer;
 use super::stats::ConsumeStats;
 use crate::instance::ClientInstance;
+use crate::namespace::Namespace;
 use crate::trace::{hooks as trace_hooks, TraceContext, TraceDispatcher};
 
 /// Java re-consumes locally after 5 s when a message cannot be sent back.
@@ -73,6 +74,8 @@ pub(crate) struct ConsumeEnv {
     pub running: Arc<AtomicBool>,
     /// Message trace (SubBefore / SubAfter around each listener call), when on.
     pub trace: Option<Arc<TraceDispatcher>>,
+    /// Stripped from what the listener sees, put back on what is sent back.
+    pub namespace: Namespace,
 }
 
 /// Work for a consume thread.
@@ -101,16 +104,17 @@ impl std::fmt::Debug for ConsumeService {
     }
 }
 
-/// Put back the user-facing topic of a message that came from the retry topic
-/// (`resetRetryAndNamespace`).
-pub(crate) fn restore_retry_topic(msgs: &mut [MessageExt], group_retry_topic: &str) {
-    for msg in msgs {
+/// Put back the user-facing topic of a message that came from the retry topic, without the
+/// namespace (`resetRetryAndNamespace`).
+pub(crate) fn restore_retry_topic(msgs: &mut [MessageExt], group_retry_topic: &str, namespace: &Namespace) {
+    for msg in msgs.iter_mut() {
         if msg.topic == group_retry_topic {
             if let Some(original) = msg.properties.get(keys::RETRY_TOPIC) {
                 msg.topic = original.to_owned();
             }
         }
     }
+    namespace.unwrap_messages(msgs);
 }
 
 /// A listener future whose panic becomes `None`.
@@ -188,7 +192,7 @@ impl ConsumeService {
     }
 
     fn context(&self, mq: &MessageQueue) -> ConsumeContext {
-        ConsumeContext { queue: mq.clone(), orderly: self.env.orderly }
+        ConsumeContext { queue: self.env.namespace.unwrap_queue(mq), orderly: self.env.orderly }
     }
 
     fn record(&self, started: Instant, result: ConsumeResult, len: usize) {
@@ -199,7 +203,8 @@ impl ConsumeService {
     /// The SubBefore record of a call (queued now), when trace is on.
     fn trace_before(&self, msgs: &[MessageExt]) -> Option<TraceContext> {
         let trace = self.env.trace.as_ref()?;
-        let before = trace_hooks::sub_before(&self.env.group, msgs)?;
+        // Java's hook writes the group without the namespace.
+        let before = trace_hooks::sub_before(&self.env.namespace.unwrap(&self.env.group), msgs)?;
         trace.append(before.clone());
         Some(before)
     }
@@ -270,7 +275,7 @@ impl ConsumeService {
                 if pq.is_dropped() {
                     return;
                 }
-                restore_retry_topic(&mut msgs, &super::retry_topic(&self.env.group));
+                restore_retry_topic(&mut msgs, &super::retry_topic(&self.env.group), &self.env.namespace);
                 let verdict = self.call_blocking(&**listener, &msgs, &mq);
                 self.complete_concurrently(pq, mq, msgs, or_later(verdict));
             }
@@ -314,7 +319,7 @@ impl ConsumeService {
                     if pq.is_dropped() || !me.is_running() {
                         return;
                     }
-                    restore_retry_topic(&mut msgs, &super::retry_topic(&me.env.group));
+                    restore_retry_topic(&mut msgs, &super::retry_topic(&me.env.group), &me.env.namespace);
                     let (msgs, verdict) = me.call_async(&*listener, msgs, &mq).await;
                     me.complete_concurrently(pq, mq, msgs, or_later(verdict));
                 });
@@ -381,7 +386,7 @@ impl ConsumeService {
                 group: self.env.group.clone(),
                 delay_level,
                 origin_msg_id: Some(msg.msg_id().to_owned()),
-                origin_topic: Some(msg.topic.clone()),
+                origin_topic: Some(self.env.namespace.wrap(&msg.topic)),
                 unit_mode: Some(false),
                 max_reconsume_times: Some(self.env.max_reconsume_times),
                 broker_name: Some(mq.broker_name.clone()),
@@ -448,7 +453,7 @@ impl ConsumeService {
             if msgs.is_empty() {
                 return;
             }
-            restore_retry_topic(&mut msgs, &retry_topic);
+            restore_retry_topic(&mut msgs, &retry_topic, &self.env.namespace);
             let (mut msgs, verdict) = if msgs.iter().any(|m| m.decode_error.is_some()) {
                 // Not for the listener: fail the batch as a failing listener would, until the
                 // retries run out and it goes to the DLQ.

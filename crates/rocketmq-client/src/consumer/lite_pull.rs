@@ -38,6 +38,7 @@ use super::stats::ConsumeStats;
 use super::{lock, now_ms};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
+use crate::namespace::Namespace;
 use crate::options::ClientOptions;
 use crate::stats::{check_interval, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
 use crate::trace::{hooks as trace_hooks, DispatcherType, TraceDispatcher};
@@ -171,6 +172,8 @@ struct Inner {
     core: OnceLock<Arc<LiteCore>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     stats_cb: StatsCallbackSlot,
+    /// Wraps topics and queues the user passes, unwraps what it gets back.
+    ns: Namespace,
 }
 
 impl std::fmt::Debug for LitePullConsumer {
@@ -184,8 +187,11 @@ fn mutually_exclusive() -> Error {
 }
 
 impl LitePullConsumer {
-    /// A consumer; subscribe or assign, then [`LitePullConsumer::start`].
-    pub fn new(options: LitePullOptions, client_options: ClientOptions) -> Self {
+    /// A consumer; subscribe or assign, then [`LitePullConsumer::start`]. With a namespace,
+    /// its group is `ns%group` from here on (Java `DefaultLitePullConsumer.start`).
+    pub fn new(mut options: LitePullOptions, client_options: ClientOptions) -> Self {
+        let ns = Namespace::of(&client_options);
+        options.group = ns.wrap(&options.group);
         LitePullConsumer {
             inner: Arc::new(Inner {
                 options,
@@ -196,6 +202,7 @@ impl LitePullConsumer {
                 core: OnceLock::new(),
                 tasks: Mutex::new(Vec::new()),
                 stats_cb: StatsCallbackSlot::default(),
+                ns,
             }),
         }
     }
@@ -205,7 +212,8 @@ impl LitePullConsumer {
     /// `connections` (see [`PushConsumer::stats`](super::PushConsumer::stats)).
     pub fn stats(&self) -> Stats {
         let mut s = Stats::new();
-        s.insert("group".to_owned(), StatValue::Text(self.inner.options.group.clone()));
+        let ns = &self.inner.ns;
+        s.insert("group".to_owned(), StatValue::Text(ns.unwrap(&self.inner.options.group)));
         let Some(core) = self.inner.core.get() else { return s };
         s.extend(core.stats.to_stats());
         s.insert("client_id".to_owned(), StatValue::Text(core.instance.client_id().to_owned()));
@@ -217,7 +225,7 @@ impl LitePullConsumer {
             q.int("cached_bytes", lq.pq.cached_bytes());
             q.int("committed_offset", lq.consumed);
             q.int("lag", lq.pq.msg_acc_cnt().max(0) + lq.pq.cached_count());
-            queues.map(&format!("{}@{}@{}", mq.topic, mq.broker_name, mq.queue_id), q);
+            queues.map(&format!("{}@{}@{}", ns.unwrap(&mq.topic), mq.broker_name, mq.queue_id), q);
         }
         s.map("queues", queues);
         s.map("connections", core.instance.connection_stats());
@@ -238,7 +246,12 @@ impl LitePullConsumer {
         Arc::new(move || weak.upgrade().map(|inner| LitePullConsumer { inner }.stats()))
     }
 
-    /// The options.
+    /// The v1 namespace of its client options.
+    pub fn namespace(&self) -> &Namespace {
+        &self.inner.ns
+    }
+
+    /// The options (the group namespace-wrapped).
     pub fn options(&self) -> &LitePullOptions {
         &self.inner.options
     }
@@ -258,12 +271,12 @@ impl LitePullConsumer {
 
     /// Subscribe to `topic` with a tag expression; the group's members share its queues.
     pub async fn subscribe(&self, topic: &str, expression: &str) -> Result<()> {
-        self.subscribe_with(build_subscription(topic, expression, ExpressionType::Tag)?).await
+        self.subscribe_with(build_subscription(&self.inner.ns.wrap(topic), expression, ExpressionType::Tag)?).await
     }
 
     /// Subscribe with an SQL92 expression (brokers need `enablePropertyFilter=true`).
     pub async fn subscribe_sql(&self, topic: &str, sql: &str) -> Result<()> {
-        self.subscribe_with(build_subscription(topic, sql, ExpressionType::Sql92)?).await
+        self.subscribe_with(build_subscription(&self.inner.ns.wrap(topic), sql, ExpressionType::Sql92)?).await
     }
 
     async fn subscribe_with(&self, sub: SubscriptionData) -> Result<()> {
@@ -290,6 +303,7 @@ impl LitePullConsumer {
 
     /// Consume exactly these queues, without rebalance (replacing an earlier assignment).
     pub async fn assign(&self, queues: &[MessageQueue]) -> Result<()> {
+        let queues = &self.inner.ns.wrap_queues(queues)[..];
         match self.inner.core.get() {
             None => {
                 if !lock(&self.inner.subscriptions).is_empty() {
@@ -394,9 +408,10 @@ impl LitePullConsumer {
         }
         if let Some(t) = &self.inner.client_options.message_trace {
             let kind = DispatcherType::Consume;
-            match TraceDispatcher::start(&core.options.group, kind, &t.topic, &self.inner.client_options).await {
+            let plain = self.inner.ns.unwrap(&core.options.group);
+            match TraceDispatcher::start(&plain, kind, &t.topic, &self.inner.client_options).await {
                 Ok(d) => {
-                    let _ = core.trace.set(d);
+                    let _ = core.trace.set((d, plain));
                 }
                 Err(e) => {
                     core.running.store(false, Ordering::SeqCst);
@@ -408,7 +423,7 @@ impl LitePullConsumer {
         instance.start();
         if self.inner.core.set(core.clone()).is_err() {
             core.running.store(false, Ordering::SeqCst);
-            if let Some(t) = core.trace.get() {
+            if let Some((t, _)) = core.trace.get() {
                 t.shutdown().await;
             }
             instance.release(&[], &[]).await;
@@ -450,7 +465,7 @@ impl LitePullConsumer {
         }
         core.ready.notify_waiters();
         core.offsets.persist_all(false).await;
-        if let Some(trace) = core.trace.get() {
+        if let Some((trace, _)) = core.trace.get() {
             trace.shutdown().await;
         }
         core.instance.release(&[], std::slice::from_ref(&core.options.group)).await;
@@ -467,7 +482,11 @@ impl LitePullConsumer {
     /// one queue); `None` on timeout.
     pub async fn poll_batch(&self, timeout: Duration) -> Result<Option<(MessageQueue, Vec<MessageExt>)>> {
         let core = self.core()?.clone();
-        Ok(core.poll(timeout).await)
+        let ns = &self.inner.ns;
+        Ok(core.poll(timeout).await.map(|(mq, mut msgs)| {
+            ns.unwrap_messages(&mut msgs);
+            (ns.unwrap_queue(&mq), msgs)
+        }))
     }
 
     /// [`poll`](Self::poll) with [`LitePullOptions::poll_timeout`].
@@ -479,18 +498,20 @@ impl LitePullConsumer {
     /// (`fetchMessageQueues`). RouteNotFound when the topic does not exist.
     pub async fn fetch_message_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
         let core = self.core()?;
-        fetch_queues(&core.instance, topic).await
+        Ok(self.inner.ns.unwrap_queues(fetch_queues(&core.instance, &self.inner.ns.wrap(topic)).await?))
     }
 
     /// The queues this consumer holds now.
     pub fn assignment(&self) -> Vec<MessageQueue> {
-        self.inner.core.get().map(|c| lock(&c.queues).keys().cloned().collect()).unwrap_or_default()
+        let queues = self.inner.core.get().map(|c| lock(&c.queues).keys().cloned().collect()).unwrap_or_default();
+        self.inner.ns.unwrap_queues(queues)
     }
 
     /// Consume `mq` from `offset` on (client-side: cached messages are dropped and the pull
     /// restarts there). The offset must lie within the queue's [min, max]; the queue must be
     /// held. The committed offset moves only with the next commit.
     pub async fn seek(&self, mq: &MessageQueue, offset: i64) -> Result<()> {
+        let mq = &self.inner.ns.wrap_queue(mq);
         let core = self.core()?;
         let (min, max) = core.min_max(mq).await?;
         if offset < min || offset > max {
@@ -503,6 +524,7 @@ impl LitePullConsumer {
 
     /// Seek to the queue's first stored message.
     pub async fn seek_to_begin(&self, mq: &MessageQueue) -> Result<()> {
+        let mq = &self.inner.ns.wrap_queue(mq);
         let core = self.core()?;
         let (min, _) = core.min_max(mq).await?;
         core.restart_queue(mq, min)
@@ -510,6 +532,7 @@ impl LitePullConsumer {
 
     /// Seek to the queue's end (only new messages).
     pub async fn seek_to_end(&self, mq: &MessageQueue) -> Result<()> {
+        let mq = &self.inner.ns.wrap_queue(mq);
         let core = self.core()?;
         let (_, max) = core.min_max(mq).await?;
         core.restart_queue(mq, max)
@@ -518,6 +541,7 @@ impl LitePullConsumer {
     /// The offset of the first message stored at or after `timestamp_ms` (epoch ms)
     /// (SEARCH_OFFSET_BY_TIMESTAMP); seek there to re-read from a time.
     pub async fn offset_for_timestamp(&self, mq: &MessageQueue, timestamp_ms: i64) -> Result<i64> {
+        let mq = &self.inner.ns.wrap_queue(mq);
         let core = self.core()?;
         let addr = broker_api::master_addr(&core.instance, mq).await?;
         broker_api::search_offset(&core.instance, &addr, mq, timestamp_ms).await
@@ -538,20 +562,20 @@ impl LitePullConsumer {
     /// Commit what was polled from `queues` and persist it now (Java `commit(mqs, true)`).
     pub async fn commit_queues(&self, queues: &[MessageQueue]) -> Result<()> {
         let core = self.core()?;
-        let queues = core.record_consumed(Some(queues));
+        let queues = core.record_consumed(Some(&self.inner.ns.wrap_queues(queues)));
         core.persist(&queues).await
     }
 
     /// The committed offset of `mq` as stored (broker or file); `None` when nothing is stored.
     pub async fn committed(&self, mq: &MessageQueue) -> Result<Option<i64>> {
         let core = self.core()?;
-        core.offsets.read_stored(mq).await
+        core.offsets.read_stored(&self.inner.ns.wrap_queue(mq)).await
     }
 
     /// Stop pulling and polling these queues until [`resume`](Self::resume)d.
     pub fn pause(&self, queues: &[MessageQueue]) -> Result<()> {
         let core = self.core()?;
-        lock(&core.paused).extend(queues.iter().cloned());
+        lock(&core.paused).extend(self.inner.ns.wrap_queues(queues));
         Ok(())
     }
 
@@ -559,8 +583,8 @@ impl LitePullConsumer {
     pub fn resume(&self, queues: &[MessageQueue]) -> Result<()> {
         let core = self.core()?;
         let mut paused = lock(&core.paused);
-        for mq in queues {
-            paused.remove(mq);
+        for mq in self.inner.ns.wrap_queues(queues) {
+            paused.remove(&mq);
         }
         drop(paused);
         core.ready.notify_waiters();
@@ -569,7 +593,7 @@ impl LitePullConsumer {
 
     /// Whether `mq` is paused.
     pub fn is_paused(&self, mq: &MessageQueue) -> bool {
-        self.inner.core.get().is_some_and(|c| lock(&c.paused).contains(mq))
+        self.inner.core.get().is_some_and(|c| lock(&c.paused).contains(&self.inner.ns.wrap_queue(mq)))
     }
 }
 
@@ -612,8 +636,9 @@ struct LiteCore {
     pull_settings: PullSettings,
     consume_timestamp_ms: i64,
     started_at_ms: i64,
-    /// Message trace (SubBefore + SubAfter per pull that found messages), when on.
-    trace: OnceLock<Arc<TraceDispatcher>>,
+    /// Message trace (SubBefore + SubAfter per pull that found messages), when on, with the
+    /// group as trace records write it (without the namespace).
+    trace: OnceLock<(Arc<TraceDispatcher>, String)>,
     me: Weak<LiteCore>,
 }
 
@@ -903,8 +928,8 @@ impl PullOwner for LiteCore {
     /// Cache the messages. With trace on, Java 4.9.4's lite pull writes a SubBefore and a
     /// successful SubAfter for each pull that found messages (`pull`, its consume hooks).
     fn deliver(&self, _mq: &MessageQueue, pq: &Arc<ProcessQueue>, msgs: Vec<MessageExt>) {
-        if let Some(trace) = self.trace.get() {
-            if let Some(before) = trace_hooks::sub_before(&self.options.group, &msgs) {
+        if let Some((trace, group)) = self.trace.get() {
+            if let Some(before) = trace_hooks::sub_before(group, &msgs) {
                 let after = trace_hooks::sub_after(&before, Some(ConsumeResult::Success), msgs.len());
                 trace.append(before);
                 trace.append(after);

@@ -13,6 +13,7 @@ use super::pull::{pull_queue, PullRequest, PullResult};
 use super::push::build_subscription;
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::ClientInstance;
+use crate::namespace::Namespace;
 use crate::options::ClientOptions;
 
 /// The 0.5.x-style pull consumer (Java `DefaultMQPullConsumer`): the application chooses the
@@ -24,16 +25,20 @@ pub struct PullConsumer {
     client_options: ClientOptions,
     instance: OnceLock<Arc<ClientInstance>>,
     shut_down: AtomicBool,
+    namespace: Namespace,
 }
 
 impl PullConsumer {
-    /// A pull consumer of `group`; [`start`](Self::start) it before pulling.
+    /// A pull consumer of `group` (`ns%group` with a namespace); [`start`](Self::start) it
+    /// before pulling.
     pub fn new(group: impl Into<String>, client_options: ClientOptions) -> Self {
+        let namespace = Namespace::of(&client_options);
         PullConsumer {
-            group: group.into(),
+            group: namespace.wrap(&group.into()),
             client_options,
             instance: OnceLock::new(),
             shut_down: AtomicBool::new(false),
+            namespace,
         }
     }
 
@@ -69,7 +74,8 @@ impl PullConsumer {
 
     /// The readable queues of `topic` (RouteNotFound when the topic does not exist).
     pub async fn fetch_message_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
-        fetch_queues(self.instance()?, topic).await
+        let queues = fetch_queues(self.instance()?, &self.namespace.wrap(topic)).await?;
+        Ok(self.namespace.unwrap_queues(queues))
     }
 
     /// Pull at most `max_nums` messages of `mq` from `offset` that match the tag `expression`;
@@ -77,6 +83,7 @@ impl PullConsumer {
     /// continue.
     pub async fn pull(&self, mq: &MessageQueue, expression: &str, offset: i64, max_nums: i32) -> Result<PullResult> {
         let instance = self.instance()?;
+        let mq = &self.namespace.wrap_queue(mq);
         let sub = build_subscription(&mq.topic, expression, ExpressionType::Tag)?;
         let request = PullRequest {
             group: &self.group,
@@ -89,7 +96,9 @@ impl PullConsumer {
             with_subscription: true,
             timeout: instance.options().request_timeout.max(Duration::from_secs(10)),
         };
-        pull_queue(instance, request).await
+        let mut result = pull_queue(instance, request).await?;
+        self.namespace.unwrap_messages(&mut result.msgs);
+        Ok(result)
     }
 
     /// Release the client instance. Idempotent.

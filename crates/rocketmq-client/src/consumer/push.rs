@@ -26,6 +26,7 @@ use super::stats::ConsumeStats;
 use super::{lock, now_ms, retry_topic};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
+use crate::namespace::Namespace;
 use crate::options::ClientOptions;
 use crate::stats::{check_interval, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
 use crate::trace::{DispatcherType, TraceDispatcher};
@@ -58,6 +59,7 @@ struct Inner {
     core: OnceLock<Arc<PushCore>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     stats_cb: StatsCallbackSlot,
+    namespace: Namespace,
 }
 
 impl std::fmt::Debug for PushConsumer {
@@ -74,8 +76,11 @@ pub(crate) fn build_subscription(topic: &str, expression: &str, kind: Expression
 }
 
 impl PushConsumer {
-    /// A consumer; subscribe and register a listener, then [`PushConsumer::start`].
-    pub fn new(options: ConsumerOptions, client_options: ClientOptions) -> Self {
+    /// A consumer; subscribe and register a listener, then [`PushConsumer::start`]. With a
+    /// namespace, its group is `ns%group` from here on (Java `DefaultMQPushConsumer.start`).
+    pub fn new(mut options: ConsumerOptions, client_options: ClientOptions) -> Self {
+        let namespace = Namespace::of(&client_options);
+        options.group = namespace.wrap(&options.group);
         PushConsumer {
             inner: Arc::new(Inner {
                 options,
@@ -86,11 +91,17 @@ impl PushConsumer {
                 core: OnceLock::new(),
                 tasks: Mutex::new(Vec::new()),
                 stats_cb: StatsCallbackSlot::default(),
+                namespace,
             }),
         }
     }
 
-    /// The options.
+    /// The v1 namespace of its client options.
+    pub fn namespace(&self) -> &Namespace {
+        &self.inner.namespace
+    }
+
+    /// The options (the group namespace-wrapped).
     pub fn options(&self) -> &ConsumerOptions {
         &self.inner.options
     }
@@ -117,14 +128,14 @@ impl PushConsumer {
                 "subscribe before start(): changing subscriptions of a running consumer is not supported",
             ));
         }
-        let sub = build_subscription(topic, expression, kind)?;
-        lock(&self.inner.subscriptions).insert(topic.to_owned(), sub);
+        let sub = build_subscription(&self.inner.namespace.wrap(topic), expression, kind)?;
+        lock(&self.inner.subscriptions).insert(sub.topic.clone(), sub);
         Ok(())
     }
 
     /// The topics subscribed so far (without the retry topic).
     pub fn subscriptions(&self) -> Vec<String> {
-        lock(&self.inner.subscriptions).keys().cloned().collect()
+        lock(&self.inner.subscriptions).keys().map(|t| self.inner.namespace.unwrap(t)).collect()
     }
 
     /// Set a blocking listener, run on consume threads (replacing an earlier listener). Before
@@ -185,7 +196,8 @@ impl PushConsumer {
             None => None,
             Some(t) => {
                 let kind = DispatcherType::Consume;
-                match TraceDispatcher::start(&options.group, kind, &t.topic, &self.inner.client_options).await {
+                let group = self.inner.namespace.unwrap(&options.group);
+                match TraceDispatcher::start(&group, kind, &t.topic, &self.inner.client_options).await {
                     Ok(d) => Some(d),
                     Err(e) => {
                         instance.release(&[], &[]).await;
@@ -208,6 +220,7 @@ impl PushConsumer {
             rebalancer: rebalancer.clone(),
             running: running.clone(),
             trace: trace.clone(),
+            namespace: self.inner.namespace.clone(),
         };
         let consume = match ConsumeService::start(env, listener, options.consume_thread_count, options.max_in_flight) {
             Ok(c) => c,
@@ -231,6 +244,7 @@ impl PushConsumer {
             running,
             rebalance_now: Notify::new(),
             started_at_ms: now_ms(),
+            namespace: self.inner.namespace.clone(),
             options,
             trace,
             me: me.clone(),
@@ -309,14 +323,15 @@ impl PushConsumer {
     /// `connections` and `trace` when trace is on. Empty counts before start.
     pub fn stats(&self) -> Stats {
         let mut s = Stats::new();
-        s.insert("group".to_owned(), StatValue::Text(self.inner.options.group.clone()));
+        let ns = &self.inner.namespace;
+        s.insert("group".to_owned(), StatValue::Text(ns.unwrap(&self.inner.options.group)));
         let Some(core) = self.inner.core.get() else { return s };
         s.extend(core.stats.to_stats());
         s.insert("client_id".to_owned(), StatValue::Text(core.instance.client_id().to_owned()));
         s.map("rebalance", rebalance_stats(&core.rebalancer));
         let queues: Vec<(MessageQueue, Arc<ProcessQueue>)> =
             lock(&core.queues).iter().map(|(mq, a)| (mq.clone(), a.pq.clone())).collect();
-        s.map("queues", queue_stats(&queues, &core.offsets));
+        s.map("queues", queue_stats(&queues, &core.offsets, ns));
         s.map("connections", core.instance.connection_stats());
         if let Some(trace) = &core.trace {
             s.map("trace", trace.stats().to_stats());
@@ -349,10 +364,11 @@ impl PushConsumer {
         self.inner.core.get().map_or(0, |c| c.stats.undecodable())
     }
 
-    /// The queues currently assigned to this consumer.
+    /// The queues currently assigned to this consumer (topics without the namespace).
     pub fn assigned_queues(&self) -> Vec<MessageQueue> {
-        let mut queues: Vec<_> =
+        let queues: Vec<_> =
             self.inner.core.get().map(|c| lock(&c.queues).keys().cloned().collect()).unwrap_or_default();
+        let mut queues = self.inner.namespace.unwrap_queues(queues);
         queues.sort();
         queues
     }
@@ -462,6 +478,7 @@ struct PushCore {
     started_at_ms: i64,
     consume_timestamp_ms: i64,
     trace: Option<Arc<TraceDispatcher>>,
+    namespace: Namespace,
     me: Weak<PushCore>,
 }
 
@@ -601,7 +618,11 @@ pub(crate) fn rebalance_stats(rebalancer: &Rebalancer) -> Stats {
 /// Per queue (`topic@broker@id`): `cached_msgs`, `cached_bytes`, `committed_offset` (-1 when
 /// unknown), `lag`: messages the broker still had after the last pull that returned some (Java
 /// `msgAccCnt`) plus those cached and not yet consumed.
-pub(crate) fn queue_stats(queues: &[(MessageQueue, Arc<ProcessQueue>)], offsets: &OffsetStore) -> Stats {
+pub(crate) fn queue_stats(
+    queues: &[(MessageQueue, Arc<ProcessQueue>)],
+    offsets: &OffsetStore,
+    ns: &Namespace,
+) -> Stats {
     let mut out = Stats::new();
     for (mq, pq) in queues {
         let mut q = Stats::new();
@@ -609,7 +630,7 @@ pub(crate) fn queue_stats(queues: &[(MessageQueue, Arc<ProcessQueue>)], offsets:
         q.int("cached_bytes", pq.cached_bytes());
         q.int("committed_offset", offsets.read(mq).unwrap_or(-1));
         q.int("lag", pq.msg_acc_cnt().max(0) + pq.cached_count());
-        out.map(&format!("{}@{}@{}", mq.topic, mq.broker_name, mq.queue_id), q);
+        out.map(&format!("{}@{}@{}", ns.unwrap(&mq.topic), mq.broker_name, mq.queue_id), q);
     }
     out
 }
@@ -771,6 +792,10 @@ impl PullOwner for PushCore {
 impl ProcessorTarget for PushCore {
     fn group(&self) -> &str {
         &self.options.group
+    }
+
+    fn namespace(&self) -> Namespace {
+        self.namespace.clone()
     }
 
     fn orderly(&self) -> bool {

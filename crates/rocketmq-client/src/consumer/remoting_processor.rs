@@ -15,10 +15,15 @@ use std::time::Instant;
 
 use super::consume_service::restore_retry_topic;
 use super::listener::ConsumeResult;
+use crate::namespace::Namespace;
 
 /// What a consumer does for the broker's requests.
 pub(crate) trait ProcessorTarget: Send + Sync {
     fn group(&self) -> &str;
+    /// The consumer's v1 namespace (stripped from directly consumed messages).
+    fn namespace(&self) -> Namespace {
+        Namespace::default()
+    }
     /// Whether the consumer is orderly (reported by direct consumption).
     fn orderly(&self) -> bool;
     /// NOTIFY_CONSUMER_IDS_CHANGED: rebalance soon.
@@ -105,7 +110,7 @@ async fn consume_directly(target: &impl ProcessorTarget, request: RemotingComman
         Ok(_) => return error_response(&request, "no message in the request body".to_owned()),
         Err(e) => return error_response(&request, format!("undecodable message: {e}")),
     };
-    restore_retry_topic(&mut msgs, &super::retry_topic(target.group()));
+    restore_retry_topic(&mut msgs, &super::retry_topic(target.group()), &target.namespace());
     let broker_name = request.ext_fields.get("brokerName").unwrap_or_default().to_owned();
     let queue = MessageQueue::new(msgs[0].topic.clone(), broker_name, msgs[0].queue_id);
     let started = Instant::now();

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::ClientInstance;
 use crate::message::Message;
+use crate::namespace::Namespace;
 use crate::options::{ClientOptions, ProducerOptions};
 use crate::route::TopicPublishInfo;
 use crate::send_result::{SendResult, SendStatus};
@@ -59,11 +60,16 @@ struct Inner {
     stats_cb: StatsCallbackSlot,
     /// Message trace, when on (set by `start`).
     trace: OnceLock<Arc<TraceDispatcher>>,
+    /// Topics of sends and queues are wrapped with it, results unwrapped ([`crate::namespace`]).
+    namespace: Namespace,
 }
 
 impl Producer {
-    /// A producer; call [`Producer::start`] before sending.
-    pub fn new(options: ProducerOptions, client_options: ClientOptions) -> Self {
+    /// A producer; call [`Producer::start`] before sending. With a namespace, its group is
+    /// `ns%group` from here on (Java `DefaultMQProducer.start`).
+    pub fn new(mut options: ProducerOptions, client_options: ClientOptions) -> Self {
+        let namespace = Namespace::of(&client_options);
+        options.group = namespace.wrap(&options.group);
         Producer {
             inner: Arc::new(Inner {
                 options,
@@ -74,11 +80,17 @@ impl Producer {
                 stats: ProducerStats::default(),
                 stats_cb: StatsCallbackSlot::default(),
                 trace: OnceLock::new(),
+                namespace,
             }),
         }
     }
 
-    /// The producer options.
+    /// The v1 namespace of its client options.
+    pub fn namespace(&self) -> &Namespace {
+        &self.inner.namespace
+    }
+
+    /// The producer options (the group namespace-wrapped).
     pub fn options(&self) -> &ProducerOptions {
         &self.inner.options
     }
@@ -110,7 +122,9 @@ impl Producer {
         }
         if let Some(trace) = &self.inner.client_options.message_trace {
             let group = &self.inner.options.group;
-            match TraceDispatcher::start(group, DispatcherType::Produce, &trace.topic, &self.inner.client_options).await
+            let plain = self.inner.namespace.unwrap(group);
+            match TraceDispatcher::start(&plain, DispatcherType::Produce, &trace.topic, &self.inner.client_options)
+                .await
             {
                 Ok(dispatcher) => {
                     let _ = self.inner.trace.set(dispatcher);
@@ -167,7 +181,7 @@ impl Producer {
     /// (live, connects, reconnects, connect_failures), and `trace` when trace is on.
     pub fn stats(&self) -> Stats {
         let mut s = self.inner.stats.to_stats();
-        s.insert("group".to_owned(), StatValue::Text(self.inner.options.group.clone()));
+        s.insert("group".to_owned(), StatValue::Text(self.inner.namespace.unwrap(&self.inner.options.group)));
         if let Some(instance) = self.inner.instance.get() {
             s.insert("client_id".to_owned(), StatValue::Text(instance.client_id().to_owned()));
             s.map("connections", instance.connection_stats());
@@ -201,7 +215,7 @@ impl Producer {
     /// [`Producer::send`] with an explicit whole-send deadline.
     pub async fn send_with_timeout(&self, msg: &Message, timeout: Duration) -> Result<SendResult> {
         self.measured(async {
-            let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+            let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
             self.send_prepared(prepared, timeout, SendMode::Sync).await
         })
         .await
@@ -211,7 +225,7 @@ impl Producer {
     /// async callback or `await` is built on.
     pub async fn send_async(&self, msg: &Message) -> Result<SendResult> {
         self.measured(async {
-            let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+            let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
             self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Async).await
         })
         .await
@@ -220,7 +234,9 @@ impl Producer {
     /// Send several messages of one topic as one request (`SEND_BATCH_MESSAGE`).
     pub async fn send_batch(&self, msgs: &[Message]) -> Result<SendResult> {
         self.measured(async {
-            let prepared = prepare::prepare_batch(msgs, &self.inner.options)?;
+            let wrapped: Vec<Message> =
+                msgs.iter().map(|m| self.inner.namespace.wrap_message(m).into_owned()).collect();
+            let prepared = prepare::prepare_batch(&wrapped, &self.inner.options)?;
             self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Sync).await
         })
         .await
@@ -229,7 +245,7 @@ impl Producer {
     /// Fire and forget: one attempt, no answer awaited, no retry.
     pub async fn send_oneway(&self, msg: &Message) -> Result<()> {
         self.measured(async {
-            let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+            let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
             let instance = self.instance()?;
             let deadline = Instant::now() + self.inner.options.send_timeout;
             let info = self.publish_info(instance, &prepared.topic, deadline).await?;
@@ -244,6 +260,7 @@ impl Producer {
     /// Send to one queue, no retry (ordered messages).
     pub async fn send_to_queue(&self, msg: &Message, mq: &MessageQueue) -> Result<SendResult> {
         self.measured(async {
+            let (msg, mq) = (&*self.inner.namespace.wrap_message(msg), &self.inner.namespace.wrap_queue(mq));
             if mq.topic != msg.topic() {
                 return Err(Error::invalid_message(format!(
                     "message topic {} differs from the queue's topic {}",
@@ -264,12 +281,18 @@ impl Producer {
     /// (Java `send(msg, MessageQueueSelector, arg)`).
     pub async fn send_with_selector(&self, msg: &Message, selector: &dyn QueueSelector) -> Result<SendResult> {
         self.measured(async {
-            let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+            let ns = &self.inner.namespace;
+            let prepared = prepare::prepare_single(&ns.wrap_message(msg), &self.inner.options)?;
             let instance = self.instance()?;
             let deadline = Instant::now() + self.inner.options.send_timeout;
             let info = self.publish_info(instance, &prepared.topic, deadline).await?;
             let queues = info.queues();
-            let index = selector.select(queues, msg)?;
+            // The selector sees the user's names (Java unwraps the topic for `select`).
+            let index = if ns.as_str().is_some() {
+                selector.select(&ns.unwrap_queues(queues.to_vec()), msg)?
+            } else {
+                selector.select(queues, msg)?
+            };
             let mq = queues.get(index).ok_or_else(|| {
                 Error::invalid_message(format!(
                     "queue selector returned {index}, but the topic has {} queues",
@@ -295,7 +318,9 @@ impl Producer {
     pub async fn publish_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
         let instance = self.instance()?;
         let deadline = Instant::now() + self.inner.options.send_timeout;
-        Ok(self.publish_info(instance, topic, deadline).await?.queues().to_vec())
+        let topic = self.inner.namespace.wrap(topic);
+        let queues = self.publish_info(instance, &topic, deadline).await?.queues().to_vec();
+        Ok(self.inner.namespace.unwrap_queues(queues))
     }
 
     async fn publish_info(
@@ -446,9 +471,11 @@ impl Producer {
         let response =
             instance.invoke(&addr, request, remaining(deadline)).await.map_err(|e| e.with_topic(&prepared.topic))?;
         let result = process_send_response(response, prepared, mq, &addr)?;
+        let result = self.inner.namespace.unwrap_result(result);
         if let Some(trace) = self.inner.trace.get() {
-            let group = &self.inner.options.group;
-            if let Some(ctx) = crate::trace::hooks::pub_context(group, trace.topic(), prepared, &result, started_ms) {
+            // Java's hook writes names without the namespace.
+            let group = self.inner.namespace.unwrap(&self.inner.options.group);
+            if let Some(ctx) = crate::trace::hooks::pub_context(&group, trace.topic(), prepared, &result, started_ms) {
                 trace.append(ctx);
             }
         }

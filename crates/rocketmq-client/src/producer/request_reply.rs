@@ -118,11 +118,14 @@ impl Producer {
         let rx = table.insert(id.clone());
         let _waiting = Waiting(table, id.clone());
         // Every broker must know this client id before the reply comes (Java sends a heartbeat).
-        self.publish_info(&instance, msg.topic(), deadline).await?;
+        self.publish_info(&instance, &self.namespace().wrap(msg.topic()), deadline).await?;
         instance.send_heartbeat_to_all().await;
         self.send_with_timeout(&request, super::remaining(deadline)).await?;
         match tokio::time::timeout_at(deadline, rx).await {
-            Ok(Ok(reply)) => Ok(reply),
+            Ok(Ok(mut reply)) => {
+                self.namespace().unwrap_messages(std::slice::from_mut(&mut reply));
+                Ok(reply)
+            }
             Ok(Err(_)) => Err(Error::new(ErrorKind::Shutdown, "the client shut down before the reply came")),
             Err(_) => Err(Error::new(
                 ErrorKind::Timeout,

@@ -180,7 +180,7 @@ impl TransactionProducer {
         let instance = self.producer.instance()?;
         let (_, commit_log_offset) = msg_id_decode(&sent.offset_msg_id).map_err(Error::from)?;
         let header = EndTransactionRequestHeader {
-            topic: Some(sent.queue.topic.clone()),
+            topic: Some(self.producer.namespace().wrap(&sent.queue.topic)),
             producer_group: self.producer.options().group.clone(),
             tran_state_table_offset: sent.queue_offset,
             commit_log_offset,
@@ -191,11 +191,12 @@ impl TransactionProducer {
             broker_name: Some(sent.queue.broker_name.clone()),
         };
         let deadline = Instant::now() + self.producer.options().send_timeout;
-        let addr = self.producer.master_addr(instance, &sent.queue, deadline).await?;
+        let queue = self.producer.namespace().wrap_queue(&sent.queue);
+        let addr = self.producer.master_addr(instance, &queue, deadline).await?;
         if let Some(trace) = self.producer.inner.trace.get() {
             // Java `doExecuteEndTransactionHook`: the transaction id is the message's UNIQ_KEY.
             trace.append(trace_hooks::end_transaction(&trace_hooks::EndTransaction {
-                group: &self.producer.options().group,
+                group: &self.producer.namespace().unwrap(&self.producer.options().group),
                 msg,
                 broker_addr: &addr,
                 msg_id: &sent.msg_id,
@@ -239,6 +240,8 @@ async fn answer_check(
         .ok_or_else(|| Error::new(ErrorKind::Protocol, "transaction check without a message"))?;
     let uniq = msg.property(keys::UNIQ_KEY).map(str::to_owned).or_else(|| header.msg_id.clone()).unwrap_or_default();
     let group = msg.property(keys::PGROUP).unwrap_or(&producer.options().group).to_owned();
+    let mut msg = msg;
+    producer.namespace().unwrap_messages(std::slice::from_mut(&mut msg));
     let traced = producer.inner.trace.get().map(|t| (t, msg.clone()));
     let state = checker.check(msg).await;
     let instance = producer.instance()?;
@@ -248,7 +251,7 @@ async fn answer_check(
             let _ = checked.put_property(k, v);
         }
         trace.append(trace_hooks::end_transaction(&trace_hooks::EndTransaction {
-            group: &group,
+            group: &producer.namespace().unwrap(&group),
             msg: &checked,
             broker_addr: peer,
             msg_id: &uniq,

@@ -149,6 +149,11 @@ impl TraceDispatcher {
         options.max_message_size = 128_000;
         let mut client = client.clone();
         client.message_trace = None; // the trace producer's own sends are never traced
+                                     // Java's trace producer has no v1 namespace: the trace topic is the cluster's, not the
+                                     // namespace's (5.x passes namespaceV2 on, as we do).
+        client.namespace = None;
+        // One writer per snapshot file: the traced client's instance keeps it.
+        client.route_snapshot_path = None;
         client.instance_name = Some(format!("{TRACE_INSTANCE_NAME}_{}", client.namesrv_addrs.join(";")));
         let producer = Producer::new(options, client);
         // Boxed: a producer's start starts its dispatcher, which starts a producer.

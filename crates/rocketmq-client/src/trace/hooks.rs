@@ -20,7 +20,8 @@ pub fn now_ms() -> i64 {
 }
 
 /// The Pub record of a send the broker answered (`sendMessageBefore` + `sendMessageAfter`):
-/// `started_ms` is when the attempt began. `None` for sends to the trace topic itself. Failed
+/// `started_ms` is when the attempt began; `result` as the user gets it (names without a
+/// namespace). `None` for sends to the trace topic itself. Failed
 /// attempts get no record, as in Java (no send result).
 pub fn pub_context(
     group: &str,
@@ -29,7 +30,9 @@ pub fn pub_context(
     result: &SendResult,
     started_ms: i64,
 ) -> Option<TraceContext> {
-    if prepared.topic.starts_with(trace_topic) {
+    // The result's topic is the user's (without a namespace, as Java's hook writes it).
+    let topic = &result.queue.topic;
+    if topic.starts_with(trace_topic) {
         return None;
     }
     let props = Properties::decode(&prepared.properties);
@@ -52,7 +55,7 @@ pub fn pub_context(
     ctx.region_id =
         result.region_id.clone().filter(|r| !r.is_empty()).unwrap_or_else(|| DEFAULT_TRACE_REGION_ID.to_owned());
     ctx.beans.push(TraceBean {
-        topic: prepared.topic.clone(),
+        topic: topic.clone(),
         msg_id: result.msg_id.clone(),
         offset_msg_id: result.offset_msg_id.clone(),
         tags: or_null(props.get(keys::TAGS)),

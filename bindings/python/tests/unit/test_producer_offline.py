@@ -4,17 +4,19 @@ unreachable and black-hole name servers, Ctrl-C, GIL release, send_async failure
 from __future__ import annotations
 
 import _thread
+import gc
 import logging
 import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
 from rocketmq import exceptions as exc
-from rocketmq.client import Message, Producer
+from rocketmq.client import Message, Producer, TransactionMQProducer, TransactionStatus
 
 from helpers import WAIT_TIMEOUT, LogCapture, unique
 
@@ -545,3 +547,35 @@ def test_a_stats_callback_cycle_is_collected() -> None:
     del p
     gc.collect()
     assert ref() is None, "the producer core's __traverse__ shows the callback to the collector"
+
+
+def make_checker_cycle() -> tuple[weakref.ref[TransactionMQProducer], weakref.ref[object]]:
+    class Checker:
+        producer: TransactionMQProducer | None = None
+
+        def __call__(self, msg: object) -> TransactionStatus:
+            return TransactionStatus.COMMIT
+
+    checker = Checker()
+    producer = TransactionMQProducer("pg_gc", checker)
+    checker.producer = producer
+    return weakref.ref(producer), weakref.ref(checker)
+
+
+def test_a_transaction_checker_cycle_is_collected() -> None:
+    """producer -> core -> checker -> producer: found by the collector (``__traverse__``)."""
+    producer_ref, checker_ref = make_checker_cycle()
+    gc.collect()
+    assert producer_ref() is None
+    assert checker_ref() is None
+
+
+def test_request_needs_a_started_producer() -> None:
+    p = Producer(unique("pg"))
+    with pytest.raises(exc.ProducerRequestFailed) as not_started:
+        p.request(message(), 1000)
+    assert isinstance(not_started.value, RuntimeError)
+    with pytest.raises(exc.ProducerRequestFailed):
+        p.request_async(message(), print, 1000)
+    with pytest.raises(TypeError):
+        p.request_async(message(), "not callable", 1000)  # type: ignore[arg-type]

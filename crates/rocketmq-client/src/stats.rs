@@ -278,8 +278,9 @@ pub type StatsCallback = Arc<dyn Fn(Stats) + Send + Sync + 'static>;
 /// A client's snapshot function, `None` once the client is gone.
 pub(crate) type StatsSource = Arc<dyn Fn() -> Option<Stats> + Send + Sync>;
 
-/// The callback set (with its interval) and the task running it.
-type SlotState = (Option<(Duration, StatsCallback)>, Option<JoinHandle<()>>);
+/// The callback set (with its interval), the task running it, and the runtime of the client
+/// (captured at start: a callback may be set later from a thread outside the runtime).
+type SlotState = (Option<(Duration, StatsCallback)>, Option<JoinHandle<()>>, Option<tokio::runtime::Handle>);
 
 /// Where a client keeps its statistics callback: set any time; it runs while the client runs.
 #[derive(Default)]
@@ -307,15 +308,18 @@ impl StatsCallbackSlot {
             task.abort();
         }
         if let Some(source) = source {
-            state.1 = spawn(&state.0, source);
+            let runtime = state.2.clone().or_else(|| tokio::runtime::Handle::try_current().ok());
+            state.1 = spawn(&state.0, source, runtime);
         }
     }
 
-    /// Start the callback, if one is set (the client starts).
+    /// Start the callback, if one is set (the client starts, inside its runtime).
     pub fn start(&self, source: StatsSource) {
         let mut state = self.lock();
+        state.2 = tokio::runtime::Handle::try_current().ok();
         if state.1.is_none() {
-            state.1 = spawn(&state.0, source);
+            let runtime = state.2.clone();
+            state.1 = spawn(&state.0, source, runtime);
         }
     }
 
@@ -324,6 +328,7 @@ impl StatsCallbackSlot {
     pub fn stop(&self) {
         let (callback, task) = {
             let mut state = self.lock();
+            state.2 = None;
             (state.0.take(), state.1.take())
         };
         if let Some(task) = task {
@@ -333,10 +338,13 @@ impl StatsCallbackSlot {
     }
 }
 
-fn spawn(set: &Option<(Duration, StatsCallback)>, source: StatsSource) -> Option<JoinHandle<()>> {
+fn spawn(
+    set: &Option<(Duration, StatsCallback)>,
+    source: StatsSource,
+    runtime: Option<tokio::runtime::Handle>,
+) -> Option<JoinHandle<()>> {
     let (interval, callback) = set.clone()?;
-    let handle = tokio::runtime::Handle::try_current().ok()?;
-    Some(handle.spawn(async move {
+    Some(runtime?.spawn(async move {
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

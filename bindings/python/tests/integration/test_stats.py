@@ -87,6 +87,19 @@ def test_stats_callback_fires_while_running(namesrv_addr: str) -> None:
         p.shutdown()
 
 
+def test_stats_callback_set_after_start_fires(namesrv_addr: str) -> None:
+    """Set from a Python thread once the producer runs (outside the core's runtime)."""
+    p = Producer(unique("spg"))
+    p.set_name_server_address(namesrv_addr)
+    p.start()
+    seen: queue.Queue[dict[str, Any]] = queue.Queue()
+    try:
+        p.set_stats_callback(seen.put, 0.05)
+        assert seen.get(timeout=20)["group"] == p.group
+    finally:
+        p.shutdown()
+
+
 def test_prometheus_text_of_a_running_producer(namesrv_addr: str, topic: str) -> None:
     from rocketmq.stats import to_text
 

@@ -43,6 +43,7 @@ mod received;
 mod results;
 mod runtime;
 mod started;
+mod stats;
 mod transaction;
 
 use pyo3::prelude::*;

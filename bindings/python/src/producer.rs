@@ -91,6 +91,7 @@ pub struct ProducerCore {
     settings: Mutex<Settings>,
     producer: Started<Producer>,
     starting: AtomicBool,
+    stats_cb: crate::stats::StatsCallbackCell,
     /// The transaction checker (set: a transactional producer).
     checker: Arc<CheckerSlot>,
     /// The transactional producer around `producer`, once started with a checker.
@@ -186,6 +187,11 @@ impl ProducerCore {
             let (options, client) = built.map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
             let checker = Arc::new(PyChecker { slot: self.checker.clone(), runner });
             let txn = TransactionProducer::new(options, client, checker);
+            if let Some(interval) = self.stats_cb.interval() {
+                txn.producer()
+                    .set_stats_callback(interval, self.stats_cb.core_callback())
+                    .map_err(|e| to_pyerr(py, Op::Other, &e))?;
+            }
             let t = txn.clone();
             Self::block_on(py, Op::ProducerStart, async move { t.start().await })?;
             self.producer.set(txn.producer().clone());
@@ -217,9 +223,15 @@ impl ProducerCore {
     }
 
     fn new_producer(&self, py: Python<'_>) -> PyResult<Producer> {
-        let built = lock(&self.settings).build();
-        let (options, client) = built.map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
-        Ok(Producer::new(options, client))
+        let settings = lock(&self.settings).clone();
+        let (options, client) = settings.build().map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
+        let producer = Producer::new(options, client);
+        if let Some(interval) = self.stats_cb.interval() {
+            producer
+                .set_stats_callback(interval, self.stats_cb.core_callback())
+                .map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
+        Ok(producer)
     }
 }
 
@@ -238,16 +250,19 @@ impl ProducerCore {
             settings: Mutex::new(Settings { group: text_arg(group, "group")?, ..Settings::default() }),
             producer: Started::default(),
             starting: AtomicBool::new(false),
+            stats_cb: Default::default(),
             checker: Arc::new(CheckerSlot::new(checker.map(Bound::unbind))),
             transaction: Started::default(),
         })
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.stats_cb.visit(&visit)?;
         self.checker.traverse(&visit)
     }
 
     fn __clear__(&self) {
+        self.stats_cb.clear();
         self.checker.clear();
     }
 
@@ -367,6 +382,30 @@ impl ProducerCore {
     ) -> PyResult<()> {
         let credentials = Credentials::from_args(access_key, access_secret, channel)?;
         self.settings(py)?.client.credentials = Some(credentials);
+        Ok(())
+    }
+
+    /// Statistics as a plain dict (empty before start); see docs/stats.md.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        match self.producer.here() {
+            Some(c) => crate::stats::to_dict(py, &c.stats()),
+            None => Ok(pyo3::types::PyDict::new(py)),
+        }
+    }
+
+    /// Call `callback(stats_dict)` every `interval_s` seconds while the producer runs.
+    fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
+        let interval = self.stats_cb.set(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        if let Some(c) = self.producer.here() {
+            c.set_stats_callback(interval, self.stats_cb.core_callback()).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
+        Ok(())
+    }
+
+    /// Message trace on or off, to `topic` (default `RMQ_SYS_TRACE_TOPIC`).
+    #[pyo3(signature = (enabled, topic=None))]
+    fn set_message_trace(&self, py: Python<'_>, enabled: bool, topic: Option<String>) -> PyResult<()> {
+        self.settings(py)?.client.message_trace = crate::client_settings::trace_from_args(enabled, topic);
         Ok(())
     }
 

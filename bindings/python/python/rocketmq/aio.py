@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, Union
 
-from ._base import NAMESRV_REFRESH_MS, CoreView
+from ._base import NAMESRV_REFRESH_MS, StatsView
 from ._pull import AsyncLitePullConsumer as LitePullConsumer
 from ._rocketmq import (
     Message,
@@ -67,6 +67,14 @@ __all__ = [
 ]
 
 
+def _set_message_trace(core: ProducerCore | PushConsumerCore, message_trace: bool | str) -> None:
+    """``message_trace=True`` traces to ``RMQ_SYS_TRACE_TOPIC``; a string names the topic."""
+    if isinstance(message_trace, str):
+        core.set_message_trace(True, message_trace)
+    elif message_trace:
+        core.set_message_trace(True, None)
+
+
 def _routing(
     core: ProducerCore | PushConsumerCore,
     namesrv_domain: str | None,
@@ -82,7 +90,7 @@ def _routing(
         core.set_namespace(namespace_v2, True)
 
 
-class Producer(CoreView[ProducerCore]):
+class Producer(StatsView[ProducerCore]):
     """An asyncio producer.
 
     Keyword options (all optional except ``namesrv_addr`` unless ``NAMESRV_ADDR`` is set):
@@ -102,6 +110,8 @@ class Producer(CoreView[ProducerCore]):
     * ``compress_level`` -- zlib level 0-9 (default 5)
     * ``compress_over`` -- bodies of at least this many bytes are compressed (default 4096)
     * ``max_message_size`` -- largest body accepted, bytes (default 4 MiB)
+    * ``message_trace`` -- ``True`` (to ``RMQ_SYS_TRACE_TOPIC``) or a trace topic name: Java's
+      message trace (see :meth:`rocketmq.client.Producer.set_message_trace`); default off
 
     Options are checked by :meth:`start` (``ProducerStartFailed``, also ``ValueError``).
     """
@@ -122,6 +132,7 @@ class Producer(CoreView[ProducerCore]):
         max_message_size: int | None = None,
         send_attempt_timeout_ms: int | None = None,
         route_snapshot_path: str | os.PathLike[str] | None = None,
+        message_trace: bool | str = False,
     ) -> None:
         self._core = self._configure(
             ProducerCore(group),
@@ -137,6 +148,7 @@ class Producer(CoreView[ProducerCore]):
             max_message_size=max_message_size,
             send_attempt_timeout_ms=send_attempt_timeout_ms,
             route_snapshot_path=route_snapshot_path,
+            message_trace=message_trace,
         )
 
     @staticmethod
@@ -155,8 +167,10 @@ class Producer(CoreView[ProducerCore]):
         max_message_size: int | None = None,
         send_attempt_timeout_ms: int | None = None,
         route_snapshot_path: str | os.PathLike[str] | None = None,
+        message_trace: bool | str = False,
     ) -> ProducerCore:
         """Apply the keyword options (shared by :class:`TransactionProducer`)."""
+        _set_message_trace(core, message_trace)
         if send_attempt_timeout_ms is not None:
             core.set_send_attempt_timeout_ms(int(send_attempt_timeout_ms))
         if route_snapshot_path is not None:
@@ -270,6 +284,7 @@ class TransactionProducer(Producer):
         max_message_size: int | None = None,
         send_attempt_timeout_ms: int | None = None,
         route_snapshot_path: str | os.PathLike[str] | None = None,
+        message_trace: bool | str = False,
     ) -> None:
         self._core = self._configure(
             ProducerCore(group, checker),
@@ -285,6 +300,7 @@ class TransactionProducer(Producer):
             max_message_size=max_message_size,
             send_attempt_timeout_ms=send_attempt_timeout_ms,
             route_snapshot_path=route_snapshot_path,
+            message_trace=message_trace,
         )
 
     async def __aenter__(self) -> TransactionProducer:
@@ -311,7 +327,7 @@ AsyncConsumeCallback = Callable[
 ]
 
 
-class PushConsumer(CoreView[PushConsumerCore]):
+class PushConsumer(StatsView[PushConsumerCore]):
     """An asyncio push consumer: callbacks are ``async def`` (plain functions work too) and run
     as tasks on the event loop that awaited :meth:`start`.
 
@@ -341,7 +357,9 @@ class PushConsumer(CoreView[PushConsumerCore]):
     ``pull_batch_size``, ``pull_threshold_for_queue``, ``pull_threshold_size_for_queue`` (MiB),
     ``allocate_strategy``, ``delay_level_when_next_consume``, ``suspend_current_queue_time_ms``,
     ``offset_store_dir``, ``instance_name``, ``route_snapshot_path`` (see
-    ``rocketmq.client.PushConsumer.set_route_snapshot_path``). They are checked by :meth:`start`
+    ``rocketmq.client.PushConsumer.set_route_snapshot_path``), ``message_trace`` (``True`` or a
+    trace topic name: SubBefore/SubAfter records of each listener call, as the Java client writes
+    them). They are checked by :meth:`start`
     (``PushConsumerStartFailed``, also ``ValueError``).
     """
 
@@ -369,8 +387,10 @@ class PushConsumer(CoreView[PushConsumerCore]):
         offset_store_dir: str | None = None,
         instance_name: str | None = None,
         route_snapshot_path: str | os.PathLike[str] | None = None,
+        message_trace: bool | str = False,
     ) -> None:
         core = PushConsumerCore(group, bool(orderly))
+        _set_message_trace(core, message_trace)
         if route_snapshot_path is not None:
             core.set_route_snapshot_path(os.fspath(route_snapshot_path))
         core.set_message_model(int(message_model))

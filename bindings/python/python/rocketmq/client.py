@@ -66,7 +66,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ._base import ClientSetters
+from ._base import ClientSetters, StatsView
 from ._pull import LitePullConsumer, PullConsumer
 from ._rocketmq import (
     Message,
@@ -90,7 +90,6 @@ from .exceptions import (
     InvalidConfigError,
     ProducerRequestFailed,
     ProducerSendAsyncFailed,
-    UnsupportedFeatureError,
 )
 
 __all__ = [
@@ -151,7 +150,7 @@ _C = TypeVar("_C", bound="_Client[Any]")
 _PushOrProducerCore = TypeVar("_PushOrProducerCore", ProducerCore, PushConsumerCore)
 
 
-class _Client(ClientSetters[_PushOrProducerCore]):
+class _Client(ClientSetters[_PushOrProducerCore], StatsView[_PushOrProducerCore]):
     """What the 2.x producer and push consumer share: lifecycle, context manager, group,
     client id, name servers, credentials. ``_core`` is the native ``ProducerCore`` or
     ``PushConsumerCore``; both expose the same setters."""
@@ -223,10 +222,18 @@ class _Client(ClientSetters[_PushOrProducerCore]):
         An unreadable file is a warning, never an error. ``None`` turns it off."""
         self._core.set_route_snapshot_path(None if path is None else os.fspath(path))
 
-    def set_message_trace(self, message_trace: bool) -> None:
-        """Message trace (2.x master): only ``False`` is supported in this release."""
-        if message_trace:
-            raise UnsupportedFeatureError("message trace is not supported yet")
+    def set_message_trace(self, message_trace: bool, trace_topic: str | None = None) -> None:
+        """Message trace (Java ``enableMsgTrace``; 2.x ``set_message_trace``), off by default.
+
+        On, every send the broker stores leaves a ``Pub`` record and every listener call a
+        ``SubBefore`` and a ``SubAfter`` record, in the Java client's text format, in the trace
+        topic (``RMQ_SYS_TRACE_TOPIC``, or ``trace_topic``), where the RocketMQ dashboard and
+        ``mqadmin queryMsgTraceById`` find them. Records are batched and sent in the
+        background by a producer of their own: a send never waits for them nor fails because
+        of them; when the trace topic is unreachable, records beyond a bounded queue are
+        dropped and counted (``stats()["trace"]``). Call before :meth:`start`.
+        """
+        self._core.set_message_trace(bool(message_trace), trace_topic)
 
     def start(self) -> None:
         self._core.start()

@@ -214,11 +214,14 @@ def test_session_credentials_are_stored() -> None:
     assert "SK" not in repr(p._core)
 
 
-def test_message_trace_false_is_accepted() -> None:
+def test_message_trace_is_a_setting_checked_by_start() -> None:
     p = Producer(unique("pg"))
     p.set_message_trace(False)
-    with pytest.raises(NotImplementedError):
-        p.set_message_trace(True)
+    p.set_message_trace(True)
+    p.set_name_server_address("127.0.0.1:9")
+    p.set_message_trace(True, "bad topic!")
+    with pytest.raises(exc.ProducerStartFailed, match="trace topic"):
+        p.start()
 
 
 # ---- validation happens before any I/O -----------------------------------------------------
@@ -531,6 +534,19 @@ def test_message_can_change_while_it_is_being_sent(black_hole: str) -> None:
     assert changes > 100
     assert msg.body == f"changed-{changes}".encode()
     assert len(errors) == 1
+
+
+def test_a_stats_callback_cycle_is_collected() -> None:
+    import gc
+    import weakref
+
+    p = Producer(unique("pg"))
+    p.set_stats_callback(lambda s, p=p: None, 1.0)  # callback -> producer -> callback
+    assert p.stats() == {}, "empty before start"
+    ref = weakref.ref(p)
+    del p
+    gc.collect()
+    assert ref() is None, "the producer core's __traverse__ shows the callback to the collector"
 
 
 def make_checker_cycle() -> tuple[weakref.ref[TransactionMQProducer], weakref.ref[object]]:

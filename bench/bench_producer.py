@@ -6,10 +6,13 @@ Measures, with 1 KiB bodies: sync sends from one Python thread (p50/p99/p999, ms
 send_async throughput from one Python thread (callbacks, bounded in-flight window), the same
 with auto-batching on (``set_auto_batch``; twice the messages, a larger window), asyncio
 sends (``rocketmq.aio.Producer.send``) awaited one at a time and with 16 / 256 in flight
-(``asyncio.gather`` behind a semaphore), batch throughput; then the Rust core alone; prints
-Python/Rust ratios, asyncio against the blocking and callback figures of the same run, and the
-client's CPU time per message (this process's user+system CPU time over the messages of the
-path; the broker runs in another process).
+(``asyncio.gather`` behind a semaphore), batch throughput, transactional sends from one
+thread (``TransactionMQProducer``; each local transaction commits; compared with the sync
+sends of the same run) and request-reply round trips from one thread (p50/p99; the replier
+is a lite-pull consumer answering with its own producer, in the same language); then the
+same by the Rust core alone; prints Python/Rust ratios, asyncio against the blocking and
+callback figures of the same run, and the client's CPU time per message (this process's
+user+system CPU time over the messages of the path; the broker runs in another process).
 """
 
 from __future__ import annotations
@@ -24,7 +27,16 @@ from typing import Any
 
 from _common import TestCluster, percentile, ratio, run_rust_reference
 from rocketmq import aio
-from rocketmq.client import Message, Producer
+from rocketmq.client import (
+    ConsumeFromWhere,
+    LitePullConsumer,
+    Message,
+    Producer,
+    TransactionMQProducer,
+    TransactionStatus,
+    create_reply_message,
+)
+from rocketmq.exceptions import RocketMQException
 
 
 def cpu_us_per_msg(cpu_started: float, count: int) -> float:
@@ -143,6 +155,79 @@ def batch_sends(
     }
 
 
+def transactional_sends(
+    namesrv: str, topic: str, body: bytes, count: int
+) -> dict[str, float]:
+    producer = TransactionMQProducer(
+        f"bench_py_txn_{uuid.uuid4().hex[:8]}", lambda msg: TransactionStatus.COMMIT
+    )
+    producer.set_name_server_address(namesrv)
+    msg = Message(topic)
+    msg.set_body(body)
+
+    def commit(_msg: object, _args: object) -> TransactionStatus:
+        return TransactionStatus.COMMIT
+
+    with producer:
+        for _ in range(100):
+            producer.send_message_in_transaction(msg, commit)
+        started = time.perf_counter()
+        for _ in range(count):
+            producer.send_message_in_transaction(msg, commit)
+        elapsed = time.perf_counter() - started
+    return {"msg_per_s": count / elapsed}
+
+
+def request_reply(
+    producer: Producer, namesrv: str, topic: str, body: bytes, count: int
+) -> dict[str, float]:
+    """Round trips through a lite-pull replier answering on its own thread. Requests carry
+    the tag ``rr_py`` (the Rust reference's, ``rr``, were answered by its own replier)."""
+    replier = LitePullConsumer(
+        f"bench_py_replier_{uuid.uuid4().hex[:8]}",
+        namesrv_addr=namesrv,
+        consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
+    )
+    replier.subscribe(topic, "rr_py")
+    sender = Producer(f"bench_py_reply_p_{uuid.uuid4().hex[:8]}")
+    sender.set_name_server_address(namesrv)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            for request in replier.poll(timeout_ms=100):
+                try:
+                    sender.send_sync(create_reply_message(request, request.body))
+                except RocketMQException as e:  # the requester gave up and left
+                    print(f"reply not delivered: {e}")
+
+    msg = Message(topic)
+    msg.set_tags("rr_py")
+    msg.set_body(body)
+    with replier, sender:
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        try:
+            for _ in range(50):
+                producer.request(msg, 10_000)
+            latencies: list[float] = []
+            started = time.perf_counter()
+            for _ in range(count):
+                t = time.perf_counter_ns()
+                producer.request(msg, 10_000)
+                latencies.append((time.perf_counter_ns() - t) / 1e6)
+            elapsed = time.perf_counter() - started
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+    latencies.sort()
+    return {
+        "per_s": count / elapsed,
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -158,6 +243,8 @@ def main() -> None:
         default=2048,
         help="in-flight window of the auto-batched send_async run",
     )
+    parser.add_argument("--txn-count", type=int, default=5000)
+    parser.add_argument("--rr-count", type=int, default=2000)
     args = parser.parse_args()
     body = b"x" * args.body
 
@@ -185,6 +272,10 @@ def main() -> None:
                 str(args.batch),
                 "--auto-window",
                 str(args.auto_window),
+                "--txn-count",
+                str(args.txn_count),
+                "--rr-count",
+                str(args.rr_count),
             ],
         )
 
@@ -199,6 +290,12 @@ def main() -> None:
             py_sync = sync_sends(producer, topic, body, args.count)
             py_async = async_sends(producer, topic, body, args.count, args.window)
             py_batch = batch_sends(producer, topic, body, args.count, args.batch)
+            py_txn = transactional_sends(
+                cluster.namesrv_addr, topic, body, args.txn_count
+            )
+            py_rr = request_reply(
+                producer, cluster.namesrv_addr, topic, body, args.rr_count
+            )
         finally:
             producer.shutdown()
         auto = Producer(f"bench_auto_{uuid.uuid4().hex[:8]}")
@@ -217,6 +314,7 @@ def main() -> None:
         }
 
     rs_sync, rs_async, rs_batch = rust["sync"], rust["async"], rust["batch"]
+    rs_txn, rs_rr = rust["txn"], rust["request_reply"]
     print()
     print(
         f"{'mode':<10} {'python msg/s':>13} {'rust msg/s':>11} {'py/rust':>8} "
@@ -260,6 +358,18 @@ def main() -> None:
         )
         row(f"aio {w}", result, None, f"asyncio, {w} in flight: {versus}")
     row("batch", py_batch, rs_batch, f"{args.batch} per batch")
+    print(
+        f"{'txn':<10} {py_txn['msg_per_s']:>13.0f} {rs_txn['msg_per_s']:>11.0f} "
+        f"{ratio(py_txn['msg_per_s'], rs_txn['msg_per_s']):>8}   "
+        f"vs sync of this run: python {ratio(py_txn['msg_per_s'], py_sync['msg_per_s'])}, "
+        f"rust {ratio(rs_txn['msg_per_s'], rs_sync['msg_per_s'])}"
+    )
+    print(
+        f"{'request':<10} {py_rr['per_s']:>13.0f} {rs_rr['per_s']:>11.0f} "
+        f"{ratio(py_rr['per_s'], rs_rr['per_s']):>8}   "
+        f"round trip p50 {py_rr['p50_ms']:.3f} p99 {py_rr['p99_ms']:.3f} | "
+        f"p50 {rs_rr['p50_ms']:.3f} p99 {rs_rr['p99_ms']:.3f}"
+    )
     print()
     print(
         "targets: sync p99 <= 0.5 ms on loopback; Python throughput >= 0.85x the Rust core's; "

@@ -45,6 +45,7 @@ pub(crate) struct ClientSettings {
     pub instance_name: Option<String>,
     pub credentials: Option<Credentials>,
     pub tls: Option<rocketmq_client::TlsOptions>,
+    pub message_trace: Option<rocketmq_client::TraceOptions>,
     /// Namespace v1 (`set_namespace`) and v2 (`set_namespace_v2`).
     pub namespace: Option<String>,
     pub namespace_v2: Option<String>,
@@ -112,6 +113,7 @@ impl ClientSettings {
             credentials
         });
         client.tls = self.tls.clone();
+        client.message_trace = self.message_trace.clone();
         client.route_snapshot_path = self.route_snapshot_path.clone().map(Into::into);
         Ok(client)
     }
@@ -141,4 +143,10 @@ pub(crate) fn tls_from_args(
         client_key: key_file.map(Into::into),
         server_name: server_name.filter(|n| !n.is_empty()),
     })
+}
+
+/// Trace settings from the Python setter `set_message_trace`: `None` when off; a blank or
+/// absent topic means `RMQ_SYS_TRACE_TOPIC`.
+pub(crate) fn trace_from_args(enabled: bool, topic: Option<String>) -> Option<rocketmq_client::TraceOptions> {
+    enabled.then(|| rocketmq_client::TraceOptions::with_topic(topic.as_deref().unwrap_or_default()))
 }

@@ -215,6 +215,7 @@ pub struct PushConsumerCore {
     settings: Mutex<Settings>,
     callbacks: Arc<CallbackTable>,
     shared: Arc<Shared>,
+    stats_cb: crate::stats::StatsCallbackCell,
 }
 
 impl std::fmt::Debug for PushConsumerCore {
@@ -287,6 +288,11 @@ impl PushConsumerCore {
             Ok(consumer)
         })();
         let consumer: PushConsumer = built.map_err(|e: Error| to_pyerr(py, Op::ConsumerStart, &e))?;
+        if let Some(interval) = self.stats_cb.interval() {
+            consumer
+                .set_stats_callback(interval, self.stats_cb.core_callback())
+                .map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
         let registered = match event_loop {
             None => consumer.register_listener(PyListener { table: self.callbacks.clone() }),
             Some(event_loop) => consumer.register_async_listener(AioListener::new(
@@ -313,6 +319,7 @@ impl PushConsumerCore {
             settings: Mutex::new(Settings { group: text_arg(group, "group")?, orderly, ..Settings::default() }),
             callbacks: Arc::new(CallbackTable::default()),
             shared: Arc::new(Shared::default()),
+            stats_cb: Default::default(),
         })
     }
 
@@ -324,7 +331,7 @@ impl PushConsumerCore {
                 visit.call(cb)?;
             }
         }
-        Ok(())
+        self.stats_cb.visit(&visit)
     }
 
     fn __clear__(&self) {
@@ -333,6 +340,7 @@ impl PushConsumerCore {
         }
         let callbacks = self.callbacks.take_all();
         drop(callbacks); // after the lock is released: a callback's __del__ may run here
+        self.stats_cb.clear();
     }
 
     /// The consumer group.
@@ -469,6 +477,30 @@ impl PushConsumerCore {
     ) -> PyResult<()> {
         let credentials = Credentials::from_args(access_key, access_secret, channel)?;
         self.settings(py)?.client.credentials = Some(credentials);
+        Ok(())
+    }
+
+    /// Statistics as a plain dict (empty before start); see docs/stats.md.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        match self.shared.consumer.here() {
+            Some(c) => crate::stats::to_dict(py, &c.stats()),
+            None => Ok(pyo3::types::PyDict::new(py)),
+        }
+    }
+
+    /// Call `callback(stats_dict)` every `interval_s` seconds while the consumer runs.
+    fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
+        let interval = self.stats_cb.set(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        if let Some(c) = self.shared.consumer.here() {
+            c.set_stats_callback(interval, self.stats_cb.core_callback()).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
+        Ok(())
+    }
+
+    /// Message trace on or off, to `topic` (default `RMQ_SYS_TRACE_TOPIC`).
+    #[pyo3(signature = (enabled, topic=None))]
+    fn set_message_trace(&self, py: Python<'_>, enabled: bool, topic: Option<String>) -> PyResult<()> {
+        self.settings(py)?.client.message_trace = crate::client_settings::trace_from_args(enabled, topic);
         Ok(())
     }
 

@@ -29,6 +29,10 @@ pub enum Op {
     SendOrderly,
     /// `send_async()` (passed to the exception callback) -> `ProducerSendAsyncFailed`.
     SendAsync,
+    /// `send_message_in_transaction()` -> `ProducerSendTransactionFailed`.
+    SendTransaction,
+    /// `request()`, `request_async()` -> `ProducerRequestFailed`.
+    Request,
     /// `PushConsumer.start()` -> `PushConsumerStartFailed`.
     ConsumerStart,
     /// Any `rocketmq.admin` call -> `AdminFailed`.
@@ -46,6 +50,8 @@ impl Op {
             Op::SendOneway => Some("ProducerSendOneway"),
             Op::SendOrderly => Some("ProducerSendOrderly"),
             Op::SendAsync => Some("ProducerSendAsync"),
+            Op::SendTransaction => Some("ProducerSendTransaction"),
+            Op::Request => Some("ProducerRequest"),
             Op::ConsumerStart => Some("PushConsumerStart"),
             Op::Admin => Some("Admin"),
             Op::Other => None,
@@ -60,6 +66,8 @@ impl Op {
             Op::SendOneway => "ProducerSendOnewayFailed",
             Op::SendOrderly => "ProducerSendOrderlyFailed",
             Op::SendAsync => "ProducerSendAsyncFailed",
+            Op::SendTransaction => "ProducerSendTransactionFailed",
+            Op::Request => "ProducerRequestFailed",
             Op::ConsumerStart => "PushConsumerStartFailed",
             Op::Admin => "AdminFailed",
             Op::Other => "RocketMQException",

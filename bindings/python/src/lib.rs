@@ -16,7 +16,9 @@
 //! * [`aio_listener`]: asyncio callbacks, run as tasks on the event loop that started the consumer;
 //! * [`lite_pull`]: `LitePullConsumerCore` and `PullConsumerCore` (poll, seek, commit; pull once);
 //! * [`received`]: the `ReceivedMessage` class handed to consumer callbacks;
-//! * [`callbacks`]: the thread running user callbacks (`send_async`);
+//! * [`callbacks`]: the thread running user callbacks (`send_async`, `request_async`);
+//! * [`transaction`]: the Python callbacks of a transactional producer (local transaction,
+//!   broker checks) and where they run;
 //! * [`interpreter`]: keeping Rust threads out of the interpreter while it exits;
 //! * [`logging`]: tracing records forwarded to `logging.getLogger("rocketmq")`;
 //! * [`admin`]: `AdminCore`, the admin client behind `rocketmq.admin`;
@@ -42,6 +44,8 @@ mod received;
 mod results;
 mod runtime;
 mod started;
+mod stats;
+mod transaction;
 
 use pyo3::prelude::*;
 
@@ -50,6 +54,21 @@ use pyo3::prelude::*;
 #[pyfunction]
 fn select_by_hash(key: &str, queue_count: usize) -> usize {
     rocketmq_client::producer::select_by_hash(key, queue_count)
+}
+
+/// The reply to a received request (Java `MessageUtil.createReplyMessage`): topic
+/// `<CLUSTER>_REPLY_TOPIC`, the request's CORRELATION_ID, REPLY_TO_CLIENT and TTL. Send it with
+/// any producer.
+#[pyfunction]
+fn create_reply_message(
+    py: Python<'_>,
+    request: &Bound<'_, received::PyReceivedMessage>,
+    body: &Bound<'_, PyAny>,
+) -> PyResult<message::PyMessage> {
+    let body = message::body_arg(body)?;
+    let reply = rocketmq_client::create_reply_message(request.get().inner(), body)
+        .map_err(|e| errors::to_pyerr(py, errors::Op::Other, &e))?;
+    Ok(message::PyMessage { inner: reply })
 }
 
 #[pymodule]
@@ -63,6 +82,7 @@ fn _rocketmq(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<received::PyReceivedMessage>()?;
     m.add_class::<admin::AdminCore>()?;
     m.add_function(wrap_pyfunction!(select_by_hash, m)?)?;
+    m.add_function(wrap_pyfunction!(create_reply_message, m)?)?;
     interpreter::install(m)?;
     logging::install(m.py());
     Ok(())

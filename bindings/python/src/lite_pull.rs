@@ -122,6 +122,7 @@ pub struct LitePullConsumerCore {
     settings: Mutex<Settings>,
     consumer: Started<LitePullConsumer>,
     starting: Arc<AtomicBool>,
+    stats_cb: crate::stats::StatsCallbackCell,
 }
 
 /// Resets `starting` when the start task ends, however it ends.
@@ -175,7 +176,16 @@ impl LitePullConsumerCore {
             settings: Mutex::new(Settings { group: text_arg(group, "group")?, ..Settings::default() }),
             consumer: Started::default(),
             starting: Arc::new(AtomicBool::new(false)),
+            stats_cb: Default::default(),
         })
+    }
+
+    fn __traverse__(&self, visit: pyo3::gc::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        self.stats_cb.visit(&visit)
+    }
+
+    fn __clear__(&self) {
+        self.stats_cb.clear();
     }
 
     #[getter]
@@ -205,6 +215,30 @@ impl LitePullConsumerCore {
     fn set_instance_name(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
         let name = text_arg(name, "instance name")?;
         self.settings(py)?.client.set_instance_name(name);
+        Ok(())
+    }
+
+    /// Message trace on or off, to `topic` (default `RMQ_SYS_TRACE_TOPIC`).
+    #[pyo3(signature = (enabled, topic=None))]
+    fn set_message_trace(&self, py: Python<'_>, enabled: bool, topic: Option<String>) -> PyResult<()> {
+        self.settings(py)?.client.message_trace = crate::client_settings::trace_from_args(enabled, topic);
+        Ok(())
+    }
+
+    /// Statistics as a plain dict (empty before start); see docs/stats.md.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        match self.consumer.here() {
+            Some(c) => crate::stats::to_dict(py, &c.stats()),
+            None => Ok(pyo3::types::PyDict::new(py)),
+        }
+    }
+
+    /// Call `callback(stats_dict)` every `interval_s` seconds while the consumer runs.
+    fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
+        let interval = self.stats_cb.set(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        if let Some(c) = self.consumer.here() {
+            c.set_stats_callback(interval, self.stats_cb.core_callback()).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
         Ok(())
     }
 
@@ -384,6 +418,11 @@ impl LitePullConsumerCore {
         let settings = lock(&self.settings).clone();
         let (options, client) = settings.build().map_err(|e| to_pyerr(py, Op::ConsumerStart, &e))?;
         let consumer = LitePullConsumer::new(options, client);
+        if let Some(interval) = self.stats_cb.interval() {
+            consumer
+                .set_stats_callback(interval, self.stats_cb.core_callback())
+                .map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
         let slot = self.consumer.clone();
         // A task of its own: an interrupted wait (Ctrl-C, a cancelled awaitable) does not leave a
         // half-started consumer; the start completes in the background and is recorded.

@@ -36,7 +36,7 @@ pub(crate) fn text_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
 }
 
 /// A body given as `bytes`, `bytearray` or `str` (encoded as UTF-8).
-fn body_arg(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+pub(crate) fn body_arg(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Bytes::copy_from_slice(b.as_bytes()));
     }

@@ -1,5 +1,8 @@
 //! `rocketmq._rocketmq.ProducerCore`: the native producer behind `rocketmq.client.Producer`
-//! (blocking, 2.x API) and `rocketmq.aio.Producer` (awaitables).
+//! (blocking, 2.x API) and `rocketmq.aio.Producer` (awaitables), and, given a checker, behind
+//! `rocketmq.client.TransactionMQProducer` and `rocketmq.aio.TransactionProducer` (the core's
+//! `TransactionProducer`; its Python callbacks are in `transaction`). Request-reply
+//! (`request`, `request_async`) is in every producer (Java `DefaultMQProducer.request`).
 //!
 //! Settings are stored as given and validated by `start()`, so every configuration error
 //! surfaces as `ProducerStartFailed` (and `ValueError`), as with the 2.x C++ core. Blocking
@@ -9,11 +12,15 @@
 //! `Message` while it is being sent.
 
 use pyo3::exceptions::PyTypeError;
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::PyInt;
-use rocketmq_client::{ClientOptions, Error, ErrorKind, Message, MessageQueue, Producer, ProducerOptions};
+use pyo3::PyTraverseError;
+use rocketmq_client::{
+    ClientOptions, Error, ErrorKind, Message, MessageQueue, Producer, ProducerOptions, TransactionProducer,
+};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::blocking;
@@ -24,9 +31,10 @@ use crate::drive::drive;
 use crate::errors::{local, to_pyerr, IntoPyResult, Op};
 use crate::logging;
 use crate::message::{text_arg, PyMessage};
-use crate::results;
+use crate::results::{self, ToPython};
 use crate::runtime;
 use crate::started::Started;
+use crate::transaction::{run_local, CheckerSlot, Escaped, PyChecker, Runner};
 
 /// Settings as given by the user; turned into options (and checked) by `start()`.
 #[derive(Debug, Clone, Default)]
@@ -95,11 +103,21 @@ fn timeout_arg(py: Python<'_>, op: Op, timeout_ms: Option<i64>) -> PyResult<Opti
 
 /// The native producer. Thread-safe: any number of Python threads may send at once.
 #[pyclass(module = "rocketmq._rocketmq", name = "ProducerCore", frozen)]
-#[derive(Debug)]
 pub struct ProducerCore {
     settings: Mutex<Settings>,
     producer: Started<Producer>,
     starting: AtomicBool,
+    stats_cb: crate::stats::StatsCallbackCell,
+    /// The transaction checker (set: a transactional producer).
+    checker: Arc<CheckerSlot>,
+    /// The transactional producer around `producer`, once started with a checker.
+    transaction: Started<TransactionProducer>,
+}
+
+impl std::fmt::Debug for ProducerCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProducerCore").field("group", &self.group()).field("started", &self.started()).finish()
+    }
 }
 
 fn lock(m: &Mutex<Settings>) -> MutexGuard<'_, Settings> {
@@ -169,7 +187,8 @@ impl ProducerCore {
         blocking::run(py, fut)?.or_raise(py, op)
     }
 
-    fn start_now(&self, py: Python<'_>) -> PyResult<()> {
+    /// `runner`: where a transaction checker runs (the loop of an asyncio start).
+    fn start_now(&self, py: Python<'_>, runner: Runner) -> PyResult<()> {
         logging::refresh_level(py);
         if let Some(p) = self.producer.here_or_forked("producer").map_err(|e| to_pyerr(py, Op::ProducerStart, &e))? {
             let p = p.clone();
@@ -179,6 +198,22 @@ impl ProducerCore {
             return Err(to_pyerr(py, Op::ProducerStart, &local(ErrorKind::NotStarted, "start() is already running")));
         }
         let _guard = StartingGuard(&self.starting);
+        if self.checker.is_set() {
+            let built = lock(&self.settings).build();
+            let (options, client) = built.map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
+            let checker = Arc::new(PyChecker { slot: self.checker.clone(), runner });
+            let txn = TransactionProducer::new(options, client, checker);
+            if let Some(interval) = self.stats_cb.interval() {
+                txn.producer()
+                    .set_stats_callback(interval, self.stats_cb.core_callback())
+                    .map_err(|e| to_pyerr(py, Op::Other, &e))?;
+            }
+            let t = txn.clone();
+            Self::block_on(py, Op::ProducerStart, async move { t.start().await })?;
+            self.producer.set(txn.producer().clone());
+            self.transaction.set(txn);
+            return Ok(());
+        }
         let producer = self.new_producer(py)?;
         let p = producer.clone();
         Self::block_on(py, Op::ProducerStart, async move { p.start().await })?;
@@ -186,22 +221,71 @@ impl ProducerCore {
         Ok(())
     }
 
+    /// The running transactional producer, or the error of `op`.
+    fn running_transaction(&self, py: Python<'_>, op: Op) -> PyResult<TransactionProducer> {
+        self.running(py, op)?;
+        match self.transaction.here() {
+            Some(t) => Ok(t.clone()),
+            None => Err(to_pyerr(
+                py,
+                op,
+                &local(
+                    ErrorKind::Config,
+                    "send_message_in_transaction needs a transactional producer (TransactionMQProducer, \
+                     or rocketmq.aio.TransactionProducer)",
+                ),
+            )),
+        }
+    }
+
     fn new_producer(&self, py: Python<'_>) -> PyResult<Producer> {
-        let built = lock(&self.settings).build();
-        let (options, client) = built.map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
-        Ok(Producer::new(options, client))
+        let settings = lock(&self.settings).clone();
+        let (options, client) = settings.build().map_err(|e| to_pyerr(py, Op::ProducerStart, &e))?;
+        let producer = Producer::new(options, client);
+        if let Some(interval) = self.stats_cb.interval() {
+            producer
+                .set_stats_callback(interval, self.stats_cb.core_callback())
+                .map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
+        Ok(producer)
     }
 }
 
 #[pymethods]
 impl ProducerCore {
+    /// `ProducerCore(group)`; with `checker` (a callable answering the broker's transaction
+    /// checks) a transactional producer.
     #[new]
-    fn new(group: &Bound<'_, PyAny>) -> PyResult<Self> {
+    #[pyo3(signature = (group, checker=None))]
+    fn new(group: &Bound<'_, PyAny>, checker: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
+        let checker = checker.filter(|c| !c.is_none());
+        if checker.as_ref().is_some_and(|c| !c.is_callable()) {
+            return Err(PyTypeError::new_err("checker_callback must be callable: checker(msg) -> TransactionStatus"));
+        }
         Ok(ProducerCore {
             settings: Mutex::new(Settings { group: text_arg(group, "group")?, ..Settings::default() }),
             producer: Started::default(),
             starting: AtomicBool::new(false),
+            stats_cb: Default::default(),
+            checker: Arc::new(CheckerSlot::new(checker.map(Bound::unbind))),
+            transaction: Started::default(),
         })
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.stats_cb.visit(&visit)?;
+        self.checker.traverse(&visit)
+    }
+
+    fn __clear__(&self) {
+        self.stats_cb.clear();
+        self.checker.clear();
+    }
+
+    /// Whether this producer was created with a transaction checker.
+    #[getter]
+    fn transactional(&self) -> bool {
+        self.checker.is_set() || self.transaction.is_started()
     }
 
     /// The producer group.
@@ -338,6 +422,30 @@ impl ProducerCore {
         Ok(())
     }
 
+    /// Statistics as a plain dict (empty before start); see docs/stats.md.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        match self.producer.here() {
+            Some(c) => crate::stats::to_dict(py, &c.stats()),
+            None => Ok(pyo3::types::PyDict::new(py)),
+        }
+    }
+
+    /// Call `callback(stats_dict)` every `interval_s` seconds while the producer runs.
+    fn set_stats_callback(&self, py: Python<'_>, callback: Py<PyAny>, interval_s: f64) -> PyResult<()> {
+        let interval = self.stats_cb.set(callback, interval_s).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        if let Some(c) = self.producer.here() {
+            c.set_stats_callback(interval, self.stats_cb.core_callback()).map_err(|e| to_pyerr(py, Op::Other, &e))?;
+        }
+        Ok(())
+    }
+
+    /// Message trace on or off, to `topic` (default `RMQ_SYS_TRACE_TOPIC`).
+    #[pyo3(signature = (enabled, topic=None))]
+    fn set_message_trace(&self, py: Python<'_>, enabled: bool, topic: Option<String>) -> PyResult<()> {
+        self.settings(py)?.client.message_trace = crate::client_settings::trace_from_args(enabled, topic);
+        Ok(())
+    }
+
     /// Route snapshot file: routes are saved there and used while no name server answers.
     /// `None` or an empty path turns it off.
     #[pyo3(signature = (path))]
@@ -375,9 +483,13 @@ impl ProducerCore {
     /// Validate the settings and start (no network I/O). Starting a started producer does
     /// nothing; a producer that was shut down cannot start again. With `aio`, returns a
     /// finished awaitable.
+    ///
+    /// The checker of a transactional producer runs on a thread of the library (blocking), or
+    /// with `aio` as tasks on the running event loop.
     #[pyo3(signature = (*, aio=false))]
     fn start<'py>(&self, py: Python<'py>, aio: bool) -> PyResult<Bound<'py, PyAny>> {
-        self.start_now(py)?;
+        let runner = if aio && self.checker.is_set() { Runner::running_loop(py)? } else { Runner::Thread };
+        self.start_now(py, runner)?;
         drive(py, aio, Op::ProducerStart, async { Ok(()) })
     }
 
@@ -388,12 +500,130 @@ impl ProducerCore {
     fn shutdown<'py>(&self, py: Python<'py>, aio: bool) -> PyResult<Bound<'py, PyAny>> {
         logging::maybe_refresh_level(py);
         let producer = self.producer.here().cloned();
+        let transaction = self.transaction.here().cloned();
         drive(py, aio, Op::Other, async move {
-            if let Some(p) = producer {
+            if let Some(t) = transaction {
+                t.shutdown().await;
+            } else if let Some(p) = producer {
                 p.shutdown().await;
             }
             Ok(())
         })
+    }
+
+    /// Send `msg` as a half message, run `local_execute(msg, user_args)` (blocking: on this
+    /// thread; `aio`: as a task on the running loop, `async def` allowed), then commit, roll
+    /// back or leave it UNKNOWN as it answers (Java `sendMessageInTransaction`). Returns a
+    /// `TransactionSendResult` (the transaction id and the local state).
+    #[pyo3(signature = (msg, local_execute, user_args=None, *, aio=false))]
+    fn send_message_in_transaction<'py>(
+        &self,
+        py: Python<'py>,
+        msg: &Bound<'py, PyMessage>,
+        local_execute: &Bound<'py, PyAny>,
+        user_args: Option<Bound<'py, PyAny>>,
+        aio: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if !local_execute.is_callable() {
+            return Err(PyTypeError::new_err(
+                "local_execute must be callable: local_execute(msg, user_args) -> TransactionStatus",
+            ));
+        }
+        let txn = self.running_transaction(py, Op::SendTransaction)?;
+        let runner = if aio { Runner::running_loop(py)? } else { Runner::Thread };
+        let local_execute = local_execute.clone().unbind();
+        let user_args = user_args.map_or_else(|| py.None(), Bound::unbind);
+        let msg = msg.borrow().core().clone();
+        let escaped = Escaped::default();
+        let escaped_here = escaped.clone();
+        let fut = async move {
+            let result = txn
+                .send_message_in_transaction(&msg, move |half, sent| {
+                    run_local(runner, local_execute, user_args, half, sent, escaped)
+                })
+                .await?;
+            Ok(results::Transaction(result))
+        };
+        if aio {
+            return drive(py, true, Op::SendTransaction, fut);
+        }
+        let result = Self::block_on(py, Op::SendTransaction, fut)?;
+        // A Ctrl-C in local_execute: the transaction ended UNKNOWN (the broker will check);
+        // the interrupt goes on.
+        if let Some(interrupt) = escaped_here.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(interrupt);
+        }
+        result.to_python(py)
+    }
+
+    /// Send `msg` as a request and wait up to `timeout_ms` (default: the send timeout's
+    /// default, 3000) for the reply (Java
+    /// `DefaultMQProducer.request`): a `ReceivedMessage`. No reply in time raises
+    /// `ProducerRequestTimeout` (also `TimeoutError`).
+    #[pyo3(signature = (msg, timeout_ms=3000, *, aio=false))]
+    fn request<'py>(
+        &self,
+        py: Python<'py>,
+        msg: &Bound<'py, PyMessage>,
+        timeout_ms: i64,
+        aio: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let producer = self.running(py, Op::Request)?;
+        let timeout = positive_millis(timeout_ms, "request timeout").map_err(|e| to_pyerr(py, Op::Request, &e))?;
+        let msg = msg.borrow().core().clone();
+        drive(py, aio, Op::Request, async move { Ok(results::Reply(producer.request(&msg, timeout).await?)) })
+    }
+
+    /// Request in the background: later `callback(reply)` or `exception_callback(exc)`
+    /// (`ProducerRequestFailed`; logged when None) runs on the `rocketmq-callbacks` thread.
+    #[pyo3(signature = (msg, callback, timeout_ms=3000, exception_callback=None))]
+    fn request_async(
+        &self,
+        py: Python<'_>,
+        msg: &Bound<'_, PyMessage>,
+        callback: Option<Bound<'_, PyAny>>,
+        timeout_ms: i64,
+        exception_callback: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        for (cb, what) in [(&callback, "callback"), (&exception_callback, "exception_callback")] {
+            if cb.as_ref().is_some_and(|cb| !cb.is_none() && !cb.is_callable()) {
+                return Err(PyTypeError::new_err(format!("{what} must be callable or None")));
+            }
+        }
+        let on_reply = callback.filter(|cb| !cb.is_none()).map(Bound::unbind);
+        let on_exception = exception_callback.filter(|cb| !cb.is_none()).map(Bound::unbind);
+        let producer = self.running(py, Op::Request)?;
+        let timeout = positive_millis(timeout_ms, "request timeout").map_err(|e| to_pyerr(py, Op::Request, &e))?;
+        let rt = runtime::get()?;
+        let msg = msg.borrow().core().clone();
+        rt.spawn(async move {
+            let result = producer.request(&msg, timeout).await;
+            let job: callbacks::Job = Box::new(move |py| match result {
+                Ok(reply) => {
+                    let Some(cb) = on_reply else { return };
+                    match results::Reply(reply).to_python(py) {
+                        Ok(obj) => callbacks::call_logged(py, cb.bind(py), obj, "request_async callback"),
+                        Err(e) => logging::log_exception(py, "cannot build the reply of request_async", e),
+                    }
+                }
+                Err(e) => {
+                    let exc = to_pyerr(py, Op::Request, &e);
+                    match on_exception {
+                        Some(cb) => {
+                            let value = exc.into_value(py).into_bound(py).into_any();
+                            callbacks::call_logged(py, cb.bind(py), value, "request_async exception_callback");
+                        }
+                        None => {
+                            logging::log_exception(py, "request_async failed and no exception_callback was given", exc)
+                        }
+                    }
+                }
+            });
+            if !callbacks::submit(job) {
+                tracing::error!("request_async completion dropped: the callback thread is not running");
+            }
+        });
+        Ok(())
     }
 
     #[pyo3(signature = (msg, timeout_ms=None, *, aio=false))]

@@ -39,6 +39,11 @@ impl PyReceivedMessage {
     pub fn new(msg: MessageExt, broker_name: String) -> Self {
         PyReceivedMessage { inner: msg, broker_name }
     }
+
+    /// The message.
+    pub fn inner(&self) -> &MessageExt {
+        &self.inner
+    }
 }
 
 fn host(addr: &SocketAddr) -> String {

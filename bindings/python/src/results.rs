@@ -3,12 +3,14 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
-use rocketmq_client::SendResult;
+use rocketmq_client::{MessageExt, SendResult, TransactionSendResult};
 
 /// Where the pure-Python result types live (a namedtuple subclass and an IntEnum).
 const TYPES_MODULE: &str = "rocketmq._types";
 
 static SEND_RESULT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TRANSACTION_SEND_RESULT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TRANSACTION_STATUS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static SEND_STATUS_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
 
 fn status_member(py: Python<'_>, code: i32) -> PyResult<Bound<'_, PyAny>> {
@@ -36,6 +38,44 @@ pub fn send_result<'py>(py: Python<'py>, r: &SendResult) -> PyResult<Bound<'py, 
         r.queue.topic.as_str(),
         r.transaction_id.as_deref(),
     ))
+}
+
+/// The result of a transactional send: `rocketmq._types.TransactionSendResult`, a `SendResult`
+/// with `transaction_id` and `local_state` (a `TransactionStatus`).
+pub struct Transaction(pub TransactionSendResult);
+
+impl ToPython for Transaction {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let r = &self.0.send_result;
+        let cls = TRANSACTION_SEND_RESULT.import(py, TYPES_MODULE, "TransactionSendResult")?;
+        let status = status_member(py, r.status.as_i32())?;
+        let state = match self.0.local_state {
+            rocketmq_client::LocalTransactionState::CommitMessage => 0,
+            rocketmq_client::LocalTransactionState::RollbackMessage => 1,
+            rocketmq_client::LocalTransactionState::Unknow => 2,
+        };
+        let local_state = TRANSACTION_STATUS.import(py, TYPES_MODULE, "TransactionStatus")?.call1((state,))?;
+        cls.call1((
+            status,
+            r.msg_id.as_str(),
+            r.queue_offset,
+            r.offset_msg_id.as_str(),
+            r.queue.queue_id,
+            r.queue.broker_name.as_str(),
+            r.queue.topic.as_str(),
+            self.0.transaction_id.as_str(),
+            local_state,
+        ))
+    }
+}
+
+/// A reply of request-reply, as a `ReceivedMessage`.
+pub struct Reply(pub MessageExt);
+
+impl ToPython for Reply {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(Bound::new(py, crate::received::PyReceivedMessage::new(self.0, String::new()))?.into_any())
+    }
 }
 
 /// A value that becomes a Python object once the GIL is held.

@@ -1,14 +1,23 @@
 //! Producer benchmark of the Rust core alone, the reference for the Python figures.
 //!
-//! `bench_producer --namesrv ADDR --topic T [--count N] [--body BYTES] [--window W] [--batch B]`
-//! runs, in order: sync sends from one task (latency percentiles), windowed async sends
-//! (throughput), the same auto-batched (`--auto-window`, twice the messages), batch sends
-//! (throughput). Prints one JSON object per mode on stdout, each with
-//! `cpu_us`: this process's CPU time (user + system, all threads) per message of that mode, from
-//! `/proc/self/stat` (Linux; clock ticks of 10 ms, so runs of a few seconds are needed); `null`
-//! elsewhere.
+//! `bench_producer --namesrv ADDR --topic T [--count N] [--body BYTES] [--window W] [--batch B]
+//! [--txn-count N] [--rr-count N]` runs, in order: sync sends from one task (latency
+//! percentiles), windowed async sends (throughput), batch sends (throughput), transactional
+//! sends from one task (committed by the local transaction; throughput, compared with the sync
+//! sends), request-reply round trips from one task (a lite-pull replier answering with its own
+//! producer; latency percentiles); between the async and batch sends, the async sends again with
+//! auto-batching on (`--auto-window`, twice the messages). Prints one JSON object per mode on
+//! stdout; the sync, async, auto-batched and batch modes with `cpu_us`: this process's CPU time
+//! (user + system, all threads) per message of that mode, from `/proc/self/stat` (Linux; clock
+//! ticks of 10 ms, so runs of a few seconds are needed); `null` elsewhere.
 
-use rocketmq_client::{ClientOptions, Message, Producer, ProducerOptions};
+use rocketmq_client::consumer::ConsumeFromWhere;
+use rocketmq_client::producer::transaction::StateFuture;
+use rocketmq_client::{
+    create_reply_message, ClientOptions, LitePullConsumer, LitePullOptions, LocalTransactionState, Message, MessageExt,
+    Producer, ProducerOptions, TransactionChecker, TransactionProducer,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +29,8 @@ struct Args {
     window: usize,
     batch: usize,
     auto_window: usize,
+    txn_count: usize,
+    rr_count: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -31,6 +42,8 @@ fn parse_args() -> Result<Args, String> {
         window: 256,
         batch: 32,
         auto_window: 2048,
+        txn_count: 5_000,
+        rr_count: 2_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -44,6 +57,8 @@ fn parse_args() -> Result<Args, String> {
             "--window" => a.window = num()?.max(1),
             "--batch" => a.batch = num()?.max(1),
             "--auto-window" => a.auto_window = num()?.max(1),
+            "--txn-count" => a.txn_count = num()?.max(1),
+            "--rr-count" => a.rr_count = num()?.max(1),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -217,6 +232,98 @@ async fn run(args: Args) -> rocketmq_client::Result<()> {
         args.batch,
         (rounds * args.batch) as f64 / elapsed
     );
+
+    transactions(&args, &body).await?;
+    request_reply(&args, &producer).await?;
     producer.shutdown().await;
+    Ok(())
+}
+
+/// Commits whatever it is asked about (the bench's local transactions all commit).
+struct CommitAll;
+
+impl TransactionChecker for CommitAll {
+    fn check(&self, _msg: MessageExt) -> StateFuture {
+        Box::pin(async { LocalTransactionState::CommitMessage })
+    }
+}
+
+/// Transactional sends, one at a time: half message, local transaction (commit), oneway end.
+async fn transactions(args: &Args, body: &[u8]) -> rocketmq_client::Result<()> {
+    let mut client = ClientOptions::default();
+    client.set_namesrv_addr(&args.namesrv)?;
+    let producer = TransactionProducer::new(ProducerOptions::new("bench_rust_txn"), client, Arc::new(CommitAll));
+    producer.start().await?;
+    let msg = Message::new(&args.topic, body.to_vec());
+    let commit = |_m: Message, _r| async { LocalTransactionState::CommitMessage };
+    for _ in 0..100 {
+        producer.send_message_in_transaction(&msg, commit).await?;
+    }
+    let started = Instant::now();
+    for _ in 0..args.txn_count {
+        producer.send_message_in_transaction(&msg, commit).await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!("{{\"mode\":\"txn\",\"count\":{},\"msg_per_s\":{:.1}}}", args.txn_count, args.txn_count as f64 / elapsed);
+    producer.shutdown().await;
+    Ok(())
+}
+
+/// Request-reply round trips, one at a time, against a lite-pull replier that answers each
+/// request (tag `rr`) with its own producer.
+async fn request_reply(args: &Args, requester: &Producer) -> rocketmq_client::Result<()> {
+    let mut client = ClientOptions::default();
+    client.set_namesrv_addr(&args.namesrv)?;
+    let reply_sender = Producer::new(ProducerOptions::new("bench_rust_replier_p"), client.clone());
+    reply_sender.start().await?;
+    let mut options = LitePullOptions::new("bench_rust_replier");
+    // From the first offset, so no request is missed while the replier is being assigned its
+    // queues; the tag keeps the other modes' messages out.
+    options.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    options.poll_timeout = Duration::from_millis(100);
+    let replier = LitePullConsumer::new(options, client);
+    replier.subscribe(&args.topic, "rr").await?;
+    replier.start().await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let serving = {
+        let stop = stop.clone();
+        let replier = replier.clone();
+        tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let Ok(msgs) = replier.poll(Duration::from_millis(100)).await else { continue };
+                for m in msgs {
+                    if let Ok(reply) = create_reply_message(&m, m.body.clone()) {
+                        let _ = reply_sender.send(&reply).await;
+                    }
+                }
+            }
+            reply_sender.shutdown().await;
+        })
+    };
+    let mut msg = Message::new(&args.topic, vec![b'r'; args.body]);
+    msg.set_tags("rr");
+    let timeout = Duration::from_secs(10);
+    for _ in 0..50 {
+        requester.request(&msg, timeout).await?; // warm-up: the replier's assignment, routes
+    }
+    let mut lat = Vec::with_capacity(args.rr_count);
+    let started = Instant::now();
+    for _ in 0..args.rr_count {
+        let t = Instant::now();
+        requester.request(&msg, timeout).await?;
+        lat.push(t.elapsed());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    lat.sort();
+    println!(
+        "{{\"mode\":\"request_reply\",\"count\":{},\"per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4}}}",
+        args.rr_count,
+        args.rr_count as f64 / elapsed,
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99)
+    );
+    stop.store(true, Ordering::SeqCst);
+    let _ = serving.await;
+    replier.shutdown().await;
     Ok(())
 }

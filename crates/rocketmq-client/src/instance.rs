@@ -141,6 +141,20 @@ impl ClientInstance {
         Ok(instance)
     }
 
+    /// Connection figures of this instance (shared by its client objects): `live`, `connects`,
+    /// `reconnects`, `connect_failures`.
+    pub fn connection_stats(&self) -> crate::stats::Stats {
+        use crate::stats::StatsExt;
+        use std::sync::atomic::Ordering::Relaxed;
+        let c = self.pool.counters();
+        let mut s = crate::stats::Stats::new();
+        s.int("live", self.connection_count());
+        s.int("connects", c.connects.load(Relaxed));
+        s.int("reconnects", c.reconnects.load(Relaxed));
+        s.int("connect_failures", c.connect_failures.load(Relaxed));
+        s
+    }
+
     /// The live instance of `client_id`, if some client object holds it.
     pub fn lookup(client_id: &str) -> Option<Arc<Self>> {
         lock(&REGISTRY).as_ref()?.get(client_id).and_then(Weak::upgrade).filter(|i| !i.is_shut_down())

@@ -25,6 +25,8 @@ pub mod options;
 pub mod producer;
 pub mod route;
 pub mod send_result;
+pub mod stats;
+pub mod trace;
 mod transport;
 pub mod validation;
 
@@ -44,3 +46,4 @@ pub use producer::{
 pub use rocketmq_remoting::process;
 pub use rocketmq_remoting::MessageQueue;
 pub use send_result::{SendResult, SendStatus};
+pub use trace::TraceOptions;

@@ -30,6 +30,9 @@ pub struct ClientOptions {
     pub credentials: Option<SessionCredentials>,
     /// TLS settings; `None` is plain TCP (Java `useTLS`, default false).
     pub tls: Option<TlsOptions>,
+    /// Message trace of this client's sends and listener calls; `None` is off (Java 5.x
+    /// `enableTrace`, default false). The 0.5-style pull consumer ignores it.
+    pub message_trace: Option<crate::trace::TraceOptions>,
     /// Namespace v1 (Java `ClientConfig.namespace`): topics and groups become `ns%name` on the
     /// wire, and lose it again in what the user gets back ([`crate::namespace`]).
     pub namespace: Option<String>,
@@ -128,6 +131,7 @@ impl Default for ClientOptions {
             serialize_type: SerializeType::Json,
             credentials: None,
             tls: None,
+            message_trace: None,
             namespace: None,
             namespace_v2: None,
             namesrv_domain: None,
@@ -175,6 +179,10 @@ impl ClientOptions {
             if tls.client_cert.is_some() != tls.client_key.is_some() {
                 return Err(Error::config("TLS client certificate and key must be given together"));
             }
+        }
+        if let Some(trace) = &self.message_trace {
+            crate::validation::check_topic(&trace.topic)
+                .map_err(|e| Error::config(format!("trace topic: {}", e.message())))?;
         }
         Ok(())
     }

@@ -26,5 +26,5 @@ pub use connector::Connector;
 pub use error::{Error, ErrorKind, Result};
 pub use ext_fields::ExtFields;
 pub use hook::{RpcHook, RpcHooks};
-pub use pool::{ConnectionPool, PoolOptions};
+pub use pool::{ConnectionPool, PoolCounters, PoolOptions};
 pub use queue::MessageQueue;

@@ -5,6 +5,7 @@
 //! [`ConnectionPool::invoke_oneway`] passes the hooks, whatever its target.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -38,6 +39,18 @@ pub struct ConnectionPool {
     handler: Arc<dyn RequestHandler>,
     live: Mutex<HashMap<String, Connection>>,
     connecting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    counters: PoolCounters,
+}
+
+/// Connection counts of a pool (client statistics).
+#[derive(Debug, Default)]
+pub struct PoolCounters {
+    /// Connections opened.
+    pub connects: AtomicU64,
+    /// Connections opened to replace one that had closed (a reconnect).
+    pub reconnects: AtomicU64,
+    /// Connection attempts that failed.
+    pub connect_failures: AtomicU64,
 }
 
 impl std::fmt::Debug for ConnectionPool {
@@ -53,7 +66,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl ConnectionPool {
     /// A pool whose connections hand peer-initiated requests to `handler`.
     pub fn new(options: PoolOptions, handler: Arc<dyn RequestHandler>) -> Self {
-        ConnectionPool { options, handler, live: Mutex::new(HashMap::new()), connecting: Mutex::new(HashMap::new()) }
+        ConnectionPool {
+            options,
+            handler,
+            live: Mutex::new(HashMap::new()),
+            connecting: Mutex::new(HashMap::new()),
+            counters: PoolCounters::default(),
+        }
+    }
+
+    /// How many connections were opened, reopened, or failed to open.
+    pub fn counters(&self) -> &PoolCounters {
+        &self.counters
     }
 
     fn cached(&self, addr: &str) -> Option<Connection> {
@@ -80,8 +104,13 @@ impl ConnectionPool {
             remaining.min(self.options.connect_timeout),
             self.handler.clone(),
         )
-        .await?;
+        .await
+        .inspect_err(|_| {
+            self.counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+        })?;
+        self.counters.connects.fetch_add(1, Ordering::Relaxed);
         if let Some(old) = lock(&self.live).insert(addr.to_owned(), conn.clone()) {
+            self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
             old.close();
         }
         Ok(conn)

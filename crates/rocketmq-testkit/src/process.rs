@@ -167,16 +167,21 @@ impl Slot {
         // rocketmq-rust reports every startup failure as exit 70 "Service lifecycle operation
         // failed", without the cause.
         let hint = if status.code() == Some(70) {
-            // The one cause we can see from outside: a store filesystem without room for the
-            // first commit log file (CI once failed every broker start this way, log silent).
-            let disk = match free_bytes(&self.spec.home) {
-                Some(free) if free < LOW_DISK_BYTES => format!(
-                    "; only {} MiB free on the filesystem of {}: a broker needs about {} MiB \
-                     (its first commit log file is mapped at startup); free disk space",
-                    free / (1024 * 1024),
-                    self.spec.home.display(),
-                    LOW_DISK_BYTES / (1024 * 1024)
-                ),
+            // The one cause we can see from outside: the store filesystem. The broker maps a
+            // 64 MiB commit log file at startup, and at more than 90% used (Java's and its
+            // `diskSpaceWarningLevelRatio`, capped at 90) it marks the store not writeable and
+            // fails to start. CI once failed every broker start this way, the log silent.
+            let disk = match disk_usage(&self.spec.home) {
+                Some(usage) if usage.free_bytes < LOW_DISK_BYTES || usage.used_percent >= FULL_DISK_PERCENT => {
+                    format!(
+                        "; the filesystem of {} is {}% used with {} MiB free: a broker needs about {} MiB and \
+                         refuses to start above 90% used; free disk space",
+                        self.spec.home.display(),
+                        usage.used_percent,
+                        usage.free_bytes / (1024 * 1024),
+                        LOW_DISK_BYTES / (1024 * 1024)
+                    )
+                }
                 _ => String::new(),
             };
             format!(
@@ -204,24 +209,38 @@ impl Drop for Slot {
 /// (`mappedFileSizeCommitLog` in config.rs), mapped at startup, plus consume queues and indexes.
 pub const LOW_DISK_BYTES: u64 = 128 * 1024 * 1024;
 
-/// Free bytes on the filesystem holding `dir`, from `df -Pk` (POSIX output; no libc binding
+/// At this much use (`df`'s capacity, rounded up) the broker's 90% warning level is near.
+pub const FULL_DISK_PERCENT: u8 = 89;
+
+/// Space on one filesystem, as `df -Pk` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskUsage {
+    /// Bytes available to an unprivileged user.
+    pub free_bytes: u64,
+    /// The capacity column: used / (used + available), in percent.
+    pub used_percent: u8,
+}
+
+/// Space on the filesystem holding `dir`, from `df -Pk` (POSIX output; no libc binding
 /// needed); `None` where `df` is missing or says something else.
-pub fn free_bytes(dir: &Path) -> Option<u64> {
+pub fn disk_usage(dir: &Path) -> Option<DiskUsage> {
     let out = Command::new("df").arg("-Pk").arg(dir).stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
     if !out.status.success() {
         return None;
     }
-    parse_df_available_kib(&String::from_utf8_lossy(&out.stdout)).map(|kib| kib * 1024)
+    parse_df(&String::from_utf8_lossy(&out.stdout))
 }
 
-/// The "Available" column (KiB) of the last line of `df -Pk` output.
-fn parse_df_available_kib(output: &str) -> Option<u64> {
+/// The "Available" (KiB) and "Capacity" columns of the last line of `df -Pk` output.
+fn parse_df(output: &str) -> Option<DiskUsage> {
     let line = output.lines().rfind(|l| !l.trim().is_empty())?;
     // Filesystem 1024-blocks Used Available Capacity Mounted-on; the filesystem name may
-    // contain spaces, so count from the right.
+    // contain spaces (and so may the mount point, rarely), so count from the right.
     let fields: Vec<&str> = line.split_whitespace().collect();
-    let available = fields.len().checked_sub(3).and_then(|i| fields.get(i))?;
-    available.parse().ok()
+    let n = fields.len();
+    let available: u64 = fields.get(n.checked_sub(3)?)?.parse().ok()?;
+    let used_percent: u8 = fields.get(n.checked_sub(2)?)?.strip_suffix('%')?.parse().ok()?;
+    Some(DiskUsage { free_bytes: available * 1024, used_percent })
 }
 
 /// The last `lines` lines (at most 16 KiB) of a text file; empty if unreadable.
@@ -280,22 +299,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn df_available_column_is_read_from_the_right() {
+    fn df_available_and_capacity_columns_are_read_from_the_right() {
         let out = "Filesystem     1024-blocks      Used Available Capacity Mounted on\n\
                    /dev/vda         263174212  39010188  55400000      42% /\n";
-        assert_eq!(parse_df_available_kib(out), Some(55_400_000));
+        assert_eq!(parse_df(out), Some(DiskUsage { free_bytes: 55_400_000 * 1024, used_percent: 42 }));
         // A filesystem name with a space (macOS "map auto_home") still parses.
         let out = "Filesystem 1024-blocks Used Available Capacity Mounted on\n\
                    map auto_home 0 0 0 100% /System/Volumes/Data/home\n";
-        assert_eq!(parse_df_available_kib(out), Some(0));
-        assert_eq!(parse_df_available_kib("garbage"), None);
-        assert_eq!(parse_df_available_kib(""), None);
+        assert_eq!(parse_df(out), Some(DiskUsage { free_bytes: 0, used_percent: 100 }));
+        assert_eq!(parse_df("garbage"), None);
+        assert_eq!(parse_df(""), None);
     }
 
     #[test]
-    fn free_bytes_of_the_temp_dir_is_known_here() {
+    fn disk_usage_of_the_temp_dir_is_known_here() {
         // Every machine the tests run on has df; a None here would silence the disk hint.
-        let free = free_bytes(&std::env::temp_dir());
-        assert!(free.is_some_and(|b| b > 0), "df -Pk of the temp dir gave {free:?}");
+        let usage = disk_usage(&std::env::temp_dir());
+        assert!(usage.is_some_and(|u| u.used_percent <= 100), "df -Pk of the temp dir gave {usage:?}");
     }
 }

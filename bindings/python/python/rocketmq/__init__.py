@@ -3,7 +3,8 @@
 * :mod:`rocketmq.client` -- drop-in for rocketmq-client-python 2.x (blocking API);
 * :mod:`rocketmq.aio` -- the same producer for asyncio;
 * :mod:`rocketmq.exceptions` -- the exception tree;
-* :mod:`rocketmq.consts` -- ``MessageProperty``.
+* :mod:`rocketmq.consts` -- ``MessageProperty``;
+* :mod:`rocketmq.stats` -- ``stats()`` dicts as Prometheus samples or text.
 
 Logging goes to ``logging.getLogger("rocketmq")``.
 """

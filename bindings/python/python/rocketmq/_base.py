@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from ._rocketmq import LitePullConsumerCore, ProducerCore, PullConsumerCore, PushConsumerCore
 
@@ -31,6 +31,36 @@ class CoreView(Generic[CoreT]):
         """``ip@instance`` once started (unique per object unless an instance name is shared),
         else None."""
         return self._core.client_id
+
+
+StatsCoreT = TypeVar("StatsCoreT", ProducerCore, PushConsumerCore, LitePullConsumerCore)
+
+#: ``callback(stats)``: called with :meth:`StatsView.stats` every interval.
+StatsCallback = Callable[[dict[str, Any]], Any]
+
+
+class StatsView(CoreView[StatsCoreT]):
+    """Statistics of producers, push and lite-pull consumers (blocking and asyncio alike)."""
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and latencies as a plain dict, cheap to call (atomics in the core; empty
+        before start). Producers: ``sends_ok``, ``sends_failed``, ``sends_failed_by_kind``,
+        ``in_flight``, ``send_latency`` (``count``, ``avg_ms``, ``p50_ms``, ``p90_ms``,
+        ``p99_ms``, ``p999_ms``, ``max_ms``). Consumers: ``pulls``, ``pulled_msgs``,
+        ``consumed_ok``, ``consumed_failed``, ``consume_tps`` (since the previous call),
+        ``pull_latency``, ``consume_latency``, ``rebalance``, ``queues`` (per queue: cached
+        messages and bytes, committed offset, lag). All: ``group``, ``client_id``,
+        ``connections`` (``live``, ``connects``, ``reconnects``, ``connect_failures``) and
+        ``trace`` when message trace is on. See docs/stats.md.
+        """
+        return self._core.stats()
+
+    def set_stats_callback(self, callback: StatsCallback, interval_s: float) -> None:
+        """Call ``callback(self.stats())`` every ``interval_s`` seconds while the client runs
+        (confluent-kafka's ``stats_cb``), on the ``rocketmq-callbacks`` thread with the GIL
+        held (asyncio clients too: not on the event loop). An exception it raises is logged and
+        ignored. May be set before or after :meth:`start`; a later call replaces it."""
+        self._core.set_stats_callback(callback, float(interval_s))
 
 
 #: Java ``MQClientInstance``: the name server list is looked up again every 2 minutes.

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Callable
 
-from ._base import NAMESRV_REFRESH_MS, ClientSetters, CoreView
+from ._base import NAMESRV_REFRESH_MS, ClientSetters, StatsView
 from ._rocketmq import LitePullConsumerCore, PullConsumerCore, ReceivedMessage
 from ._types import ConsumeFromWhere, MessageModel, MessageQueue
 from .exceptions import InvalidConfigError
@@ -58,6 +58,10 @@ def _configure(core: LitePullConsumerCore, options: dict[str, Any]) -> None:
         "auto_commit": lambda v: core.set_auto_commit(bool(v)),
         "auto_commit_interval_ms": lambda v: core.set_auto_commit_interval_ms(int(v)),
         "poll_timeout_ms": lambda v: core.set_poll_timeout_ms(int(v)),
+        # True (RMQ_SYS_TRACE_TOPIC) or a trace topic name; False is off.
+        "message_trace": lambda v: core.set_message_trace(
+            bool(v), v if isinstance(v, str) else None
+        ),
     }
     for name, value in options.items():
         if value is None:
@@ -68,7 +72,7 @@ def _configure(core: LitePullConsumerCore, options: dict[str, Any]) -> None:
         setter(value)
 
 
-class LitePullConsumer(ClientSetters[LitePullConsumerCore]):
+class LitePullConsumer(ClientSetters[LitePullConsumerCore], StatsView[LitePullConsumerCore]):
     """A lite-pull consumer (blocking API): ``subscribe`` or ``assign``, ``start``, then
     ``poll`` in a loop.
 
@@ -88,7 +92,9 @@ class LitePullConsumer(ClientSetters[LitePullConsumerCore]):
     poll returns), ``pull_threshold_for_queue`` (1000), ``pull_threshold_size_for_queue`` (MiB,
     100), ``pull_threshold_for_all`` (10000), ``auto_commit`` (True), ``auto_commit_interval_ms``
     (5000), ``poll_timeout_ms`` (5000), ``offset_store_dir``, ``instance_name``,
-    ``route_snapshot_path`` (see ``rocketmq.client.PushConsumer.set_route_snapshot_path``).
+    ``route_snapshot_path`` (see ``rocketmq.client.PushConsumer.set_route_snapshot_path``),
+    ``message_trace`` (``True`` or a trace topic: SubBefore + SubAfter records per pull that
+    found messages, as Java's lite pull writes them).
     Checked by :meth:`start` (``PushConsumerStartFailed`` subclasses, also ``ValueError``).
     """
 
@@ -144,6 +150,10 @@ class LitePullConsumer(ClientSetters[LitePullConsumerCore]):
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         self._core.set_session_credentials(access_key, access_secret, channel)
+
+    def set_message_trace(self, message_trace: bool, trace_topic: str | None = None) -> None:
+        """Message trace (see :meth:`rocketmq.client.Producer.set_message_trace`)."""
+        self._core.set_message_trace(bool(message_trace), trace_topic)
 
     def set_message_model(self, model: MessageModel | int) -> None:
         self._core.set_message_model(int(model))
@@ -239,7 +249,7 @@ class LitePullConsumer(ClientSetters[LitePullConsumerCore]):
         return self._core.is_paused(queue)
 
 
-class AsyncLitePullConsumer(CoreView[LitePullConsumerCore]):
+class AsyncLitePullConsumer(StatsView[LitePullConsumerCore]):
     """The asyncio lite-pull consumer (``rocketmq.aio.LitePullConsumer``): the options of
     :class:`LitePullConsumer` as keyword arguments, awaitable methods, and ``async for``::
 

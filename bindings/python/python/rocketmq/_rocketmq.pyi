@@ -6,8 +6,8 @@ from typing import Any, Callable, Literal, final, overload
 
 from typing_extensions import disjoint_base
 
-from rocketmq._types import SendResult
-from rocketmq.exceptions import ProducerSendAsyncFailed
+from rocketmq._types import SendResult, TransactionSendResult
+from rocketmq.exceptions import ProducerRequestFailed, ProducerSendAsyncFailed
 
 __all__ = [
     "AdminCore",
@@ -18,12 +18,14 @@ __all__ = [
     "PushConsumerCore",
     "ReceivedMessage",
     "__version__",
+    "create_reply_message",
     "select_by_hash",
 ]
 
 __version__: str
 
 def select_by_hash(key: str, queue_count: int) -> int: ...
+def create_reply_message(request: ReceivedMessage, body: bytes | bytearray | str) -> Message: ...
 
 @disjoint_base
 class Message:
@@ -53,7 +55,11 @@ class Message:
 
 @final
 class ProducerCore:
-    def __new__(cls, group: str | bytes) -> ProducerCore: ...
+    def __new__(
+        cls, group: str | bytes, checker: Callable[..., Any] | None = None
+    ) -> ProducerCore: ...
+    @property
+    def transactional(self) -> bool: ...
     @property
     def group(self) -> str: ...
     @property
@@ -80,6 +86,11 @@ class ProducerCore:
     def set_total_batch_max_bytes(self, n: int) -> None: ...
     def set_session_credentials(
         self, access_key: str | bytes, access_secret: str | bytes, channel: str | bytes
+    ) -> None: ...
+    def set_message_trace(self, enabled: bool, topic: str | None = None) -> None: ...
+    def stats(self) -> dict[str, Any]: ...
+    def set_stats_callback(
+        self, callback: Callable[[dict[str, Any]], Any], interval_s: float
     ) -> None: ...
     def set_tls(
         self,
@@ -134,6 +145,39 @@ class ProducerCore:
         msg: Message,
         success_callback: Callable[[SendResult], Any] | None = None,
         exception_callback: Callable[[ProducerSendAsyncFailed], Any] | None = None,
+    ) -> None: ...
+    @overload
+    def send_message_in_transaction(
+        self,
+        msg: Message,
+        local_execute: Callable[[ReceivedMessage, Any], Any],
+        user_args: Any = None,
+        *,
+        aio: Literal[False] = False,
+    ) -> TransactionSendResult: ...
+    @overload
+    def send_message_in_transaction(
+        self,
+        msg: Message,
+        local_execute: Callable[[ReceivedMessage, Any], Any],
+        user_args: Any = None,
+        *,
+        aio: Literal[True],
+    ) -> Awaitable[TransactionSendResult]: ...
+    @overload
+    def request(
+        self, msg: Message, timeout_ms: int = 3000, *, aio: Literal[False] = False
+    ) -> ReceivedMessage: ...
+    @overload
+    def request(
+        self, msg: Message, timeout_ms: int = 3000, *, aio: Literal[True]
+    ) -> Awaitable[ReceivedMessage]: ...
+    def request_async(
+        self,
+        msg: Message,
+        callback: Callable[[ReceivedMessage], Any] | None,
+        timeout_ms: int = 3000,
+        exception_callback: Callable[[ProducerRequestFailed], Any] | None = None,
     ) -> None: ...
 
 @final
@@ -216,6 +260,11 @@ class PushConsumerCore:
     def set_session_credentials(
         self, access_key: str | bytes, access_secret: str | bytes, channel: str | bytes
     ) -> None: ...
+    def set_message_trace(self, enabled: bool, topic: str | None = None) -> None: ...
+    def stats(self) -> dict[str, Any]: ...
+    def set_stats_callback(
+        self, callback: Callable[[dict[str, Any]], Any], interval_s: float
+    ) -> None: ...
     def set_tls(
         self,
         enabled: bool,
@@ -262,6 +311,11 @@ class LitePullConsumerCore:
     def started(self) -> bool: ...
     def set_namesrv_addr(self, addr: str | bytes) -> None: ...
     def set_instance_name(self, name: str | bytes) -> None: ...
+    def set_message_trace(self, enabled: bool, topic: str | None = None) -> None: ...
+    def stats(self) -> dict[str, Any]: ...
+    def set_stats_callback(
+        self, callback: Callable[[dict[str, Any]], Any], interval_s: float
+    ) -> None: ...
     def set_namespace(self, namespace: str | bytes, v2: bool = False) -> None: ...
     def set_namesrv_domain(self, domain: str | bytes, refresh_interval_ms: int) -> None: ...
     def set_tls(

@@ -7,7 +7,7 @@ public API modules.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 __all__ = [
     "ConsumeFromWhere",
@@ -16,6 +16,8 @@ __all__ = [
     "MessageQueue",
     "SendResult",
     "SendStatus",
+    "TransactionSendResult",
+    "TransactionStatus",
 ]
 
 
@@ -82,6 +84,58 @@ class SendResult(_SendResultBase):
             f"SendResult(status={self.status!r}, msg_id={self.msg_id!r}, offset={self.offset!r}, "
             f"offset_msg_id={self.offset_msg_id!r}, queue_id={self.queue_id!r}, "
             f"broker_name={self.broker_name!r}, topic={self.topic!r})"
+        )
+
+
+class TransactionStatus(IntEnum):
+    """What a local transaction or a transaction check answers (values as in 2.x; Java
+    ``LocalTransactionState``).
+
+    * ``COMMIT`` -- deliver the message;
+    * ``ROLLBACK`` -- discard it;
+    * ``UNKNOWN`` -- not decided yet: the broker asks the group's checker later.
+    """
+
+    COMMIT = 0
+    ROLLBACK = 1
+    UNKNOWN = 2
+
+
+class TransactionSendResult(SendResult):
+    """The outcome of ``send_message_in_transaction``: the half message's :class:`SendResult`
+    (the 2.x return value: ``status``, ``msg_id``, ``offset``) plus
+
+    * ``transaction_id`` -- the transaction's id (the broker's, else the message's unique id);
+    * ``local_state`` -- the :class:`TransactionStatus` sent with END_TRANSACTION (UNKNOWN when
+      ``local_execute`` raised or answered something else).
+    """
+
+    local_state: TransactionStatus
+
+    def __new__(
+        cls,
+        status: SendStatus,
+        msg_id: str,
+        offset: int,
+        offset_msg_id: str = "",
+        queue_id: int = -1,
+        broker_name: str = "",
+        topic: str = "",
+        transaction_id: str | None = None,
+        local_state: TransactionStatus = TransactionStatus.UNKNOWN,
+    ) -> TransactionSendResult:
+        base = super().__new__(
+            cls, status, msg_id, offset, offset_msg_id, queue_id, broker_name, topic, transaction_id
+        )
+        self = cast("TransactionSendResult", base)
+        self.local_state = local_state
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"TransactionSendResult(status={self.status!r}, msg_id={self.msg_id!r}, "
+            f"offset={self.offset!r}, transaction_id={self.transaction_id!r}, "
+            f"local_state={self.local_state!r})"
         )
 
 

@@ -25,11 +25,17 @@ import datetime as _dt
 import os
 from collections.abc import Awaitable, Iterable
 from types import TracebackType
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
-from ._base import NAMESRV_REFRESH_MS, CoreView
+from ._base import NAMESRV_REFRESH_MS, StatsView
 from ._pull import AsyncLitePullConsumer as LitePullConsumer
-from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage
+from ._rocketmq import (
+    Message,
+    ProducerCore,
+    PushConsumerCore,
+    ReceivedMessage,
+    create_reply_message,
+)
 from ._types import (
     ConsumeFromWhere,
     ConsumeStatus,
@@ -37,6 +43,8 @@ from ._types import (
     MessageQueue,
     SendResult,
     SendStatus,
+    TransactionSendResult,
+    TransactionStatus,
 )
 from .client import _epoch_ms
 
@@ -52,7 +60,19 @@ __all__ = [
     "ReceivedMessage",
     "SendResult",
     "SendStatus",
+    "TransactionProducer",
+    "TransactionSendResult",
+    "TransactionStatus",
+    "create_reply_message",
 ]
+
+
+def _set_message_trace(core: ProducerCore | PushConsumerCore, message_trace: bool | str) -> None:
+    """``message_trace=True`` traces to ``RMQ_SYS_TRACE_TOPIC``; a string names the topic."""
+    if isinstance(message_trace, str):
+        core.set_message_trace(True, message_trace)
+    elif message_trace:
+        core.set_message_trace(True, None)
 
 
 def _routing(
@@ -70,7 +90,7 @@ def _routing(
         core.set_namespace(namespace_v2, True)
 
 
-class Producer(CoreView[ProducerCore]):
+class Producer(StatsView[ProducerCore]):
     """An asyncio producer.
 
     Keyword options (all optional except ``namesrv_addr`` unless ``NAMESRV_ADDR`` is set):
@@ -90,6 +110,8 @@ class Producer(CoreView[ProducerCore]):
     * ``compress_level`` -- zlib level 0-9 (default 5)
     * ``compress_over`` -- bodies of at least this many bytes are compressed (default 4096)
     * ``max_message_size`` -- largest body accepted, bytes (default 4 MiB)
+    * ``message_trace`` -- ``True`` (to ``RMQ_SYS_TRACE_TOPIC``) or a trace topic name: Java's
+      message trace (see :meth:`rocketmq.client.Producer.set_message_trace`); default off
     * ``auto_batch`` -- hold :meth:`send` calls and send them in batches (Java ``autoBatch``,
       default off; see ``rocketmq.client.Producer.set_auto_batch``), with
       ``batch_max_delay_ms`` (default 10), ``batch_max_bytes`` (default 32 KiB) and
@@ -114,6 +136,7 @@ class Producer(CoreView[ProducerCore]):
         max_message_size: int | None = None,
         send_attempt_timeout_ms: int | None = None,
         route_snapshot_path: str | os.PathLike[str] | None = None,
+        message_trace: bool | str = False,
         auto_batch: bool = False,
         batch_max_delay_ms: int | None = None,
         batch_max_bytes: int | None = None,
@@ -128,6 +151,43 @@ class Producer(CoreView[ProducerCore]):
             core.set_batch_max_bytes(int(batch_max_bytes))
         if total_batch_max_bytes is not None:
             core.set_total_batch_max_bytes(int(total_batch_max_bytes))
+        self._core = self._configure(
+            core,
+            namesrv_addr=namesrv_addr,
+            namesrv_domain=namesrv_domain,
+            namespace=namespace,
+            namespace_v2=namespace_v2,
+            instance_name=instance_name,
+            send_timeout_ms=send_timeout_ms,
+            retry_times=retry_times,
+            compress_level=compress_level,
+            compress_over=compress_over,
+            max_message_size=max_message_size,
+            send_attempt_timeout_ms=send_attempt_timeout_ms,
+            route_snapshot_path=route_snapshot_path,
+            message_trace=message_trace,
+        )
+
+    @staticmethod
+    def _configure(
+        core: ProducerCore,
+        *,
+        namesrv_addr: str | None = None,
+        namesrv_domain: str | None = None,
+        namespace: str | None = None,
+        namespace_v2: str | None = None,
+        instance_name: str | None = None,
+        send_timeout_ms: int | None = None,
+        retry_times: int | None = None,
+        compress_level: int | None = None,
+        compress_over: int | None = None,
+        max_message_size: int | None = None,
+        send_attempt_timeout_ms: int | None = None,
+        route_snapshot_path: str | os.PathLike[str] | None = None,
+        message_trace: bool | str = False,
+    ) -> ProducerCore:
+        """Apply the keyword options (shared by :class:`TransactionProducer`)."""
+        _set_message_trace(core, message_trace)
         if send_attempt_timeout_ms is not None:
             core.set_send_attempt_timeout_ms(int(send_attempt_timeout_ms))
         if route_snapshot_path is not None:
@@ -147,7 +207,7 @@ class Producer(CoreView[ProducerCore]):
             core.set_compress_over(int(compress_over))
         if max_message_size is not None:
             core.set_max_message_size(int(max_message_size))
-        self._core = core
+        return core
 
     async def __aenter__(self) -> Producer:
         await self.start()
@@ -185,6 +245,98 @@ class Producer(CoreView[ProducerCore]):
         """Send to the queue picked by hashing ``sharding_key`` (no retry)."""
         return await self._core.send_orderly_by_sharding_key(msg, sharding_key, aio=True)
 
+    async def request(self, msg: Message, timeout_ms: int = 3000) -> ReceivedMessage:
+        """Send ``msg`` as a request and wait up to ``timeout_ms`` for its reply (a
+        :class:`ReceivedMessage`). No reply in time raises ``ProducerRequestTimeout`` (also a
+        ``TimeoutError``). Any number of requests may be in flight (``asyncio.gather``)."""
+        return await self._core.request(msg, int(timeout_ms), aio=True)
+
+
+#: ``checker(msg)``: a coroutine function (or plain function) answering a TransactionStatus.
+AsyncTransactionChecker = Callable[
+    [ReceivedMessage],
+    Union[Awaitable[Union[TransactionStatus, int]], TransactionStatus, int],
+]
+#: ``local_execute(msg, user_args)``: likewise, for the local transaction.
+AsyncLocalExecute = Callable[
+    [ReceivedMessage, Any],
+    Union[Awaitable[Union[TransactionStatus, int]], TransactionStatus, int],
+]
+
+
+class TransactionProducer(Producer):
+    """An asyncio transactional producer (Java ``TransactionMQProducer``).
+
+    ::
+
+        async def check(msg: ReceivedMessage) -> TransactionStatus:
+            if await order_exists(msg.keys):
+                return TransactionStatus.COMMIT
+            return TransactionStatus.ROLLBACK
+
+        async with TransactionProducer("my_group", check, namesrv_addr="127.0.0.1:9876") as p:
+            result = await p.send_message_in_transaction(msg, insert_order, user_args=order)
+
+    ``local_execute(msg, user_args)`` and ``checker(msg)`` may be ``async def`` (or plain
+    functions) and run as tasks on the event loop: ``local_execute`` on the caller's, the
+    checker on the loop that awaited :meth:`start`. They answer a :class:`TransactionStatus`;
+    an exception or any other answer means UNKNOWN, logged with its traceback (the broker
+    checks again). The keyword options are :class:`Producer`'s.
+    """
+
+    def __init__(
+        self,
+        group: str,
+        checker: AsyncTransactionChecker,
+        *,
+        namesrv_addr: str | None = None,
+        namesrv_domain: str | None = None,
+        namespace: str | None = None,
+        namespace_v2: str | None = None,
+        instance_name: str | None = None,
+        send_timeout_ms: int | None = None,
+        retry_times: int | None = None,
+        compress_level: int | None = None,
+        compress_over: int | None = None,
+        max_message_size: int | None = None,
+        send_attempt_timeout_ms: int | None = None,
+        route_snapshot_path: str | os.PathLike[str] | None = None,
+        message_trace: bool | str = False,
+    ) -> None:
+        self._core = self._configure(
+            ProducerCore(group, checker),
+            namesrv_addr=namesrv_addr,
+            namesrv_domain=namesrv_domain,
+            namespace=namespace,
+            namespace_v2=namespace_v2,
+            instance_name=instance_name,
+            send_timeout_ms=send_timeout_ms,
+            retry_times=retry_times,
+            compress_level=compress_level,
+            compress_over=compress_over,
+            max_message_size=max_message_size,
+            send_attempt_timeout_ms=send_attempt_timeout_ms,
+            route_snapshot_path=route_snapshot_path,
+            message_trace=message_trace,
+        )
+
+    async def __aenter__(self) -> TransactionProducer:
+        await self.start()
+        return self
+
+    async def start(self) -> None:
+        """Check the options and start; broker checks run on this loop from now on."""
+        await self._core.start(aio=True)
+
+    async def send_message_in_transaction(
+        self, msg: Message, local_execute: AsyncLocalExecute, user_args: Any = None
+    ) -> TransactionSendResult:
+        """Send ``msg`` as a half message, await ``local_execute(msg, user_args)`` and end the
+        transaction with its answer. Returns a :class:`TransactionSendResult`
+        (``transaction_id``, ``local_state``); raises ``ProducerSendTransactionFailed`` if the
+        half message could not be sent."""
+        return await self._core.send_message_in_transaction(msg, local_execute, user_args, aio=True)
+
 
 AsyncConsumeCallback = Callable[
     [ReceivedMessage],
@@ -192,7 +344,7 @@ AsyncConsumeCallback = Callable[
 ]
 
 
-class PushConsumer(CoreView[PushConsumerCore]):
+class PushConsumer(StatsView[PushConsumerCore]):
     """An asyncio push consumer: callbacks are ``async def`` (plain functions work too) and run
     as tasks on the event loop that awaited :meth:`start`.
 
@@ -222,7 +374,9 @@ class PushConsumer(CoreView[PushConsumerCore]):
     ``pull_batch_size``, ``pull_threshold_for_queue``, ``pull_threshold_size_for_queue`` (MiB),
     ``allocate_strategy``, ``delay_level_when_next_consume``, ``suspend_current_queue_time_ms``,
     ``offset_store_dir``, ``instance_name``, ``route_snapshot_path`` (see
-    ``rocketmq.client.PushConsumer.set_route_snapshot_path``). They are checked by :meth:`start`
+    ``rocketmq.client.PushConsumer.set_route_snapshot_path``), ``message_trace`` (``True`` or a
+    trace topic name: SubBefore/SubAfter records of each listener call, as the Java client writes
+    them). They are checked by :meth:`start`
     (``PushConsumerStartFailed``, also ``ValueError``).
     """
 
@@ -250,8 +404,10 @@ class PushConsumer(CoreView[PushConsumerCore]):
         offset_store_dir: str | None = None,
         instance_name: str | None = None,
         route_snapshot_path: str | os.PathLike[str] | None = None,
+        message_trace: bool | str = False,
     ) -> None:
         core = PushConsumerCore(group, bool(orderly))
+        _set_message_trace(core, message_trace)
         if route_snapshot_path is not None:
             core.set_route_snapshot_path(os.fspath(route_snapshot_path))
         core.set_message_model(int(message_model))

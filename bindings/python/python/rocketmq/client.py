@@ -48,6 +48,11 @@ Differences from 2.x, all fixes or restorations:
   client, as Java's ``TopAddressing``: refreshed every 2 minutes, the last good list kept).
 * Namespaces (``set_namespace``, Java ``namespace``; ``set_namespace_v2``, Java 5.x
   ``namespaceV2``), which 2.x's Python API could not set.
+* ``TransactionMQProducer`` passes ``user_args`` through as any Python object (2.x: ints
+  only); a callback that raises or answers something else than a ``TransactionStatus`` means
+  UNKNOWN, logged with its traceback; the check-back fires (2.x's often did not), also on a new
+  producer of the group after the first one died.
+* Request-reply (``Producer.request``, ``request_async``, :func:`create_reply_message`).
 
 Every blocking call releases the GIL, so other Python threads run while it waits, and a
 pending Ctrl-C interrupts it (``KeyboardInterrupt``) within about 50 ms.
@@ -61,9 +66,16 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ._base import ClientSetters
+from ._base import ClientSetters, StatsView
 from ._pull import LitePullConsumer, PullConsumer
-from ._rocketmq import Message, ProducerCore, PushConsumerCore, ReceivedMessage, select_by_hash
+from ._rocketmq import (
+    Message,
+    ProducerCore,
+    PushConsumerCore,
+    ReceivedMessage,
+    create_reply_message,
+    select_by_hash,
+)
 from ._types import (
     ConsumeFromWhere,
     ConsumeStatus,
@@ -71,8 +83,14 @@ from ._types import (
     MessageQueue,
     SendResult,
     SendStatus,
+    TransactionSendResult,
+    TransactionStatus,
 )
-from .exceptions import InvalidConfigError, ProducerSendAsyncFailed, UnsupportedFeatureError
+from .exceptions import (
+    InvalidConfigError,
+    ProducerRequestFailed,
+    ProducerSendAsyncFailed,
+)
 
 __all__ = [
     # rocketmq-client-python 2.x
@@ -81,6 +99,8 @@ __all__ = [
     "ReceivedMessage",
     "Producer",
     "PushConsumer",
+    "TransactionMQProducer",
+    "TransactionStatus",
     "ConsumeStatus",
     # also importable from 2.x's rocketmq.client, now listed
     "SendResult",
@@ -91,6 +111,8 @@ __all__ = [
     "hashing_queue_selector",
     "LitePullConsumer",
     "PullConsumer",
+    "TransactionSendResult",
+    "create_reply_message",
 ]
 
 #: ``queue_selector(mq_size, msg, arg) -> int``: the index of the queue to send to.
@@ -99,6 +121,12 @@ SuccessCallback = Callable[[SendResult], Any]
 ExceptionCallback = Callable[[ProducerSendAsyncFailed], Any]
 #: ``callback(msg) -> ConsumeStatus | None``: a :class:`PushConsumer` callback.
 ConsumeCallback = Callable[[ReceivedMessage], Optional[Union[ConsumeStatus, int]]]
+#: ``checker(msg) -> TransactionStatus``: answers the broker's transaction checks.
+TransactionChecker = Callable[[ReceivedMessage], Union[TransactionStatus, int]]
+#: ``local_execute(msg, user_args) -> TransactionStatus``: the local transaction.
+LocalExecute = Callable[[ReceivedMessage, Any], Union[TransactionStatus, int]]
+ReplyCallback = Callable[[ReceivedMessage], Any]
+RequestExceptionCallback = Callable[[ProducerRequestFailed], Any]
 
 
 def hashing_queue_selector(mq_size: int, msg: Message, arg: Any) -> int:
@@ -122,7 +150,7 @@ _C = TypeVar("_C", bound="_Client[Any]")
 _PushOrProducerCore = TypeVar("_PushOrProducerCore", ProducerCore, PushConsumerCore)
 
 
-class _Client(ClientSetters[_PushOrProducerCore]):
+class _Client(ClientSetters[_PushOrProducerCore], StatsView[_PushOrProducerCore]):
     """What the 2.x producer and push consumer share: lifecycle, context manager, group,
     client id, name servers, credentials. ``_core`` is the native ``ProducerCore`` or
     ``PushConsumerCore``; both expose the same setters."""
@@ -194,10 +222,18 @@ class _Client(ClientSetters[_PushOrProducerCore]):
         An unreadable file is a warning, never an error. ``None`` turns it off."""
         self._core.set_route_snapshot_path(None if path is None else os.fspath(path))
 
-    def set_message_trace(self, message_trace: bool) -> None:
-        """Message trace (2.x master): only ``False`` is supported in this release."""
-        if message_trace:
-            raise UnsupportedFeatureError("message trace is not supported yet")
+    def set_message_trace(self, message_trace: bool, trace_topic: str | None = None) -> None:
+        """Message trace (Java ``enableMsgTrace``; 2.x ``set_message_trace``), off by default.
+
+        On, every send the broker stores leaves a ``Pub`` record and every listener call a
+        ``SubBefore`` and a ``SubAfter`` record, in the Java client's text format, in the trace
+        topic (``RMQ_SYS_TRACE_TOPIC``, or ``trace_topic``), where the RocketMQ dashboard and
+        ``mqadmin queryMsgTraceById`` find them. Records are batched and sent in the
+        background by a producer of their own: a send never waits for them nor fails because
+        of them; when the trace topic is unreachable, records beyond a bounded queue are
+        dropped and counted (``stats()["trace"]``). Call before :meth:`start`.
+        """
+        self._core.set_message_trace(bool(message_trace), trace_topic)
 
     def start(self) -> None:
         self._core.start()
@@ -355,6 +391,87 @@ class Producer(_Client[ProducerCore]):
         Completions still pending when the interpreter exits are dropped without a callback.
         """
         self._core.send_async(msg, success_callback, exception_callback)
+
+    # ---- request-reply --------------------------------------------------------------------
+
+    def request(self, msg: Message, timeout_ms: int = 3000) -> ReceivedMessage:
+        """Send ``msg`` as a request and wait up to ``timeout_ms`` for its reply (Java
+        ``DefaultMQProducer.request``); the reply is a :class:`ReceivedMessage`.
+
+        The replier consumes the request and sends ``create_reply_message(request, body)``
+        with any producer; the broker pushes the reply to this client. No reply in time raises
+        :class:`~rocketmq.exceptions.ProducerRequestTimeout` (also a ``TimeoutError``); other
+        failures ``ProducerRequestFailed``. Thread-safe: concurrent requests each get their own
+        reply (matched by correlation id).
+        """
+        return self._core.request(msg, int(timeout_ms))
+
+    def request_async(
+        self,
+        msg: Message,
+        callback: ReplyCallback | None,
+        timeout_ms: int = 3000,
+        exception_callback: RequestExceptionCallback | None = None,
+    ) -> None:
+        """:meth:`request` in the background: later ``callback(reply)``, or
+        ``exception_callback(ProducerRequestFailed)`` (logged when None), runs on the
+        ``rocketmq-callbacks`` thread, as :meth:`send_async`'s callbacks do."""
+        self._core.request_async(msg, callback, int(timeout_ms), exception_callback)
+
+
+class TransactionMQProducer(Producer):
+    """A transactional producer, with the rocketmq-client-python 2.x API (Java
+    ``TransactionMQProducer``).
+
+    ``TransactionMQProducer(group_id, checker_callback, user_args=None, timeout=None,
+    compress_level=None, max_message_size=None)``. :meth:`send_message_in_transaction` sends a
+    half message (invisible to consumers), runs ``local_execute(msg, user_args)`` and commits,
+    rolls back or leaves the message UNKNOWN as it answers. For an UNKNOWN message (or one
+    whose producer died before answering) the broker later calls ``checker_callback(msg)`` on
+    a producer of the same group, until it answers COMMIT or ROLLBACK.
+
+    Callbacks answer a :class:`TransactionStatus`. An exception, or any other answer, means
+    UNKNOWN, logged with its traceback on the ``rocketmq`` logger (the broker checks again).
+    ``checker_callback`` runs on a thread of the library, one check at a time per producer
+    (queued: checks never hold up the connection), holding the GIL only while it runs.
+    ``user_args`` of the constructor is accepted for 2.x compatibility and unused (2.x did not
+    pass it to the checker either). Every other :class:`Producer` method works too (plain
+    sends of the same group, request-reply).
+    """
+
+    def __init__(
+        self,
+        group_id: str,
+        checker_callback: TransactionChecker,
+        user_args: Any = None,
+        timeout: int | None = None,
+        compress_level: int | None = None,
+        max_message_size: int | None = None,
+    ) -> None:
+        self._core = ProducerCore(group_id, checker_callback)
+        self.orderly = False
+        self.user_args = user_args
+        if timeout is not None:
+            self.set_timeout(timeout)
+        if compress_level is not None:
+            self.set_compress_level(compress_level)
+        if max_message_size is not None:
+            self.set_max_message_size(max_message_size)
+
+    def send_message_in_transaction(
+        self, message: Message, local_execute: LocalExecute, user_args: Any = None
+    ) -> TransactionSendResult:
+        """Send ``message`` as a half message; once the broker stored it, run
+        ``local_execute(msg, user_args)`` on this thread (``msg``: a :class:`ReceivedMessage`
+        of the half message; ``user_args``: any Python object, passed as given); then end the
+        transaction with its answer.
+
+        Returns a :class:`TransactionSendResult`: the half message's ``SendResult`` with
+        ``transaction_id`` and ``local_state``. Raises ``ProducerSendTransactionFailed`` if the
+        half message could not be sent (``local_execute`` then does not run). Delay levels are
+        refused (``ValueError``), as in Java.
+        """
+        return self._core.send_message_in_transaction(message, local_execute, user_args)
 
 
 # ---- consumer ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ with two axes (docs/adr/0002-python-exceptions.md):
 
 * the **operation** class, as in 2.x: ``ProducerStartFailed``, ``ProducerSendSyncFailed``,
   ``ProducerSendOnewayFailed``, ``ProducerSendOrderlyFailed``, ``ProducerSendAsyncFailed``,
+  ``ProducerSendTransactionFailed``, ``ProducerRequestFailed``,
   ``PushConsumerStartFailed``, ``AdminFailed`` (:mod:`rocketmq.admin`), ... -- ``except
   ProducerSendSyncFailed`` catches every failure of ``send_sync``;
 * the **kind** class, which also subclasses the natural builtin:
@@ -60,6 +61,8 @@ __all__ = [
     "ProducerSendOnewayFailed",
     "ProducerSendOrderlyFailed",
     "ProducerSendAsyncFailed",
+    "ProducerSendTransactionFailed",
+    "ProducerRequestFailed",
     "ConsumerException",
     "PushConsumerStartFailed",
     "PullConsumerStartFailed",
@@ -126,6 +129,26 @@ __all__ = [
     "ProducerSendAsyncProtocolError",
     "ProducerSendAsyncNotStarted",
     "ProducerSendAsyncForked",
+    "ProducerSendTransactionTimeout",
+    "ProducerSendTransactionConnectionError",
+    "ProducerSendTransactionInvalidMessage",
+    "ProducerSendTransactionInvalidConfig",
+    "ProducerSendTransactionBrokerError",
+    "ProducerSendTransactionAuthError",
+    "ProducerSendTransactionRouteNotFound",
+    "ProducerSendTransactionProtocolError",
+    "ProducerSendTransactionNotStarted",
+    "ProducerSendTransactionForked",
+    "ProducerRequestTimeout",
+    "ProducerRequestConnectionError",
+    "ProducerRequestInvalidMessage",
+    "ProducerRequestInvalidConfig",
+    "ProducerRequestBrokerError",
+    "ProducerRequestAuthError",
+    "ProducerRequestRouteNotFound",
+    "ProducerRequestProtocolError",
+    "ProducerRequestNotStarted",
+    "ProducerRequestForked",
     "PushConsumerStartTimeout",
     "PushConsumerStartConnectionError",
     "PushConsumerStartInvalidMessage",
@@ -241,6 +264,16 @@ class ProducerSendAsyncFailed(ProducerException):
         self.file = file
         self.line = line
         self.type = type
+
+
+class ProducerSendTransactionFailed(ProducerException):
+    """``send_message_in_transaction()`` failed: the half message was not stored (nothing was
+    committed; the local transaction did not run)."""
+
+
+class ProducerRequestFailed(ProducerException):
+    """``request()`` / ``request_async()`` failed: the request was not sent, or no reply came
+    within the timeout (``ProducerRequestTimeout``, also a ``TimeoutError``)."""
 
 
 class ConsumerException(RocketMQException):
@@ -538,6 +571,94 @@ class ProducerSendAsyncNotStarted(ProducerSendAsyncFailed, NotStartedError):
 
 
 class ProducerSendAsyncForked(ProducerSendAsyncFailed, ClientForkedError):
+    pass
+
+
+# ProducerSendTransactionFailed: send_message_in_transaction() (the half message was not sent)
+
+
+class ProducerSendTransactionTimeout(ProducerSendTransactionFailed, RocketMQTimeoutError):
+    pass
+
+
+class ProducerSendTransactionConnectionError(
+    ProducerSendTransactionFailed, RocketMQConnectionError
+):
+    pass
+
+
+class ProducerSendTransactionInvalidMessage(ProducerSendTransactionFailed, InvalidMessageError):
+    pass
+
+
+class ProducerSendTransactionInvalidConfig(ProducerSendTransactionFailed, InvalidConfigError):
+    pass
+
+
+class ProducerSendTransactionBrokerError(ProducerSendTransactionFailed, BrokerError):
+    pass
+
+
+class ProducerSendTransactionAuthError(ProducerSendTransactionFailed, AuthError):
+    pass
+
+
+class ProducerSendTransactionRouteNotFound(ProducerSendTransactionFailed, RouteNotFoundError):
+    pass
+
+
+class ProducerSendTransactionProtocolError(ProducerSendTransactionFailed, ProtocolError):
+    pass
+
+
+class ProducerSendTransactionNotStarted(ProducerSendTransactionFailed, NotStartedError):
+    pass
+
+
+class ProducerSendTransactionForked(ProducerSendTransactionFailed, ClientForkedError):
+    pass
+
+
+# ProducerRequestFailed: request() / request_async() / asyncio request() (timeout: no reply)
+
+
+class ProducerRequestTimeout(ProducerRequestFailed, RocketMQTimeoutError):
+    pass
+
+
+class ProducerRequestConnectionError(ProducerRequestFailed, RocketMQConnectionError):
+    pass
+
+
+class ProducerRequestInvalidMessage(ProducerRequestFailed, InvalidMessageError):
+    pass
+
+
+class ProducerRequestInvalidConfig(ProducerRequestFailed, InvalidConfigError):
+    pass
+
+
+class ProducerRequestBrokerError(ProducerRequestFailed, BrokerError):
+    pass
+
+
+class ProducerRequestAuthError(ProducerRequestFailed, AuthError):
+    pass
+
+
+class ProducerRequestRouteNotFound(ProducerRequestFailed, RouteNotFoundError):
+    pass
+
+
+class ProducerRequestProtocolError(ProducerRequestFailed, ProtocolError):
+    pass
+
+
+class ProducerRequestNotStarted(ProducerRequestFailed, NotStartedError):
+    pass
+
+
+class ProducerRequestForked(ProducerRequestFailed, ClientForkedError):
     pass
 
 

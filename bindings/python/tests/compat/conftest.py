@@ -8,6 +8,11 @@ respect: upstream ran on a fresh broker where ``'test'`` held only the consumer 
 message. Here the producer tests share the topic, so each consumer gets a fresh group that
 starts at the time the fixture is created (``CONSUME_FROM_TIMESTAMP``, strict) and so sees
 exactly the messages its test sends. Redeliveries come after 1 s instead of 10 s.
+
+``upstream_name_server`` (autouse): upstream's ``test_transaction_producer`` creates its own
+``TransactionMQProducer`` and gives it the literal address ``'127.0.0.1:9876'``; that address
+is mapped to this session's name server (nothing may be listening on 9876 here, and another
+test run may be).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from rocketmq.client import ConsumeFromWhere, Producer, PushConsumer
+from rocketmq.client import ConsumeFromWhere, Producer, PushConsumer, TransactionMQProducer
 
 from helpers import unique
 from testkit import TestCluster
@@ -29,6 +34,19 @@ UPSTREAM_TOPIC = "test"
 def upstream_topic(cluster: TestCluster) -> str:
     cluster.create_topic(UPSTREAM_TOPIC, queues=4)
     return UPSTREAM_TOPIC
+
+
+UPSTREAM_NAME_SERVER = "127.0.0.1:9876"
+
+
+@pytest.fixture(autouse=True)
+def upstream_name_server(cluster: TestCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = TransactionMQProducer.set_name_server_address
+
+    def set_name_server_address(self: TransactionMQProducer, addr: str) -> None:
+        original(self, cluster.namesrv_addr if addr == UPSTREAM_NAME_SERVER else addr)
+
+    monkeypatch.setattr(TransactionMQProducer, "set_name_server_address", set_name_server_address)
 
 
 @pytest.fixture

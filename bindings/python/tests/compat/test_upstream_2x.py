@@ -18,13 +18,18 @@
 # under the License.
 #
 # The producer tests of apache/rocketmq-client-python v2.0.0 (tests/test_producer.py),
-# unchanged except: the transaction test is left out (TransactionMQProducer comes later) and
-# the import line names only what these tests use.
+# unchanged except for the `pytest` import and the `pytestmark` line. The fixtures are in
+# conftest.py; there, the literal name server address '127.0.0.1:9876' that
+# test_transaction_producer gives its TransactionMQProducer is mapped to the test cluster's.
+# Its unbounded `while not stop_event.is_set()` loop is bounded by pytest-timeout (120 s); the
+# test cluster checks transactions every second (Java's broker: every 60 s).
+import time
+import threading
 import sys
 
 import pytest
 
-from rocketmq.client import Message, SendStatus
+from rocketmq.client import Message, SendStatus, TransactionMQProducer, TransactionStatus
 
 pytestmark = [pytest.mark.compat, pytest.mark.integration]
 
@@ -56,3 +61,28 @@ def test_producer_send_orderly_with_sharding_key(orderly_producer):
     msg.set_property('property', 'test')
     ret = orderly_producer.send_orderly_with_sharding_key(msg, 'order1')
     assert ret.status == SendStatus.OK
+
+
+def test_transaction_producer():
+    stop_event = threading.Event()
+    msg_body = 'XXXX'
+
+    def on_local_execute(msg, user_args):
+        return TransactionStatus.UNKNOWN
+
+    def on_check(msg):
+        stop_event.set()
+        assert msg.body.decode('utf-8') == msg_body
+        return TransactionStatus.COMMIT
+
+    producer = TransactionMQProducer('transactionTestGroup' + str(PY_VERSION), on_check)
+    producer.set_name_server_address('127.0.0.1:9876')
+    producer.start()
+    msg = Message('test')
+    msg.set_keys('transaction')
+    msg.set_tags('XXX')
+    msg.set_body(msg_body)
+    producer.send_message_in_transaction(msg, on_local_execute)
+    while not stop_event.is_set():
+        time.sleep(2)
+    producer.shutdown()

@@ -14,7 +14,7 @@ from rocketmq import aio
 from rocketmq import exceptions as exc
 from rocketmq.client import Message, Producer, PullConsumer, SendResult, SendStatus
 
-from helpers import WAIT_TIMEOUT, unique
+from helpers import WAIT_TIMEOUT, unique, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -188,6 +188,8 @@ def test_shutdown_sends_what_is_held(namesrv_addr: str, topic: str) -> None:
         lambda r: (results.append(r), done.set()),
         lambda e: done.set(),
     )
+    # Held (counted in flight, by the producer's statistics) before the shutdown begins.
+    wait_until(lambda: p.stats()["in_flight"] == 1, what="the message is held")
     p.shutdown()
     assert done.wait(WAIT_TIMEOUT)
     assert results

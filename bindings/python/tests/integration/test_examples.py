@@ -19,7 +19,13 @@ pytestmark = pytest.mark.integration
 EXAMPLES = Path(
     os.environ.get("RMQ_EXAMPLES_DIR") or Path(__file__).resolve().parents[4] / "examples"
 )
-TOPIC_EXAMPLES = ["lite_pull_consumer.py", "aio_push_consumer.py", "pull_consumer.py"]
+TOPIC_EXAMPLES = [
+    "lite_pull_consumer.py",
+    "aio_push_consumer.py",
+    "pull_consumer.py",
+    "transaction_producer.py",
+    "request_reply.py",
+]
 
 
 @pytest.mark.parametrize("name", TOPIC_EXAMPLES)

@@ -307,3 +307,48 @@ def test_uninstrument_restores_every_method(otel: Telemetry) -> None:
     assert not RocketMQInstrumentor().is_instrumented_by_opentelemetry
     RocketMQInstrumentor().instrument(tracer_provider=otel.tracer_provider)
     assert RocketMQInstrumentor() is RocketMQInstrumentor()
+
+
+def test_transaction_and_request_reply(
+    otel: Telemetry, namesrv_addr: str, topic: str, make_consumer: MakeConsumer
+) -> None:
+    txn = client.TransactionMQProducer(unique("tpg"), lambda msg: client.TransactionStatus.COMMIT)
+    txn.set_name_server_address(namesrv_addr)
+    txn.start()
+    try:
+        result = txn.send_message_in_transaction(
+            message(topic, b"txn"), lambda msg, args: client.TransactionStatus.COMMIT
+        )
+    finally:
+        txn.shutdown()
+    (send,) = otel.spans("send ")
+    assert attrs(send)["messaging.rocketmq.message.type"] == "transaction"
+    assert attrs(send)["messaging.message.id"] == result.msg_id
+
+    # The replier answers every request; the requester's span is the request's parent.
+    replier_producer = Producer(unique("rpg"))
+    replier_producer.set_name_server_address(namesrv_addr)
+    replier_producer.start()
+
+    def on_message(msg: Any) -> None:
+        if msg.body == b"ping":
+            replier_producer.send_sync(client.create_reply_message(msg, b"pong"))
+
+    consumer = make_consumer()
+    consumer.subscribe(topic, on_message)
+    consumer.start()
+    requester = Producer(unique("qpg"))
+    requester.set_name_server_address(namesrv_addr)
+    requester.start()
+    try:
+        reply = requester.request(message(topic, b"ping"), timeout_ms=30_000)
+    finally:
+        requester.shutdown()
+        replier_producer.shutdown()
+    assert reply.body == b"pong"
+    (request,) = otel.spans("request ")
+    assert request.kind == SpanKind.PRODUCER
+    assert attrs(request)["messaging.operation.name"] == "request"
+    processes = otel.wait_spans("process ", 2)
+    parents = {p.parent.span_id for p in processes if p.parent is not None}
+    assert parents == {send.context.span_id, request.context.span_id}, "txn and request traced"

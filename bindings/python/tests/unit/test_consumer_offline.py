@@ -129,10 +129,10 @@ def test_subscribe_checks_its_arguments() -> None:
         c.subscribe("T", noop, "*", expression_type="XML")
 
 
-def test_unsupported_2x_features() -> None:
+def test_2x_trace_and_credentials_settings() -> None:
     c = consumer()
-    with pytest.raises(exc.UnsupportedFeatureError):
-        c.set_message_trace(True)
+    c.set_message_trace(True)
+    c.set_message_trace(True, "MyTraceTopic")
     c.set_message_trace(False)
     c.set_session_credentials("ak", "sk", "ALIYUN")
     assert c._core.has_credentials

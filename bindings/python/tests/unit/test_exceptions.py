@@ -14,6 +14,8 @@ OPERATIONS = {
     "ProducerSendOneway": exc.ProducerSendOnewayFailed,
     "ProducerSendOrderly": exc.ProducerSendOrderlyFailed,
     "ProducerSendAsync": exc.ProducerSendAsyncFailed,
+    "ProducerSendTransaction": exc.ProducerSendTransactionFailed,
+    "ProducerRequest": exc.ProducerRequestFailed,
     "PushConsumerStart": exc.PushConsumerStartFailed,
 }
 KINDS = {

@@ -4,17 +4,19 @@ unreachable and black-hole name servers, Ctrl-C, GIL release, send_async failure
 from __future__ import annotations
 
 import _thread
+import gc
 import logging
 import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
 from rocketmq import exceptions as exc
-from rocketmq.client import Message, Producer
+from rocketmq.client import Message, Producer, TransactionMQProducer, TransactionStatus
 
 from helpers import WAIT_TIMEOUT, LogCapture, unique
 
@@ -212,11 +214,14 @@ def test_session_credentials_are_stored() -> None:
     assert "SK" not in repr(p._core)
 
 
-def test_message_trace_false_is_accepted() -> None:
+def test_message_trace_is_a_setting_checked_by_start() -> None:
     p = Producer(unique("pg"))
     p.set_message_trace(False)
-    with pytest.raises(NotImplementedError):
-        p.set_message_trace(True)
+    p.set_message_trace(True)
+    p.set_name_server_address("127.0.0.1:9")
+    p.set_message_trace(True, "bad topic!")
+    with pytest.raises(exc.ProducerStartFailed, match="trace topic"):
+        p.start()
 
 
 # ---- validation happens before any I/O -----------------------------------------------------
@@ -529,3 +534,48 @@ def test_message_can_change_while_it_is_being_sent(black_hole: str) -> None:
     assert changes > 100
     assert msg.body == f"changed-{changes}".encode()
     assert len(errors) == 1
+
+
+def test_a_stats_callback_cycle_is_collected() -> None:
+    import gc
+    import weakref
+
+    p = Producer(unique("pg"))
+    p.set_stats_callback(lambda s, p=p: None, 1.0)  # callback -> producer -> callback
+    assert p.stats() == {}, "empty before start"
+    ref = weakref.ref(p)
+    del p
+    gc.collect()
+    assert ref() is None, "the producer core's __traverse__ shows the callback to the collector"
+
+
+def make_checker_cycle() -> tuple[weakref.ref[TransactionMQProducer], weakref.ref[object]]:
+    class Checker:
+        producer: TransactionMQProducer | None = None
+
+        def __call__(self, msg: object) -> TransactionStatus:
+            return TransactionStatus.COMMIT
+
+    checker = Checker()
+    producer = TransactionMQProducer("pg_gc", checker)
+    checker.producer = producer
+    return weakref.ref(producer), weakref.ref(checker)
+
+
+def test_a_transaction_checker_cycle_is_collected() -> None:
+    """producer -> core -> checker -> producer: found by the collector (``__traverse__``)."""
+    producer_ref, checker_ref = make_checker_cycle()
+    gc.collect()
+    assert producer_ref() is None
+    assert checker_ref() is None
+
+
+def test_request_needs_a_started_producer() -> None:
+    p = Producer(unique("pg"))
+    with pytest.raises(exc.ProducerRequestFailed) as not_started:
+        p.request(message(), 1000)
+    assert isinstance(not_started.value, RuntimeError)
+    with pytest.raises(exc.ProducerRequestFailed):
+        p.request_async(message(), print, 1000)
+    with pytest.raises(TypeError):
+        p.request_async(message(), "not callable", 1000)  # type: ignore[arg-type]

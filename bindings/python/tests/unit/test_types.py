@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pickle
 
-from rocketmq.client import Message, SendResult, SendStatus, hashing_queue_selector
+from rocketmq.client import (
+    Message,
+    SendResult,
+    SendStatus,
+    TransactionSendResult,
+    TransactionStatus,
+    hashing_queue_selector,
+)
 
 
 def test_send_status_values() -> None:
@@ -52,6 +59,28 @@ def test_send_result_pickles() -> None:
     assert copy == r
     assert copy.queue_id == 2
     assert copy.broker_name == "broker-a"
+
+
+def test_transaction_status_values_are_2x() -> None:
+    assert [(s.name, int(s)) for s in TransactionStatus] == [
+        ("COMMIT", 0),
+        ("ROLLBACK", 1),
+        ("UNKNOWN", 2),
+    ]
+
+
+def test_transaction_send_result() -> None:
+    r = TransactionSendResult(
+        SendStatus.OK, "A" * 32, 7, "B" * 32, 2, "b", "T", "TX1", TransactionStatus.COMMIT
+    )
+    assert isinstance(r, SendResult)
+    assert tuple(r) == (SendStatus.OK, "A" * 32, 7)
+    assert r.transaction_id == "TX1"
+    assert r.local_state is TransactionStatus.COMMIT
+    assert "local_state=<TransactionStatus.COMMIT: 0>" in repr(r)
+    copy = pickle.loads(pickle.dumps(r))
+    assert copy.local_state is TransactionStatus.COMMIT
+    assert copy.transaction_id == "TX1"
 
 
 def test_hashing_queue_selector() -> None:

@@ -35,6 +35,7 @@ use super::rebalance::Rebalancer;
 use super::stats::ConsumeStats;
 use crate::instance::ClientInstance;
 use crate::namespace::Namespace;
+use crate::trace::{hooks as trace_hooks, TraceContext, TraceDispatcher};
 
 /// Java re-consumes locally after 5 s when a message cannot be sent back.
 const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
@@ -71,6 +72,8 @@ pub(crate) struct ConsumeEnv {
     pub rebalancer: Arc<Rebalancer>,
     /// Cleared at shutdown: queued work is then dropped unconsumed (offsets stay uncommitted).
     pub running: Arc<AtomicBool>,
+    /// Message trace (SubBefore / SubAfter around each listener call), when on.
+    pub trace: Option<Arc<TraceDispatcher>>,
     /// Stripped from what the listener sees, put back on what is sent back.
     pub namespace: Namespace,
 }
@@ -197,14 +200,32 @@ impl ConsumeService {
         self.env.stats.record_consume(started.elapsed().as_micros() as u64, ok as u64, (len - ok) as u64);
     }
 
+    /// The SubBefore record of a call (queued now), when trace is on.
+    fn trace_before(&self, msgs: &[MessageExt]) -> Option<TraceContext> {
+        let trace = self.env.trace.as_ref()?;
+        // Java's hook writes the group without the namespace.
+        let before = trace_hooks::sub_before(&self.env.namespace.unwrap(&self.env.group), msgs)?;
+        trace.append(before.clone());
+        Some(before)
+    }
+
+    /// The SubAfter record matching `before`.
+    fn trace_after(&self, before: Option<TraceContext>, verdict: Verdict, len: usize) {
+        if let (Some(trace), Some(before)) = (&self.env.trace, before) {
+            trace.append(trace_hooks::sub_after(&before, verdict, len));
+        }
+    }
+
     fn call_blocking(&self, listener: &dyn MessageListener, msgs: &[MessageExt], mq: &MessageQueue) -> Verdict {
         let context = self.context(mq);
+        let traced = self.trace_before(msgs);
         let started = Instant::now();
         let verdict = catch_unwind(AssertUnwindSafe(|| listener.consume(msgs, &context))).ok();
         if verdict.is_none() {
             tracing::error!(group = %self.env.group, queue = %mq, "message listener panicked; the messages will be redelivered");
         }
         self.record(started, or_later(verdict), msgs.len());
+        self.trace_after(traced, verdict, msgs.len());
         verdict
     }
 
@@ -214,6 +235,7 @@ impl ConsumeService {
         msgs: Vec<MessageExt>,
         mq: &MessageQueue,
     ) -> (Vec<MessageExt>, Verdict) {
+        let traced = self.trace_before(&msgs);
         let started = Instant::now();
         let context = self.context(mq);
         let verdict = match catch_unwind(AssertUnwindSafe(|| listener.consume(msgs.clone(), context))) {
@@ -224,6 +246,7 @@ impl ConsumeService {
             tracing::error!(group = %self.env.group, queue = %mq, "async message listener panicked; the messages will be redelivered");
         }
         self.record(started, or_later(verdict), msgs.len());
+        self.trace_after(traced, verdict, msgs.len());
         (msgs, verdict)
     }
 

@@ -40,6 +40,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
 use crate::namespace::Namespace;
 use crate::options::ClientOptions;
+use crate::stats::{check_interval, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
+use crate::trace::{hooks as trace_hooks, DispatcherType, TraceDispatcher};
 
 const CREATED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -169,6 +171,7 @@ struct Inner {
     assignment: Mutex<Option<Vec<MessageQueue>>>,
     core: OnceLock<Arc<LiteCore>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    stats_cb: StatsCallbackSlot,
     /// Wraps topics and queues the user passes, unwraps what it gets back.
     ns: Namespace,
 }
@@ -198,9 +201,49 @@ impl LitePullConsumer {
                 assignment: Mutex::new(None),
                 core: OnceLock::new(),
                 tasks: Mutex::new(Vec::new()),
+                stats_cb: StatsCallbackSlot::default(),
                 ns,
             }),
         }
+    }
+
+    /// Statistics (a plain map, cheap): `pulls`, `pulled_msgs`, `pull_latency`, `rebalance`,
+    /// `queues` (cached messages and bytes, next offset to poll as `committed_offset`, lag),
+    /// `connections` (see [`PushConsumer::stats`](super::PushConsumer::stats)).
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats::new();
+        let ns = &self.inner.ns;
+        s.insert("group".to_owned(), StatValue::Text(ns.unwrap(&self.inner.options.group)));
+        let Some(core) = self.inner.core.get() else { return s };
+        s.extend(core.stats.to_stats());
+        s.insert("client_id".to_owned(), StatValue::Text(core.instance.client_id().to_owned()));
+        s.map("rebalance", super::push::rebalance_stats(&core.rebalancer));
+        let mut queues = Stats::new();
+        for (mq, lq) in lock(&core.queues).iter() {
+            let mut q = Stats::new();
+            q.int("cached_msgs", lq.pq.cached_count());
+            q.int("cached_bytes", lq.pq.cached_bytes());
+            q.int("committed_offset", lq.consumed);
+            q.int("lag", lq.pq.msg_acc_cnt().max(0) + lq.pq.cached_count());
+            queues.map(&format!("{}@{}@{}", ns.unwrap(&mq.topic), mq.broker_name, mq.queue_id), q);
+        }
+        s.map("queues", queues);
+        s.map("connections", core.instance.connection_stats());
+        s
+    }
+
+    /// Call `callback` with [`LitePullConsumer::stats`] every `interval` while the consumer
+    /// runs; it runs on a runtime task and must not block.
+    pub fn set_stats_callback(&self, interval: Duration, callback: StatsCallback) -> Result<()> {
+        check_interval(interval)?;
+        let source = (self.inner.state.load(Ordering::SeqCst) == RUNNING).then(|| self.stats_source());
+        self.inner.stats_cb.set(interval, callback, source);
+        Ok(())
+    }
+
+    fn stats_source(&self) -> crate::stats::StatsSource {
+        let weak = Arc::downgrade(&self.inner);
+        Arc::new(move || weak.upgrade().map(|inner| LitePullConsumer { inner }.stats()))
     }
 
     /// The v1 namespace of its client options.
@@ -339,6 +382,7 @@ impl LitePullConsumer {
             rebalance_now: Notify::new(),
             changes: tokio::sync::Mutex::new(()),
             started_at_ms: now_ms(),
+            trace: OnceLock::new(),
             options,
             me: me.clone(),
         });
@@ -362,9 +406,26 @@ impl LitePullConsumer {
             instance.release(&[], group).await;
             return Err(e);
         }
+        if let Some(t) = &self.inner.client_options.message_trace {
+            let kind = DispatcherType::Consume;
+            let plain = self.inner.ns.unwrap(&core.options.group);
+            match TraceDispatcher::start(&plain, kind, &t.topic, &self.inner.client_options).await {
+                Ok(d) => {
+                    let _ = core.trace.set((d, plain));
+                }
+                Err(e) => {
+                    core.running.store(false, Ordering::SeqCst);
+                    instance.release(&[], group).await;
+                    return Err(e.context("message trace"));
+                }
+            }
+        }
         instance.start();
         if self.inner.core.set(core.clone()).is_err() {
             core.running.store(false, Ordering::SeqCst);
+            if let Some((t, _)) = core.trace.get() {
+                t.shutdown().await;
+            }
             instance.release(&[], &[]).await;
             return Ok(()); // a concurrent start won
         }
@@ -378,6 +439,7 @@ impl LitePullConsumer {
             core.rebalancer.rebalance(&*core).await;
         }
         lock(&self.inner.tasks).extend(core.spawn_background());
+        self.inner.stats_cb.start(self.stats_source());
         tracing::info!(group = %core.options.group, client_id = instance.client_id(), "lite pull consumer started");
         Ok(())
     }
@@ -388,6 +450,7 @@ impl LitePullConsumer {
         if self.inner.state.swap(SHUT_DOWN, Ordering::SeqCst) != RUNNING {
             return;
         }
+        self.inner.stats_cb.stop();
         let Some(core) = self.inner.core.get() else { return };
         core.running.store(false, Ordering::SeqCst);
         for task in lock(&self.inner.tasks).drain(..) {
@@ -402,6 +465,9 @@ impl LitePullConsumer {
         }
         core.ready.notify_waiters();
         core.offsets.persist_all(false).await;
+        if let Some((trace, _)) = core.trace.get() {
+            trace.shutdown().await;
+        }
         core.instance.release(&[], std::slice::from_ref(&core.options.group)).await;
         tracing::info!(group = %core.options.group, "lite pull consumer shut down");
     }
@@ -570,6 +636,9 @@ struct LiteCore {
     pull_settings: PullSettings,
     consume_timestamp_ms: i64,
     started_at_ms: i64,
+    /// Message trace (SubBefore + SubAfter per pull that found messages), when on, with the
+    /// group as trace records write it (without the namespace).
+    trace: OnceLock<(Arc<TraceDispatcher>, String)>,
     me: Weak<LiteCore>,
 }
 
@@ -856,7 +925,16 @@ impl PullOwner for LiteCore {
         (total > self.options.pull_threshold_for_all as i64).then_some(FLOW_CONTROL_DELAY)
     }
 
+    /// Cache the messages. With trace on, Java 4.9.4's lite pull writes a SubBefore and a
+    /// successful SubAfter for each pull that found messages (`pull`, its consume hooks).
     fn deliver(&self, _mq: &MessageQueue, pq: &Arc<ProcessQueue>, msgs: Vec<MessageExt>) {
+        if let Some((trace, group)) = self.trace.get() {
+            if let Some(before) = trace_hooks::sub_before(group, &msgs) {
+                let after = trace_hooks::sub_after(&before, Some(ConsumeResult::Success), msgs.len());
+                trace.append(before);
+                trace.append(after);
+            }
+        }
         pq.put_messages(msgs);
         self.ready.notify_waiters();
     }

@@ -28,6 +28,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::instance::{ClientInstance, ConsumerHooks};
 use crate::namespace::Namespace;
 use crate::options::ClientOptions;
+use crate::stats::{check_interval, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
+use crate::trace::{DispatcherType, TraceDispatcher};
 use crate::validation;
 
 const CREATED: u8 = 0;
@@ -56,6 +58,7 @@ struct Inner {
     state: AtomicU8,
     core: OnceLock<Arc<PushCore>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    stats_cb: StatsCallbackSlot,
     namespace: Namespace,
 }
 
@@ -87,6 +90,7 @@ impl PushConsumer {
                 state: AtomicU8::new(CREATED),
                 core: OnceLock::new(),
                 tasks: Mutex::new(Vec::new()),
+                stats_cb: StatsCallbackSlot::default(),
                 namespace,
             }),
         }
@@ -188,6 +192,20 @@ impl PushConsumer {
         ));
         let stats = Arc::new(ConsumeStats::default());
         let running = Arc::new(AtomicBool::new(true));
+        let trace = match &self.inner.client_options.message_trace {
+            None => None,
+            Some(t) => {
+                let kind = DispatcherType::Consume;
+                let group = self.inner.namespace.unwrap(&options.group);
+                match TraceDispatcher::start(&group, kind, &t.topic, &self.inner.client_options).await {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        instance.release(&[], &[]).await;
+                        return Err(e.context("message trace"));
+                    }
+                }
+            }
+        };
         let env = ConsumeEnv {
             instance: instance.clone(),
             group: options.group.clone(),
@@ -201,11 +219,15 @@ impl PushConsumer {
             stats: stats.clone(),
             rebalancer: rebalancer.clone(),
             running: running.clone(),
+            trace: trace.clone(),
             namespace: self.inner.namespace.clone(),
         };
         let consume = match ConsumeService::start(env, listener, options.consume_thread_count, options.max_in_flight) {
             Ok(c) => c,
             Err(e) => {
+                if let Some(t) = &trace {
+                    t.shutdown().await;
+                }
                 instance.release(&[], &[]).await;
                 return Err(Error::config(format!("cannot start consume threads: {e}")));
             }
@@ -224,6 +246,7 @@ impl PushConsumer {
             started_at_ms: now_ms(),
             namespace: self.inner.namespace.clone(),
             options,
+            trace,
             me: me.clone(),
         });
         let hooks: Arc<dyn ConsumerHooks> = core.clone();
@@ -258,6 +281,7 @@ impl PushConsumer {
         }
         core.rebalancer.rebalance(&*core).await;
         lock(&self.inner.tasks).extend(core.spawn_background());
+        self.inner.stats_cb.start(self.stats_source());
         tracing::info!(group = %core.options.group, client_id = instance.client_id(), "push consumer started");
         Ok(())
     }
@@ -268,6 +292,7 @@ impl PushConsumer {
         if self.inner.state.swap(SHUT_DOWN, Ordering::SeqCst) != RUNNING {
             return;
         }
+        self.inner.stats_cb.stop();
         let Some(core) = self.inner.core.get() else { return };
         for task in lock(&self.inner.tasks).drain(..) {
             task.abort();
@@ -290,6 +315,47 @@ impl PushConsumer {
     /// Messages the listener has acknowledged so far (for tests and monitoring).
     pub fn consumed_count(&self) -> u64 {
         self.inner.core.get().map_or(0, |c| c.stats.consumed_ok())
+    }
+
+    /// Statistics (a plain map, cheap): the consume counters and latencies
+    /// ([`ConsumeStats::to_stats`]), `rebalance` (rounds, queues added / removed), `queues`
+    /// (per assigned queue `topic@broker@id`: cached messages and bytes, committed offset, lag),
+    /// `connections` and `trace` when trace is on. Empty counts before start.
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats::new();
+        let ns = &self.inner.namespace;
+        s.insert("group".to_owned(), StatValue::Text(ns.unwrap(&self.inner.options.group)));
+        let Some(core) = self.inner.core.get() else { return s };
+        s.extend(core.stats.to_stats());
+        s.insert("client_id".to_owned(), StatValue::Text(core.instance.client_id().to_owned()));
+        s.map("rebalance", rebalance_stats(&core.rebalancer));
+        let queues: Vec<(MessageQueue, Arc<ProcessQueue>)> =
+            lock(&core.queues).iter().map(|(mq, a)| (mq.clone(), a.pq.clone())).collect();
+        s.map("queues", queue_stats(&queues, &core.offsets, ns));
+        s.map("connections", core.instance.connection_stats());
+        if let Some(trace) = &core.trace {
+            s.map("trace", trace.stats().to_stats());
+        }
+        s
+    }
+
+    /// Call `callback` with [`PushConsumer::stats`] every `interval` while the consumer runs
+    /// (confluent-kafka's `stats_cb`); it runs on a runtime task and must not block.
+    pub fn set_stats_callback(&self, interval: Duration, callback: StatsCallback) -> Result<()> {
+        check_interval(interval)?;
+        let source = (self.inner.state.load(Ordering::SeqCst) == RUNNING).then(|| self.stats_source());
+        self.inner.stats_cb.set(interval, callback, source);
+        Ok(())
+    }
+
+    fn stats_source(&self) -> crate::stats::StatsSource {
+        let weak = Arc::downgrade(&self.inner);
+        Arc::new(move || weak.upgrade().map(|inner| PushConsumer { inner }.stats()))
+    }
+
+    /// Message trace counters, when trace is on and the consumer started.
+    pub fn trace_stats(&self) -> Option<crate::trace::TraceStats> {
+        self.inner.core.get().and_then(|c| c.trace.as_ref()).map(|t| t.stats())
     }
 
     /// Messages whose body could not be decoded so far (never given to the listener; sent
@@ -411,6 +477,7 @@ struct PushCore {
     pull_settings: PullSettings,
     started_at_ms: i64,
     consume_timestamp_ms: i64,
+    trace: Option<Arc<TraceDispatcher>>,
     namespace: Namespace,
     me: Weak<PushCore>,
 }
@@ -420,7 +487,7 @@ impl PushCore {
         self.options.orderly && self.rebalancer.is_clustering()
     }
 
-    /// Stop pulling and consuming; wait for listener calls in flight.
+    /// Stop pulling and consuming; wait for listener calls in flight; send their trace.
     async fn stop_consuming(&self) {
         self.running.store(false, Ordering::SeqCst);
         for a in lock(&self.queues).values() {
@@ -428,6 +495,9 @@ impl PushCore {
         }
         if !self.consume.shutdown(SHUTDOWN_CONSUME_WAIT).await {
             tracing::warn!(group = %self.options.group, "listener calls still running after {SHUTDOWN_CONSUME_WAIT:?}; their messages will be redelivered");
+        }
+        if let Some(trace) = &self.trace {
+            trace.shutdown().await;
         }
     }
 
@@ -533,6 +603,36 @@ impl PushCore {
             jstack: None,
         }
     }
+}
+
+/// `rounds`, `queues_added`, `queues_removed`.
+pub(crate) fn rebalance_stats(rebalancer: &Rebalancer) -> Stats {
+    let c = rebalancer.counts();
+    let mut s = Stats::new();
+    s.int("rounds", c.rounds.load(Ordering::Relaxed));
+    s.int("queues_added", c.queues_added.load(Ordering::Relaxed));
+    s.int("queues_removed", c.queues_removed.load(Ordering::Relaxed));
+    s
+}
+
+/// Per queue (`topic@broker@id`): `cached_msgs`, `cached_bytes`, `committed_offset` (-1 when
+/// unknown), `lag`: messages the broker still had after the last pull that returned some (Java
+/// `msgAccCnt`) plus those cached and not yet consumed.
+pub(crate) fn queue_stats(
+    queues: &[(MessageQueue, Arc<ProcessQueue>)],
+    offsets: &OffsetStore,
+    ns: &Namespace,
+) -> Stats {
+    let mut out = Stats::new();
+    for (mq, pq) in queues {
+        let mut q = Stats::new();
+        q.int("cached_msgs", pq.cached_count());
+        q.int("cached_bytes", pq.cached_bytes());
+        q.int("committed_offset", offsets.read(mq).unwrap_or(-1));
+        q.int("lag", pq.msg_acc_cnt().max(0) + pq.cached_count());
+        out.map(&format!("{}@{}@{}", ns.unwrap(&mq.topic), mq.broker_name, mq.queue_id), q);
+    }
+    out
 }
 
 /// The per-topic status table of running info (the same figures for every topic).

@@ -41,6 +41,16 @@ pub(crate) struct Rebalancer {
     /// topic → subscription (Java `subscriptionInner`); includes `%RETRY%group` for a push
     /// consumer in clustering mode.
     subscriptions: RwLock<BTreeMap<String, SubscriptionData>>,
+    /// Rounds run, and queues released or taken by them (statistics).
+    counts: RebalanceCounts,
+}
+
+/// What rebalancing did so far.
+#[derive(Debug, Default)]
+pub(crate) struct RebalanceCounts {
+    pub rounds: std::sync::atomic::AtomicU64,
+    pub queues_added: std::sync::atomic::AtomicU64,
+    pub queues_removed: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Rebalancer {
@@ -57,11 +67,22 @@ impl Rebalancer {
         strategy: Arc<dyn AllocateStrategy>,
         subscriptions: BTreeMap<String, SubscriptionData>,
     ) -> Self {
-        Rebalancer { instance, group: group.to_owned(), model, strategy, subscriptions: RwLock::new(subscriptions) }
+        Rebalancer {
+            instance,
+            group: group.to_owned(),
+            model,
+            strategy,
+            subscriptions: RwLock::new(subscriptions),
+            counts: RebalanceCounts::default(),
+        }
     }
 
     pub fn group(&self) -> &str {
         &self.group
+    }
+
+    pub fn counts(&self) -> &RebalanceCounts {
+        &self.counts
     }
 
     pub fn is_clustering(&self) -> bool {
@@ -87,6 +108,7 @@ impl Rebalancer {
 
     /// One full round over every subscribed topic (`doRebalance`).
     pub async fn rebalance(&self, owner: &impl RebalanceOwner) {
+        self.counts.rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         for topic in self.subscribed_topics() {
             if let Err(e) = self.rebalance_topic(&topic, owner).await {
                 tracing::debug!(group = %self.group, %topic, error = %e, "rebalance skipped a topic");
@@ -145,11 +167,14 @@ impl Rebalancer {
         for (mq, expired) in &held {
             if *expired || !wanted_set.contains(mq) {
                 owner.queue_removed(mq.clone()).await;
+                self.counts.queues_removed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
         let kept: HashSet<&MessageQueue> = held.iter().filter(|(_, expired)| !expired).map(|(mq, _)| mq).collect();
         for mq in wanted.iter().filter(|mq| !kept.contains(mq)) {
-            if !owner.queue_added(mq.clone()).await {
+            if owner.queue_added(mq.clone()).await {
+                self.counts.queues_added.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            } else {
                 tracing::debug!(queue = %mq, "queue not taken this round; retrying next round");
             }
         }

@@ -1,8 +1,11 @@
-//! Counters behind GET_CONSUMER_RUNNING_INFO's status table (pull/consume RT and TPS).
+//! Counters behind GET_CONSUMER_RUNNING_INFO's status table (pull/consume RT and TPS) and the
+//! consumers' `stats()` (issue #11 §2: counts, latency histograms, consume TPS).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::stats::{LatencyHistogram, Rate, Stats, StatsExt};
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Totals {
@@ -27,6 +30,10 @@ pub struct ConsumeStats {
     consume_calls: AtomicU64,
     undecodable: AtomicU64,
     last: Mutex<(Instant, Totals)>,
+    pull_latency: LatencyHistogram,
+    consume_latency: LatencyHistogram,
+    /// Consume TPS between two `to_stats` calls (apart from the running-info rates).
+    consume_rate: Rate,
 }
 
 /// Rates since the previous snapshot (Java `ConsumeStatus`).
@@ -52,6 +59,9 @@ impl Default for ConsumeStats {
             consume_calls: AtomicU64::new(0),
             undecodable: AtomicU64::new(0),
             last: Mutex::new((Instant::now(), Totals::default())),
+            pull_latency: LatencyHistogram::default(),
+            consume_latency: LatencyHistogram::default(),
+            consume_rate: Rate::default(),
         }
     }
 }
@@ -61,6 +71,7 @@ impl ConsumeStats {
         self.pulls.fetch_add(1, Ordering::Relaxed);
         self.pull_rt_us.fetch_add(rt_us, Ordering::Relaxed);
         self.pulled_msgs.fetch_add(msgs, Ordering::Relaxed);
+        self.pull_latency.record(Duration::from_micros(rt_us));
     }
 
     pub fn record_consume(&self, rt_us: u64, ok: u64, failed: u64) {
@@ -68,6 +79,24 @@ impl ConsumeStats {
         self.consume_rt_us.fetch_add(rt_us, Ordering::Relaxed);
         self.consumed_ok.fetch_add(ok, Ordering::Relaxed);
         self.consumed_failed.fetch_add(failed, Ordering::Relaxed);
+        self.consume_latency.record(Duration::from_micros(rt_us));
+    }
+
+    /// `pulls`, `pulled_msgs`, `consumed_ok`, `consumed_failed`, `undecodable`, `consume_tps`
+    /// (acknowledged messages per second since the previous call), `pull_latency` and
+    /// `consume_latency` (one listener call) histograms.
+    pub fn to_stats(&self) -> Stats {
+        let t = self.totals();
+        let mut s = Stats::new();
+        s.int("pulls", t.pulls);
+        s.int("pulled_msgs", t.pulled_msgs);
+        s.int("consumed_ok", t.consumed_ok);
+        s.int("consumed_failed", t.consumed_failed);
+        s.int("undecodable", self.undecodable());
+        s.float("consume_tps", self.consume_rate.per_second(t.consumed_ok));
+        s.map("pull_latency", self.pull_latency.to_stats());
+        s.map("consume_latency", self.consume_latency.to_stats());
+        s
     }
 
     fn totals(&self) -> Totals {

@@ -3,7 +3,7 @@
 
 mod accumulator;
 mod fault;
-mod prepare;
+pub mod prepare;
 mod queue_selector;
 pub mod request_reply;
 pub mod transaction;
@@ -28,6 +28,8 @@ use crate::namespace::Namespace;
 use crate::options::{ClientOptions, ProducerOptions};
 use crate::route::TopicPublishInfo;
 use crate::send_result::{SendResult, SendStatus};
+use crate::stats::{check_interval, ProducerStats, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
+use crate::trace::{DispatcherType, TraceDispatcher};
 use accumulator::{Accumulator, Offer};
 
 const CREATED: u8 = 0;
@@ -56,6 +58,10 @@ struct Inner {
     state: AtomicU8,
     instance: OnceLock<Arc<ClientInstance>>,
     faults: LatencyFaultTolerance,
+    stats: ProducerStats,
+    stats_cb: StatsCallbackSlot,
+    /// Message trace, when on (set by `start`).
+    trace: OnceLock<Arc<TraceDispatcher>>,
     /// Topics of sends and queues are wrapped with it, results unwrapped ([`crate::namespace`]).
     namespace: Namespace,
     /// Auto-batching of `send` / `send_async`, when `auto_batch` is on.
@@ -76,6 +82,9 @@ impl Producer {
                 state: AtomicU8::new(CREATED),
                 instance: OnceLock::new(),
                 faults: LatencyFaultTolerance::default(),
+                stats: ProducerStats::default(),
+                stats_cb: StatsCallbackSlot::default(),
+                trace: OnceLock::new(),
                 namespace,
                 accumulator,
             }),
@@ -117,8 +126,24 @@ impl Producer {
             instance.release(std::slice::from_ref(&self.inner.options.group), &[]).await;
             return Ok(());
         }
+        if let Some(trace) = &self.inner.client_options.message_trace {
+            let group = &self.inner.options.group;
+            let plain = self.inner.namespace.unwrap(group);
+            match TraceDispatcher::start(&plain, DispatcherType::Produce, &trace.topic, &self.inner.client_options)
+                .await
+            {
+                Ok(dispatcher) => {
+                    let _ = self.inner.trace.set(dispatcher);
+                }
+                Err(e) => {
+                    instance.release(std::slice::from_ref(group), &[]).await;
+                    return Err(e.context("message trace"));
+                }
+            }
+        }
         instance.start();
         self.inner.state.store(RUNNING, Ordering::SeqCst);
+        self.inner.stats_cb.start(self.stats_source());
         tracing::info!(group = %self.inner.options.group, client_id = instance.client_id(), "producer started");
         Ok(())
     }
@@ -136,6 +161,10 @@ impl Producer {
         if self.inner.state.swap(SHUT_DOWN, Ordering::SeqCst) != RUNNING {
             return;
         }
+        self.inner.stats_cb.stop();
+        if let Some(trace) = self.inner.trace.get() {
+            trace.shutdown().await;
+        }
         if let Some(instance) = self.inner.instance.get() {
             instance.release(std::slice::from_ref(&self.inner.options.group), &[]).await;
         }
@@ -152,30 +181,76 @@ impl Producer {
         }
     }
 
+    /// Count a send (in flight while it runs; ok with its latency, or failed by error kind).
+    async fn measured<T>(&self, send: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let _in_flight = self.inner.stats.begin();
+        let started = std::time::Instant::now();
+        let result = send.await;
+        self.inner.stats.end(started.elapsed(), result.as_ref().map(|_| ()).map_err(Error::kind));
+        result
+    }
+
+    /// Statistics (a plain map, cheap): `sends_ok`, `sends_failed`, `sends_failed_by_kind`,
+    /// `in_flight`, `send_latency` (count, avg, p50/p90/p99/p999, max in ms), `connections`
+    /// (live, connects, reconnects, connect_failures), and `trace` when trace is on.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.inner.stats.to_stats();
+        s.insert("group".to_owned(), StatValue::Text(self.inner.namespace.unwrap(&self.inner.options.group)));
+        if let Some(instance) = self.inner.instance.get() {
+            s.insert("client_id".to_owned(), StatValue::Text(instance.client_id().to_owned()));
+            s.map("connections", instance.connection_stats());
+        }
+        if let Some(trace) = self.inner.trace.get() {
+            s.map("trace", trace.stats().to_stats());
+        }
+        s
+    }
+
+    /// Call `callback` with [`Producer::stats`] every `interval` while the producer runs
+    /// (confluent-kafka's `stats_cb`); it runs on a runtime task and must not block. Replaces
+    /// an earlier callback.
+    pub fn set_stats_callback(&self, interval: Duration, callback: StatsCallback) -> Result<()> {
+        check_interval(interval)?;
+        let source = (self.inner.state.load(Ordering::SeqCst) == RUNNING).then(|| self.stats_source());
+        self.inner.stats_cb.set(interval, callback, source);
+        Ok(())
+    }
+
+    fn stats_source(&self) -> crate::stats::StatsSource {
+        let weak = Arc::downgrade(&self.inner);
+        Arc::new(move || weak.upgrade().map(|inner| Producer { inner }.stats()))
+    }
+
     /// Send and wait for the broker, retrying on another broker (default timeout). With
     /// `auto_batch` on, the message may wait up to `batch_max_delay` to go out in a batch (Java's
     /// `send(Message)` does the same).
     pub async fn send(&self, msg: &Message) -> Result<SendResult> {
         if self.inner.accumulator.is_some() {
-            return self.send_accumulated(msg, SendMode::Sync).await;
+            return self.measured(self.send_accumulated(msg, SendMode::Sync)).await;
         }
         self.send_with_timeout(msg, self.inner.options.send_timeout).await
     }
 
     /// [`Producer::send`] with an explicit whole-send deadline.
     pub async fn send_with_timeout(&self, msg: &Message, timeout: Duration) -> Result<SendResult> {
-        let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
-        self.send_prepared(prepared, timeout, SendMode::Sync).await
+        self.measured(async {
+            let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
+            self.send_prepared(prepared, timeout, SendMode::Sync).await
+        })
+        .await
     }
 
     /// Send with Java's async retry policy (transport failures only). The future is what an
     /// async callback or `await` is built on.
     pub async fn send_async(&self, msg: &Message) -> Result<SendResult> {
         if self.inner.accumulator.is_some() {
-            return self.send_accumulated(msg, SendMode::Async).await;
+            return self.measured(self.send_accumulated(msg, SendMode::Async)).await;
         }
-        let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
-        self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Async).await
+        self.measured(async {
+            let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
+            self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Async).await
+        })
+        .await
     }
 
     /// A single send through the accumulator (`DefaultMQProducer.sendByAccumulator`).
@@ -231,62 +306,75 @@ impl Producer {
 
     /// Send several messages of one topic as one request (`SEND_BATCH_MESSAGE`).
     pub async fn send_batch(&self, msgs: &[Message]) -> Result<SendResult> {
-        let wrapped: Vec<Message> = msgs.iter().map(|m| self.inner.namespace.wrap_message(m).into_owned()).collect();
-        let prepared = prepare::prepare_batch(&wrapped, &self.inner.options)?;
-        self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Sync).await
+        self.measured(async {
+            let wrapped: Vec<Message> =
+                msgs.iter().map(|m| self.inner.namespace.wrap_message(m).into_owned()).collect();
+            let prepared = prepare::prepare_batch(&wrapped, &self.inner.options)?;
+            self.send_prepared(prepared, self.inner.options.send_timeout, SendMode::Sync).await
+        })
+        .await
     }
 
     /// Fire and forget: one attempt, no answer awaited, no retry.
     pub async fn send_oneway(&self, msg: &Message) -> Result<()> {
-        let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
-        let instance = self.instance()?;
-        let deadline = Instant::now() + self.inner.options.send_timeout;
-        let info = self.publish_info(instance, &prepared.topic, deadline).await?;
-        let mq = self.select_queue(&info, None).clone();
-        let addr = self.master_addr(instance, &mq, deadline).await?;
-        let request = self.build_request(instance, &prepared, &mq);
-        instance.invoke_oneway(&addr, request, remaining(deadline)).await.map_err(|e| e.with_topic(&prepared.topic))
+        self.measured(async {
+            let prepared = prepare::prepare_single(&self.inner.namespace.wrap_message(msg), &self.inner.options)?;
+            let instance = self.instance()?;
+            let deadline = Instant::now() + self.inner.options.send_timeout;
+            let info = self.publish_info(instance, &prepared.topic, deadline).await?;
+            let mq = self.select_queue(&info, None).clone();
+            let addr = self.master_addr(instance, &mq, deadline).await?;
+            let request = self.build_request(instance, &prepared, &mq);
+            instance.invoke_oneway(&addr, request, remaining(deadline)).await.map_err(|e| e.with_topic(&prepared.topic))
+        })
+        .await
     }
 
     /// Send to one queue, no retry (ordered messages).
     pub async fn send_to_queue(&self, msg: &Message, mq: &MessageQueue) -> Result<SendResult> {
-        let (msg, mq) = (&*self.inner.namespace.wrap_message(msg), &self.inner.namespace.wrap_queue(mq));
-        if mq.topic != msg.topic() {
-            return Err(Error::invalid_message(format!(
-                "message topic {} differs from the queue's topic {}",
-                msg.topic(),
-                mq.topic
-            )));
-        }
-        let prepared = prepare::prepare_single(msg, &self.inner.options)?;
-        let instance = self.instance()?;
-        let deadline = Instant::now() + self.inner.options.send_timeout;
-        self.publish_info(instance, &prepared.topic, deadline).await?;
-        self.send_once(instance, &prepared, mq, deadline).await
+        self.measured(async {
+            let (msg, mq) = (&*self.inner.namespace.wrap_message(msg), &self.inner.namespace.wrap_queue(mq));
+            if mq.topic != msg.topic() {
+                return Err(Error::invalid_message(format!(
+                    "message topic {} differs from the queue's topic {}",
+                    msg.topic(),
+                    mq.topic
+                )));
+            }
+            let prepared = prepare::prepare_single(msg, &self.inner.options)?;
+            let instance = self.instance()?;
+            let deadline = Instant::now() + self.inner.options.send_timeout;
+            self.publish_info(instance, &prepared.topic, deadline).await?;
+            self.send_once(instance, &prepared, mq, deadline).await
+        })
+        .await
     }
 
     /// Send to the queue `selector` picks among the topic's writable queues, no retry
     /// (Java `send(msg, MessageQueueSelector, arg)`).
     pub async fn send_with_selector(&self, msg: &Message, selector: &dyn QueueSelector) -> Result<SendResult> {
-        let ns = &self.inner.namespace;
-        let prepared = prepare::prepare_single(&ns.wrap_message(msg), &self.inner.options)?;
-        let instance = self.instance()?;
-        let deadline = Instant::now() + self.inner.options.send_timeout;
-        let info = self.publish_info(instance, &prepared.topic, deadline).await?;
-        let queues = info.queues();
-        // The selector sees the user's names (Java unwraps the topic for `select`).
-        let index = if ns.as_str().is_some() {
-            selector.select(&ns.unwrap_queues(queues.to_vec()), msg)?
-        } else {
-            selector.select(queues, msg)?
-        };
-        let mq = queues.get(index).ok_or_else(|| {
-            Error::invalid_message(format!(
-                "queue selector returned {index}, but the topic has {} queues",
-                queues.len()
-            ))
-        })?;
-        self.send_once(instance, &prepared, mq, deadline).await
+        self.measured(async {
+            let ns = &self.inner.namespace;
+            let prepared = prepare::prepare_single(&ns.wrap_message(msg), &self.inner.options)?;
+            let instance = self.instance()?;
+            let deadline = Instant::now() + self.inner.options.send_timeout;
+            let info = self.publish_info(instance, &prepared.topic, deadline).await?;
+            let queues = info.queues();
+            // The selector sees the user's names (Java unwraps the topic for `select`).
+            let index = if ns.as_str().is_some() {
+                selector.select(&ns.unwrap_queues(queues.to_vec()), msg)?
+            } else {
+                selector.select(queues, msg)?
+            };
+            let mq = queues.get(index).ok_or_else(|| {
+                Error::invalid_message(format!(
+                    "queue selector returned {index}, but the topic has {} queues",
+                    queues.len()
+                ))
+            })?;
+            self.send_once(instance, &prepared, mq, deadline).await
+        })
+        .await
     }
 
     /// Ordered send by sharding key: messages with the same key go to the same queue
@@ -450,11 +538,26 @@ impl Producer {
         mq: &MessageQueue,
         deadline: Instant,
     ) -> Result<SendResult> {
+        let started_ms = crate::trace::hooks::now_ms();
         let addr = self.master_addr(instance, mq, deadline).await?;
         let request = self.build_request(instance, prepared, mq);
         let response =
             instance.invoke(&addr, request, remaining(deadline)).await.map_err(|e| e.with_topic(&prepared.topic))?;
-        process_send_response(response, prepared, mq, &addr).map(|r| self.inner.namespace.unwrap_result(r))
+        let result = process_send_response(response, prepared, mq, &addr)?;
+        let result = self.inner.namespace.unwrap_result(result);
+        if let Some(trace) = self.inner.trace.get() {
+            // Java's hook writes names without the namespace.
+            let group = self.inner.namespace.unwrap(&self.inner.options.group);
+            if let Some(ctx) = crate::trace::hooks::pub_context(&group, trace.topic(), prepared, &result, started_ms) {
+                trace.append(ctx);
+            }
+        }
+        Ok(result)
+    }
+
+    /// Message trace counters, when trace is on.
+    pub fn trace_stats(&self) -> Option<crate::trace::TraceStats> {
+        self.inner.trace.get().map(|t| t.stats())
     }
 }
 

@@ -21,6 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::message::Message;
 use crate::options::{ClientOptions, ProducerOptions};
 use crate::send_result::{SendResult, SendStatus};
+use crate::trace::hooks as trace_hooks;
 
 /// Java `checkRequestHoldMax` / the check pool's queue size (`TransactionMQProducer`).
 pub const CHECK_QUEUE_CAPACITY: usize = 2000;
@@ -43,6 +44,15 @@ impl LocalTransactionState {
             LocalTransactionState::CommitMessage => 0x8,
             LocalTransactionState::RollbackMessage => 0xC,
             LocalTransactionState::Unknow => 0,
+        }
+    }
+
+    /// Java's enum name (`COMMIT_MESSAGE`, `ROLLBACK_MESSAGE`, `UNKNOW`), as trace records write it.
+    pub fn java_name(self) -> &'static str {
+        match self {
+            LocalTransactionState::CommitMessage => "COMMIT_MESSAGE",
+            LocalTransactionState::RollbackMessage => "ROLLBACK_MESSAGE",
+            LocalTransactionState::Unknow => "UNKNOW",
         }
     }
 }
@@ -160,13 +170,13 @@ impl TransactionProducer {
             _ => LocalTransactionState::RollbackMessage,
         };
         let transaction_id = send_result.transaction_id.clone().unwrap_or_else(|| send_result.msg_id.clone());
-        if let Err(e) = self.end_transaction(&send_result, state).await {
+        if let Err(e) = self.end_transaction(&half, &send_result, state).await {
             tracing::warn!(topic = %msg.topic(), error = %e, "END_TRANSACTION failed: the broker will check");
         }
         Ok(TransactionSendResult { send_result, local_state: state, transaction_id })
     }
 
-    async fn end_transaction(&self, sent: &SendResult, state: LocalTransactionState) -> Result<()> {
+    async fn end_transaction(&self, msg: &Message, sent: &SendResult, state: LocalTransactionState) -> Result<()> {
         let instance = self.producer.instance()?;
         let (_, commit_log_offset) = msg_id_decode(&sent.offset_msg_id).map_err(Error::from)?;
         let header = EndTransactionRequestHeader {
@@ -183,6 +193,17 @@ impl TransactionProducer {
         let deadline = Instant::now() + self.producer.options().send_timeout;
         let queue = self.producer.namespace().wrap_queue(&sent.queue);
         let addr = self.producer.master_addr(instance, &queue, deadline).await?;
+        if let Some(trace) = self.producer.inner.trace.get() {
+            // Java `doExecuteEndTransactionHook`: the transaction id is the message's UNIQ_KEY.
+            trace.append(trace_hooks::end_transaction(&trace_hooks::EndTransaction {
+                group: &self.producer.namespace().unwrap(&self.producer.options().group),
+                msg,
+                broker_addr: &addr,
+                msg_id: &sent.msg_id,
+                state,
+                from_check: false,
+            }));
+        }
         let request = instance.request(request_code::END_TRANSACTION, &header);
         instance.invoke_oneway(&addr, request, super::remaining(deadline)).await
     }
@@ -221,8 +242,23 @@ async fn answer_check(
     let group = msg.property(keys::PGROUP).unwrap_or(&producer.options().group).to_owned();
     let mut msg = msg;
     producer.namespace().unwrap_messages(std::slice::from_mut(&mut msg));
+    let traced = producer.inner.trace.get().map(|t| (t, msg.clone()));
     let state = checker.check(msg).await;
     let instance = producer.instance()?;
+    if let Some((trace, msg)) = traced {
+        let mut checked = Message::new(&msg.topic, msg.body.clone());
+        for (k, v) in msg.properties.iter() {
+            let _ = checked.put_property(k, v);
+        }
+        trace.append(trace_hooks::end_transaction(&trace_hooks::EndTransaction {
+            group: &producer.namespace().unwrap(&group),
+            msg: &checked,
+            broker_addr: peer,
+            msg_id: &uniq,
+            state,
+            from_check: true,
+        }));
+    }
     let end = EndTransactionRequestHeader {
         topic: header.topic.clone(),
         producer_group: group,

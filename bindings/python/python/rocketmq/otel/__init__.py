@@ -15,13 +15,16 @@ open-telemetry/semantic-conventions: ``messaging-spans.md``, ``messaging-metrics
 
 * **Send spans** (kind ``PRODUCER``, name ``send <topic>``): one per send of
   :class:`rocketmq.client.Producer` (``send_sync``, ``send_async``, ``send_oneway``,
-  ``send_orderly``, ``send_orderly_with_sharding_key``) and :class:`rocketmq.aio.Producer`
-  (``send``, ``send_oneway``, ``send_orderly_with_sharding_key``). The span's context is the
-  message's *creation context*: it is written into the message's user properties with the
-  global propagator (W3C ``traceparent`` / ``tracestate`` by default), unless the message
-  already carries a ``traceparent`` (then that context is kept and the span links to it).
-  ``send_batch`` makes one ``create <topic>`` span (``PRODUCER``) per message, injected into
-  it, and one ``send <topic>`` span (``CLIENT``) linked to all of them.
+  ``send_orderly``, ``send_orderly_with_sharding_key``, ``request``,
+  ``TransactionMQProducer.send_message_in_transaction``) and :class:`rocketmq.aio.Producer`
+  (``send``, ``send_oneway``, ``send_orderly_with_sharding_key``, ``request``,
+  ``TransactionProducer.send_message_in_transaction``); requests are named ``request <topic>``
+  and transactional sends carry ``messaging.rocketmq.message.type`` = ``transaction``. The
+  span's context is the message's *creation context*: it is written into the message's user
+  properties with the global propagator (W3C ``traceparent`` / ``tracestate`` by default),
+  unless the message already carries a ``traceparent`` (then that context is kept and the span
+  links to it). ``send_batch`` makes one ``create <topic>`` span (``PRODUCER``) per message,
+  injected into it, and one ``send <topic>`` span (``CLIENT``) linked to all of them.
 * **Process spans** (``CONSUMER``, ``process <topic>``): one per message a push consumer's
   callback handles (:class:`rocketmq.client.PushConsumer` and :class:`rocketmq.aio.PushConsumer`,
   subscriptions made while instrumented), linked to the message's creation context. When no
@@ -93,17 +96,38 @@ __all__ = ["RocketMQInstrumentor"]
 _logger = logging.getLogger("rocketmq")
 _lock = threading.Lock()
 
+#: (class, method, wrapper factory): everything instrument() replaces.
 _PATCHES: list[tuple[type, str, Callable[[Callable[..., Any]], Callable[..., Any]]]] = [
     (client.Producer, "send_sync", _sync_send),
     (client.Producer, "send_oneway", _sync_send),
-    (client.Producer, "send_orderly", functools.partial(_sync_send, fifo=True)),
-    (client.Producer, "send_orderly_with_sharding_key", functools.partial(_sync_send, fifo=True)),
+    (client.Producer, "send_orderly", functools.partial(_sync_send, message_type="fifo")),
+    (
+        client.Producer,
+        "send_orderly_with_sharding_key",
+        functools.partial(_sync_send, message_type="fifo"),
+    ),
     (client.Producer, "send_batch", _sync_batch),
     (client.Producer, "send_async", _send_async),
+    (client.Producer, "request", functools.partial(_sync_send, operation="request")),
+    (
+        client.TransactionMQProducer,
+        "send_message_in_transaction",
+        functools.partial(_sync_send, message_type="transaction"),
+    ),
     (aio.Producer, "send", _aio_send),
     (aio.Producer, "send_oneway", _aio_send),
-    (aio.Producer, "send_orderly_with_sharding_key", functools.partial(_aio_send, fifo=True)),
+    (
+        aio.Producer,
+        "send_orderly_with_sharding_key",
+        functools.partial(_aio_send, message_type="fifo"),
+    ),
     (aio.Producer, "send_batch", _aio_batch),
+    (aio.Producer, "request", functools.partial(_aio_send, operation="request")),
+    (
+        aio.TransactionProducer,
+        "send_message_in_transaction",
+        functools.partial(_aio_send, message_type="transaction"),
+    ),
     (client.PushConsumer, "subscribe", lambda f: _subscribe(f, _traced_callback)),
     (client.PushConsumer, "subscribe_sql", lambda f: _subscribe(f, _traced_callback)),
     (aio.PushConsumer, "subscribe", lambda f: _subscribe(f, _traced_aio_callback)),

@@ -82,15 +82,16 @@ class Telemetry:
         producer: Any,
         messages: Sequence[Message],
         *,
-        fifo: bool = False,
+        message_type: str | None = None,
         fifo_group: str | None = None,
+        operation: str = "send",
     ) -> Send:
         """Start the send span (and, for a batch, one create span per message) and inject the
         creation context into each message that has none."""
         topic = messages[0].topic if messages else ""
         attrs: Attributes = {
             "messaging.system": "rocketmq",
-            "messaging.operation.name": "send",
+            "messaging.operation.name": operation,
             "messaging.operation.type": "send",
             "messaging.destination.name": topic,
             "messaging.rocketmq.producer_group": producer.group,
@@ -109,22 +110,22 @@ class Telemetry:
             )
         else:
             msg = messages[0]
-            if fifo:
-                attrs["messaging.rocketmq.message.type"] = "fifo"
-                if fifo_group is not None:
-                    attrs["messaging.rocketmq.message.group"] = fifo_group
+            if message_type is not None:
+                attrs["messaging.rocketmq.message.type"] = message_type
+            if fifo_group is not None:
+                attrs["messaging.rocketmq.message.group"] = fifo_group
             _message_attributes(msg, attrs)
             custom = self._custom_context(msg)
             if custom is not None:
                 links.append(Link(custom))
             span = self.tracer.start_span(
-                f"send {topic}", kind=SpanKind.PRODUCER, attributes=attrs, links=links
+                f"{operation} {topic}", kind=SpanKind.PRODUCER, attributes=attrs, links=links
             )
             if custom is None:
                 propagate.inject(msg, trace.set_span_in_context(span), setter=_SETTER)
         metric_attrs = {
             "messaging.system": "rocketmq",
-            "messaging.operation.name": "send",
+            "messaging.operation.name": operation,
             "messaging.operation.type": "send",
             "messaging.destination.name": topic,
         }

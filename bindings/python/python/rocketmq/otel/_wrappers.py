@@ -20,21 +20,29 @@ from ._telemetry import Telemetry
 _state: Telemetry | None = None
 
 
-def _sync_send(original: Callable[..., Any], fifo: bool = False) -> Callable[..., Any]:
+def _sync_send(
+    original: Callable[..., Any], message_type: str | None = None, operation: str = "send"
+) -> Callable[..., Any]:
+    """A send of one message; ``operation="request"``: a request (its result is the reply, not
+    a SendResult)."""
+
     @functools.wraps(original)
     def send(producer: Any, msg: Message, *args: Any, **kwargs: Any) -> Any:
         tel = _state
         if tel is None:
             return original(producer, msg, *args, **kwargs)
+        fifo = message_type == "fifo"
         group = args[0] if fifo and args and isinstance(args[0], str) else None
-        record = tel.start_send(producer, [msg], fifo=fifo, fifo_group=group)
+        record = tel.start_send(
+            producer, [msg], message_type=message_type, fifo_group=group, operation=operation
+        )
         with trace.use_span(record.span, end_on_exit=False):
             try:
                 result = original(producer, msg, *args, **kwargs)
             except BaseException as exc:
                 record.fail(exc)
                 raise
-        record.ok(result)
+        record.ok(result if operation == "send" else None)
         return result
 
     return send
@@ -97,21 +105,26 @@ def _send_async(original: Callable[..., Any]) -> Callable[..., Any]:
     return send_async
 
 
-def _aio_send(original: Callable[..., Any], fifo: bool = False) -> Callable[..., Any]:
+def _aio_send(
+    original: Callable[..., Any], message_type: str | None = None, operation: str = "send"
+) -> Callable[..., Any]:
     @functools.wraps(original)
     async def send(producer: Any, msg: Message, *args: Any, **kwargs: Any) -> Any:
         tel = _state
         if tel is None:
             return await original(producer, msg, *args, **kwargs)
+        fifo = message_type == "fifo"
         group = args[0] if fifo and args and isinstance(args[0], str) else None
-        record = tel.start_send(producer, [msg], fifo=fifo, fifo_group=group)
+        record = tel.start_send(
+            producer, [msg], message_type=message_type, fifo_group=group, operation=operation
+        )
         with trace.use_span(record.span, end_on_exit=False):
             try:
                 result = await original(producer, msg, *args, **kwargs)
             except BaseException as exc:
                 record.fail(exc)
                 raise
-        record.ok(result)
+        record.ok(result if operation == "send" else None)
         return result
 
     return send

@@ -5,7 +5,8 @@
 With 1 KiB bodies, against a local name server + broker started by the test kit:
 
 * drain -- fill a topic with ``--count`` messages (``send_batch``), then consume them all from
-  the first offset into a Python callback: msg/s from ``start()`` to the last callback;
+  the first offset into a Python callback: msg/s from ``start()`` to the last callback, and
+  this process's CPU time per message (the Python drains; the broker runs in another process);
 * latency -- send at a steady ``--rate`` msg/s for ``--seconds`` s, each body starting with its
   send time in ns (20 ASCII digits, padded with ``x``): send-to-callback p50/p99/p999;
 
@@ -85,15 +86,17 @@ def python_drain(
 
     consumer = new_consumer(namesrv, args)
     consumer.subscribe(topic, on_message)
+    cpu = time.process_time()
     started = time.perf_counter()
     consumer.start()
     try:
         if not done.wait(600):
             raise RuntimeError(f"drain incomplete: {next(counter) - 1} of {count}")
+        cpu_us = (time.process_time() - cpu) / count * 1e6
     finally:
         consumer.shutdown()
     seconds = finished_at[0] - started
-    return {"msg_per_s": count / seconds, "seconds": seconds}
+    return {"msg_per_s": count / seconds, "seconds": seconds, "cpu_us": cpu_us}
 
 
 def lite_drain(namesrv: str, topic: str, args: argparse.Namespace) -> dict[str, float]:
@@ -106,6 +109,7 @@ def lite_drain(namesrv: str, topic: str, args: argparse.Namespace) -> dict[str, 
     )
     consumer.subscribe(topic)
     got = 0
+    cpu = time.process_time()
     started = time.perf_counter()
     consumer.start()
     try:
@@ -116,9 +120,10 @@ def lite_drain(namesrv: str, topic: str, args: argparse.Namespace) -> dict[str, 
     finally:
         consumer.shutdown()
     seconds = time.perf_counter() - started
+    cpu_us = (time.process_time() - cpu) / max(got, 1) * 1e6
     if got < args.count:
         raise RuntimeError(f"lite-pull drain incomplete: {got} of {args.count}")
-    return {"msg_per_s": got / seconds, "seconds": seconds}
+    return {"msg_per_s": got / seconds, "seconds": seconds, "cpu_us": cpu_us}
 
 
 def aio_drain(
@@ -155,10 +160,12 @@ def aio_drain(
         )
         consumer.subscribe(topic, on_message)
         tick = asyncio.ensure_future(ticker())
+        cpu = time.process_time()
         started = time.perf_counter()
         await consumer.start()
         try:
             await asyncio.wait_for(done.wait(), 600)
+            cpu_us = (time.process_time() - cpu) / count * 1e6
         finally:
             await consumer.shutdown()
             await tick
@@ -167,6 +174,7 @@ def aio_drain(
         return {
             "msg_per_s": count / seconds,
             "seconds": seconds,
+            "cpu_us": cpu_us,
             "lag_p50_ms": percentile(values, 0.50),
             "lag_p99_ms": percentile(values, 0.99),
             "lag_max_ms": values[-1],
@@ -315,27 +323,28 @@ def main() -> None:
         f"{'':<8} {py_drain['msg_per_s']:>13.0f} {rs_drain['msg_per_s']:>11.0f} "
         f"{ratio(py_drain['msg_per_s'], rs_drain['msg_per_s']):>8}   "
         f"({args.count} messages: {py_drain['seconds']:.2f} s vs {rs_drain['seconds']:.2f} s; "
-        f"rust runs: {rust_runs} msg/s)"
+        f"rust runs: {rust_runs} msg/s; python CPU {py_drain['cpu_us']:.1f} us/msg)"
     )
     rs_lite = rust["lite-drain"]
     print(
         f"{'lite':<8} {py_lite_drain['msg_per_s']:>13.0f} {rs_lite['msg_per_s']:>11.0f} "
         f"{ratio(py_lite_drain['msg_per_s'], rs_lite['msg_per_s']):>8}   "
         f"(poll(); vs the sync push drain: "
-        f"{ratio(py_lite_drain['msg_per_s'], py_drain['msg_per_s'])})"
+        f"{ratio(py_lite_drain['msg_per_s'], py_drain['msg_per_s'])}; "
+        f"python CPU {py_lite_drain['cpu_us']:.1f} us/msg)"
     )
     print(
         f"{'asyncio':<8} {py_aio_drain['msg_per_s']:>13.0f} {'':>11} "
         f"{ratio(py_aio_drain['msg_per_s'], py_drain['msg_per_s']):>8}   "
         f"(vs the sync push drain; event-loop lag while draining: p50 "
         f"{py_aio_drain['lag_p50_ms']:.2f} ms, p99 {py_aio_drain['lag_p99_ms']:.2f} ms, "
-        f"max {py_aio_drain['lag_max_ms']:.2f} ms)"
+        f"max {py_aio_drain['lag_max_ms']:.2f} ms; CPU {py_aio_drain['cpu_us']:.1f} us/msg)"
     )
     print(
         f"{'asyncio8':<8} {py_aio_drain8['msg_per_s']:>13.0f} {'':>11} "
         f"{ratio(py_aio_drain8['msg_per_s'], py_drain['msg_per_s']):>8}   "
         f"(batch_max_size=8: a task awaits 8 callbacks in turn; loop lag p99 "
-        f"{py_aio_drain8['lag_p99_ms']:.2f} ms)"
+        f"{py_aio_drain8['lag_p99_ms']:.2f} ms; CPU {py_aio_drain8['cpu_us']:.1f} us/msg)"
     )
     print()
     print(f"latency at {args.rate} msg/s for {args.seconds} s, send -> callback (ms)")

@@ -3,6 +3,7 @@
 import os
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -49,6 +50,9 @@ producer.shutdown()
 # --8<-- [end:domain]
 
 assert AddressService.lookups >= 1, "the name servers came from the address service"
+deadline = time.monotonic() + 20  # the file is written in the background (bounded wait)
+while not snapshot.exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
 assert snapshot.exists(), "the route was saved"
 
 # --8<-- [start:namespace]

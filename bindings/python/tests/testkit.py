@@ -112,11 +112,14 @@ class TestCluster:
         cluster_name: str | None = None,
         broker_config: Mapping[str, str] | None = None,
         keep_dir: bool = False,
+        acl: tuple[str, str] | None = None,
     ) -> TestCluster:
         """Start the cluster and wait until every broker is registered on every name server.
 
         `broker_config` maps "section.key" to a TOML literal, e.g.
-        {"broker.traceTopicEnable": "true"}. Returns self.
+        {"broker.traceTopicEnable": "true"}. `acl` = (access_key, secret) turns on the
+        brokers' authentication with that one user (`rmq-testkit --acl`); `create_topic` is
+        then refused (unsigned): let a signed send auto-create the topic. Returns self.
         """
         if self._proc is not None:
             raise TestkitError("this TestCluster was already started")
@@ -138,6 +141,8 @@ class TestCluster:
             args += ["--cluster-name", cluster_name]
         for key, value in (broker_config or {}).items():
             args += ["--broker-config", f"{key}={value}"]
+        if acl is not None:
+            args += ["--acl", f"{acl[0]}:{acl[1]}"]
         if keep_dir:
             args.append("--keep")
         env = dict(os.environ) if self._env is None else dict(self._env)

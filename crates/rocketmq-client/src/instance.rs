@@ -360,12 +360,16 @@ impl ClientInstance {
         if update.changed {
             if let Some((snapshot, route)) = saved {
                 let topic = topic.to_owned();
-                // Rare (a route change) and small; off the async threads all the same.
-                tokio::task::spawn_blocking(move || {
+                // Rare (a route change) and small; off the async threads all the same, but
+                // awaited: a client that sent and shut down has its routes on disk.
+                let saved = tokio::task::spawn_blocking(move || {
                     if let Err(e) = snapshot.save(&topic, route) {
                         tracing::warn!(%topic, error = %e, "could not save the route snapshot");
                     }
                 });
+                if let Err(e) = saved.await {
+                    tracing::warn!(error = %e, "the route snapshot writer failed");
+                }
             }
         }
         self.greet_new_brokers(update.new_broker_addrs);

@@ -1,8 +1,8 @@
 //! A Java 4.9.4 broker with `aclEnable=true`, played by a fake (name server + broker in one):
 //! the name server has no ACL (it answers routes whatever the signature), the broker verifies
 //! every request as `PlainAccessValidator` does and refuses a bad one with SYSTEM_ERROR (1)
-//! and the AclException remark (fixtures i-acl). rocketmq-rust 1.0's ACL uses its own
-//! configuration (see docs/rocketmq-rust-broker.md), so the 4.9.4 answer shape is tested here.
+//! and the AclException remark (fixtures i-acl). rocketmq-rust 1.0's ACL answers NO_PERMISSION
+//! instead (`tests/acl_real_broker.rs`), so the 4.9.4 answer shape is tested here.
 //! Every log line of the run is captured and searched for the secrets.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

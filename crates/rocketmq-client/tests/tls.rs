@@ -1,7 +1,8 @@
 //! TLS (#9 §3) against the real name server and broker behind a TLS-terminating proxy (a
 //! rustls server in front of each, certificates from a throw-away CA made with rcgen): the
-//! test broker's own TLS listener needs its own configuration (see
-//! docs/rocketmq-rust-broker.md), the proxy gives the same bytes on the wire. Covers CA-file
+//! installed rocketmq-rust broker is built without its `tls` cargo feature and speaks no TLS
+//! (see docs/rocketmq-rust-broker.md), the proxy gives the same bytes on the wire. The real
+//! name server does serve TLS: it is also tested directly, with the testkit's `namesrv_tls`. Covers CA-file
 //! trust, server name verification, mutual TLS, Java's test mode, and that a plain client on a
 //! TLS port and a TLS client on a plain port both fail fast with a clear error.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::timeout;
 
 struct Pki {
     dir: PathBuf,
@@ -43,7 +45,13 @@ fn pki() -> Pki {
     let (server_pem, server_key) =
         leaf(&issuer, vec!["broker.test".into(), "127.0.0.1".into()], ExtendedKeyUsagePurpose::ServerAuth);
     let (client_pem, client_key) = leaf(&issuer, vec!["client.test".into()], ExtendedKeyUsagePurpose::ClientAuth);
-    for (name, text) in [("ca.pem", &ca_pem), ("client.pem", &client_pem), ("client.key", &client_key)] {
+    for (name, text) in [
+        ("ca.pem", &ca_pem),
+        ("client.pem", &client_pem),
+        ("client.key", &client_key),
+        ("server.pem", &server_pem),
+        ("server.key", &server_key),
+    ] {
         std::fs::write(dir.join(name), text).unwrap();
     }
     use rustls::pki_types::pem::PemObject;
@@ -167,5 +175,42 @@ async fn tls_to_the_real_servers_through_a_terminating_proxy() {
     // A missing CA file is a Config error when the client is built, not at first use.
     let missing = TlsOptions { trust: TlsTrust::CaFile(pki.dir.join("nope.pem")), ..Default::default() };
     assert_eq!(Admin::new(tls_options(&ns_tls, missing)).unwrap_err().kind(), ErrorKind::Config);
+    let _ = std::fs::remove_dir_all(&pki.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_straight_to_the_real_name_servers_own_listener() {
+    let pki = pki();
+    // rocketmq-rust's name server with `tls.server.mode=enforcing` and our CA-signed cert; no
+    // broker (the installed one speaks no TLS, so it could not register).
+    let cluster = match rocketmq_testkit::Cluster::builder()
+        .brokers(0)
+        .namesrv_tls(pki.dir.join("server.pem"), pki.dir.join("server.key"))
+        .start()
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start a real name server (run scripts/install-broker.sh): {e}"),
+    };
+    let ns = cluster.namesrv_addr();
+
+    // CA file + server name: a full request and answer over the server's TLS.
+    let admin = Admin::new(tls_options(&ns, ca(&pki.dir))).unwrap();
+    let info = admin.cluster_info().await.unwrap();
+    assert!(info.broker_addr_table.is_empty(), "no broker: {info:?}");
+    // Java's test mode (no verification) reaches it too.
+    let test_mode = TlsOptions { trust: TlsTrust::InsecureTestMode, ..Default::default() };
+    Admin::new(tls_options(&ns, test_mode)).unwrap().cluster_info().await.unwrap();
+
+    // A certificate for another name is refused by our client.
+    let wrong_name = TlsOptions { server_name: Some("other.test".into()), ..ca(&pki.dir) };
+    let err = Admin::new(tls_options(&ns, wrong_name)).unwrap().cluster_info().await.unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+
+    // A plain client on the enforcing TLS port fails with a connection error, not a hang.
+    let mut plain = client_options(&ns);
+    plain.request_timeout = Duration::from_secs(3);
+    let err = timeout(Duration::from_secs(10), Admin::new(plain).unwrap().cluster_info()).await.unwrap().unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::ConnectionClosed | ErrorKind::Protocol), "plain client, TLS port: {err}");
     let _ = std::fs::remove_dir_all(&pki.dir);
 }

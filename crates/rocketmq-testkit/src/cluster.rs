@@ -104,6 +104,8 @@ pub struct ClusterBuilder {
     timeout: Duration,
     overrides: Vec<ConfigOverride>,
     advertised_ips: BTreeMap<usize, String>,
+    acl: Option<(String, String)>,
+    namesrv_tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for ClusterBuilder {
@@ -116,6 +118,8 @@ impl Default for ClusterBuilder {
             timeout: DEFAULT_TIMEOUT,
             overrides: Vec::new(),
             advertised_ips: BTreeMap::new(),
+            acl: None,
+            namesrv_tls: None,
         }
     }
 }
@@ -162,6 +166,26 @@ impl ClusterBuilder {
         self
     }
 
+    /// Turn on the brokers' authentication (rocketmq-rust's ACL 2.0: `authenticationEnabled`)
+    /// with one user, `access_key` / `secret`, a super user (`initAuthenticationUser`), stored
+    /// under the cluster directory (`authConfigPath`). Every broker request must then carry a
+    /// valid ACL signature; the name servers stay open, as in Java. [`Cluster::create_topic`]
+    /// sends unsigned requests and is refused: let topics be auto-created by a signed send.
+    pub fn acl(mut self, access_key: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.acl = Some((access_key.into(), secret.into()));
+        self
+    }
+
+    /// Serve TLS only on every name server (`tls.server.mode=enforcing`, Java's key, with this
+    /// PEM certificate chain and private key), through the name server's `-c` file of `tls.*`
+    /// properties. rocketmq-rust's broker 1.0.0, as installed (without its `tls` cargo feature),
+    /// speaks no TLS and so cannot register with such a name server: use it with `brokers(0)`.
+    /// Not available with `RMQ_TESTKIT_REMOTE`.
+    pub fn namesrv_tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.namesrv_tls = Some((cert.into(), key.into()));
+        self
+    }
+
     /// Make broker `i` advertise `ip` (its `brokerIp1`) while still listening on 127.0.0.1 with
     /// the same port, so that a [`FaultProxy`](crate::proxy::FaultProxy) started with
     /// [`start_on`](crate::proxy::FaultProxy::start_on) at `ip:port` sits between clients and it
@@ -195,6 +219,12 @@ impl ClusterBuilder {
                     "broker_advertised_ip is not available with RMQ_TESTKIT_REMOTE",
                 ));
             }
+            if self.namesrv_tls.is_some() {
+                return Err(TestkitError::new(
+                    TestkitErrorKind::InvalidArgument,
+                    "namesrv_tls is not available with RMQ_TESTKIT_REMOTE",
+                ));
+            }
             return self.start_remote(addr.trim().to_owned()).await;
         }
         let binaries = match &self.rocketmq_home {
@@ -202,12 +232,17 @@ impl ClusterBuilder {
             None => Binaries::locate()?,
         };
         let dir = TempDir::new("rmq-testkit")?;
+        let mut overrides = self.overrides.clone();
+        if let Some((access_key, secret)) = &self.acl {
+            overrides.extend(acl_overrides(&dir.path().join("auth"), access_key, secret));
+        }
         let mut cluster = Cluster {
             binaries,
             cluster_name: self.cluster_name.clone(),
             timeout: self.timeout,
-            overrides: self.overrides.clone(),
+            overrides,
             advertised_ips: self.advertised_ips.clone(),
+            namesrv_tls: self.namesrv_tls.clone(),
             namesrvs: Vec::new(),
             brokers: Vec::new(),
             remote: None,
@@ -236,6 +271,10 @@ impl ClusterBuilder {
             args.push("--broker-config".to_owned());
             args.push(format!("{}.{}={}", o.section, o.key, o.value));
         }
+        if let Some((access_key, secret)) = &self.acl {
+            args.push("--acl".to_owned());
+            args.push(format!("{access_key}:{secret}"));
+        }
         let remote = Remote::start(addr, args).await?;
         Ok(Cluster {
             binaries: Binaries { namesrv: PathBuf::new(), broker: PathBuf::new() },
@@ -243,12 +282,25 @@ impl ClusterBuilder {
             timeout: self.timeout,
             overrides: self.overrides,
             advertised_ips: BTreeMap::new(),
+            namesrv_tls: None,
             namesrvs: Vec::new(),
             brokers: Vec::new(),
             remote: Some(remote),
             dir: TempDir::new("rmq-testkit-remote")?,
         })
     }
+}
+
+/// The broker settings of [`ClusterBuilder::acl`] (rocketmq-rust's `rocketmq-auth`: a blank
+/// `authConfigPath` is refused when authentication is on; `initAuthenticationUser` in its
+/// `user:password` form seeds a super user at start).
+fn acl_overrides(auth_dir: &std::path::Path, access_key: &str, secret: &str) -> [ConfigOverride; 3] {
+    let entry = |key: &str, value: String| ConfigOverride { section: "broker".to_owned(), key: key.to_owned(), value };
+    [
+        entry("authenticationEnabled", "true".to_owned()),
+        entry("authConfigPath", crate::config::toml_string(&auth_dir.to_string_lossy())),
+        entry("initAuthenticationUser", crate::config::toml_string(&format!("{access_key}:{secret}"))),
+    ]
 }
 
 /// Real name servers and brokers on 127.0.0.1, each with free ports, a fresh directory and a
@@ -263,6 +315,8 @@ pub struct Cluster {
     timeout: Duration,
     overrides: Vec<ConfigOverride>,
     advertised_ips: BTreeMap<usize, String>,
+    /// PEM certificate and key of [`ClusterBuilder::namesrv_tls`].
+    namesrv_tls: Option<(PathBuf, PathBuf)>,
     namesrvs: Vec<NamesrvNode>,
     brokers: Vec<BrokerNode>,
     /// Set when a native `rmq-testkit serve` runs the processes (`RMQ_TESTKIT_REMOTE`).
@@ -579,17 +633,32 @@ impl Cluster {
     fn namesrv_spec(&self, i: usize, port: u16) -> Result<ProcessSpec> {
         let home = self.dir.path().join(format!("namesrv-{i}"));
         create_dir(&home)?;
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--listenPort".into(),
+            port.to_string().into(),
+            "--bindAddress".into(),
+            "127.0.0.1".into(),
+            "--kvConfigPath".into(),
+            home.join("kv.json").into_os_string(),
+        ];
+        if let Some((cert, key)) = &self.namesrv_tls {
+            // The name server reads its `-c` file three ways (NamesrvConfig and transport
+            // overrides through the `config` crate, chosen by extension, and `tls.*` as Java
+            // properties): an `.ini` of bare `key=value` lines satisfies all three.
+            let file = home.join("namesrv-tls.ini");
+            let text = format!(
+                "tls.enable=true\ntls.server.mode=enforcing\ntls.server.certPath={}\ntls.server.keyPath={}\n",
+                cert.display(),
+                key.display()
+            );
+            std::fs::write(&file, text).map_err(|e| TestkitError::io(format!("cannot write {}", file.display()), e))?;
+            args.push("-c".into());
+            args.push(file.into_os_string());
+        }
         Ok(ProcessSpec {
             label: format!("name server {i} (127.0.0.1:{port})"),
             program: self.binaries.namesrv.clone(),
-            args: vec![
-                "--listenPort".into(),
-                port.to_string().into(),
-                "--bindAddress".into(),
-                "127.0.0.1".into(),
-                "--kvConfigPath".into(),
-                home.join("kv.json").into_os_string(),
-            ],
+            args,
             log: home.join("namesrv.log"),
             home,
         })

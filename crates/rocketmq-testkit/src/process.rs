@@ -209,7 +209,7 @@ impl Drop for Slot {
 /// (`mappedFileSizeCommitLog` in config.rs), mapped at startup, plus consume queues and indexes.
 pub const LOW_DISK_BYTES: u64 = 128 * 1024 * 1024;
 
-/// At this much use (`df`'s capacity, rounded up) the broker's 90% warning level is near.
+/// At this much use (as the broker counts it, 1 - available / size) its 90% warning level is near.
 pub const FULL_DISK_PERCENT: u8 = 89;
 
 /// Space on one filesystem, as `df -Pk` reports it.
@@ -217,7 +217,9 @@ pub const FULL_DISK_PERCENT: u8 = 89;
 pub struct DiskUsage {
     /// Bytes available to an unprivileged user.
     pub free_bytes: u64,
-    /// The capacity column: used / (used + available), in percent.
+    /// 1 - available / size, in percent, rounded up: how rocketmq-rust (and Java's
+    /// `UtilAll.getDiskPartitionSpaceUsedPercent`) count it. Not `df`'s capacity column, which
+    /// leaves out space that is neither used nor available to us (other tenants, reserved).
     pub used_percent: u8,
 }
 
@@ -231,15 +233,17 @@ pub fn disk_usage(dir: &Path) -> Option<DiskUsage> {
     parse_df(&String::from_utf8_lossy(&out.stdout))
 }
 
-/// The "Available" (KiB) and "Capacity" columns of the last line of `df -Pk` output.
+/// The size and "Available" columns (KiB) of the last line of `df -Pk` output.
 fn parse_df(output: &str) -> Option<DiskUsage> {
     let line = output.lines().rfind(|l| !l.trim().is_empty())?;
     // Filesystem 1024-blocks Used Available Capacity Mounted-on; the filesystem name may
-    // contain spaces (and so may the mount point, rarely), so count from the right.
+    // contain spaces, so count from the right.
     let fields: Vec<&str> = line.split_whitespace().collect();
     let n = fields.len();
+    let size: u64 = fields.get(n.checked_sub(5)?)?.parse().ok()?;
     let available: u64 = fields.get(n.checked_sub(3)?)?.parse().ok()?;
-    let used_percent: u8 = fields.get(n.checked_sub(2)?)?.strip_suffix('%')?.parse().ok()?;
+    let available_percent = (available.min(size) * 100).checked_div(size).unwrap_or(0);
+    let used_percent = u8::try_from(100 - available_percent).unwrap_or(100);
     Some(DiskUsage { free_bytes: available * 1024, used_percent })
 }
 
@@ -302,7 +306,9 @@ mod tests {
     fn df_available_and_capacity_columns_are_read_from_the_right() {
         let out = "Filesystem     1024-blocks      Used Available Capacity Mounted on\n\
                    /dev/vda         263174212  39010188  55400000      42% /\n";
-        assert_eq!(parse_df(out), Some(DiskUsage { free_bytes: 55_400_000 * 1024, used_percent: 42 }));
+        // 55,400,000 of 263,174,212 KiB available: 79% used as the broker counts it, though
+        // df's capacity column says 42% (space that is neither used nor ours).
+        assert_eq!(parse_df(out), Some(DiskUsage { free_bytes: 55_400_000 * 1024, used_percent: 79 }));
         // A filesystem name with a space (macOS "map auto_home") still parses.
         let out = "Filesystem 1024-blocks Used Available Capacity Mounted on\n\
                    map auto_home 0 0 0 100% /System/Volumes/Data/home\n";

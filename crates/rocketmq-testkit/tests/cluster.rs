@@ -274,3 +274,14 @@ fn cli_protocol_and_cleanup_on_eof() {
         assert!(!dir.exists());
     }
 }
+
+#[tokio::test]
+async fn acl_turns_on_authentication_with_one_user() {
+    let cluster = Cluster::builder().acl("tkUser", "tkSecret-1").start().await.expect("ACL cluster starts");
+    // The user is seeded under the cluster directory (authConfigPath).
+    let users = std::fs::read_to_string(cluster.dir().join("auth").join("users.json")).expect("users.json written");
+    assert!(users.contains("tkUser"), "{users}");
+    // The broker enforces it: the testkit's unsigned UPDATE_AND_CREATE_TOPIC is refused.
+    let err = cluster.create_topic(&unique("T_acl"), 1).await.expect_err("unsigned admin request refused");
+    assert!(err.to_string().contains("Authentication credentials are invalid"), "{err}");
+}

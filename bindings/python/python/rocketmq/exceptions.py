@@ -31,7 +31,8 @@ with two axes (docs/adr/0002-python-exceptions.md):
   ``ClientForkedError``         ``RuntimeError``       a client started in a parent process used
                                                        in a child forked from it (a
                                                        ``NotStartedError`` too)
-  ``UnsupportedFeatureError``   ``NotImplementedError``  a 2.x feature this release lacks
+  ``UnsupportedFeatureError``   ``NotImplementedError``  kept for 2.x code that catches it; no
+                                                       call raises it now
   ============================  =====================  ===========================================
 
 What is raised derives from both: e.g. a ``send_sync`` timeout raises
@@ -354,7 +355,9 @@ class ClientForkedError(NotStartedError):
 
 
 class UnsupportedFeatureError(RocketMQException, NotImplementedError):
-    """A rocketmq-client-python 2.x feature this release does not provide."""
+    """A rocketmq-client-python 2.x feature this release does not provide. Kept for code that
+    catches it: every 2.x feature is implemented now (the HTTP name-server lookup was the last),
+    so no call raises it."""
 
 
 # ---- operation x kind (what the client raises) ------------------------------------------------

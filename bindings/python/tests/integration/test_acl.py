@@ -1,7 +1,9 @@
 """ACL signing from Python (#9 §2).
 
-* Against the real broker (no ACL enforced by this test broker, see
-  docs/rocketmq-rust-broker.md): signed requests are accepted, messages flow.
+* Against the real broker with rocketmq-rust's authentication on (``TestCluster(acl=...)``,
+  one ACL 2.0 user): our ACL 1.0 signatures are verified, a signed producer and consumer work;
+  a wrong secret, an unknown key or no signature is refused with NO_PERMISSION (16), an
+  ``AuthError`` (a ``PermissionError``) naming the key.
 * Against a fake Java 4.9.4 ACL broker (name server + broker in one thread, verifying
   signatures as ``PlainAccessValidator`` does and refusing with SYSTEM_ERROR and the
   ``AclException`` remark): ``send_sync`` and ``PushConsumer.start`` raise ``AuthError`` (a
@@ -34,8 +36,10 @@ from rocketmq.client import (
 )
 
 from helpers import WAIT_TIMEOUT, LogCapture, unique, wait_until
+from testkit import TestCluster
 
 SECRET = "py-S3cret-Value-42"
+REAL_AK = "pyRealAK"
 WRONG = "py-Wrong-Value-17"
 
 
@@ -212,17 +216,41 @@ def test_refusals_raise_auth_errors_naming_the_key(
     assert_no_secret(debug_log)
 
 
+@pytest.fixture(scope="module")
+def acl_cluster() -> Iterator[TestCluster]:
+    """A real name server + broker with rocketmq-rust's authentication on, one user."""
+    with TestCluster().start(acl=(REAL_AK, SECRET)) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def acl_topic(acl_cluster: TestCluster) -> str:
+    """A topic on the ACL broker, auto-created by a signed send (create_topic is unsigned)."""
+    name = unique("T_acl_routed")
+    p = Producer(unique("pg_topic"), timeout=10_000)
+    p.set_name_server_address(acl_cluster.namesrv_addr)
+    p.set_session_credentials(REAL_AK, SECRET, "")
+    p.start()
+    try:
+        p.send_sync(_msg(name))
+    finally:
+        p.shutdown()
+    return name
+
+
 def test_signed_clients_work_against_the_real_broker(
-    namesrv_addr: str, topic: str, debug_log: LogCapture
+    acl_cluster: TestCluster, debug_log: LogCapture
 ) -> None:
+    ns = acl_cluster.namesrv_addr
+    topic = unique("T_acl")  # auto-created by the signed send (create_topic is unsigned)
     p = Producer(unique("pg_signed"), timeout=10_000)
-    p.set_name_server_address(namesrv_addr)
-    p.set_session_credentials("realAK", SECRET, "")
+    p.set_name_server_address(ns)
+    p.set_session_credentials(REAL_AK, SECRET, "")
     p.start()
     got: list[bytes] = []
     c = PushConsumer(unique("cg_signed"))
-    c.set_name_server_address(namesrv_addr)
-    c.set_session_credentials("realAK", SECRET, "")
+    c.set_name_server_address(ns)
+    c.set_session_credentials(REAL_AK, SECRET, "")
 
     def on_message(m: ReceivedMessage) -> ConsumeStatus:
         got.append(m.body)
@@ -237,6 +265,53 @@ def test_signed_clients_work_against_the_real_broker(
     finally:
         c.shutdown()
         p.shutdown()
+    assert_no_secret(debug_log)
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [(REAL_AK, WRONG), ("noSuchUser", SECRET), None],
+    ids=["wrong-secret", "unknown-key", "unsigned"],
+)
+def test_the_real_broker_refuses_bad_signatures_as_auth_errors(
+    acl_cluster: TestCluster,
+    acl_topic: str,
+    debug_log: LogCapture,
+    credentials: tuple[str, str] | None,
+) -> None:
+    """rocketmq-rust answers NO_PERMISSION (16) "Authentication credentials are invalid"."""
+    p = Producer(unique("pg_refused"), timeout=5_000)
+    p.set_name_server_address(acl_cluster.namesrv_addr)
+    if credentials is not None:
+        p.set_session_credentials(credentials[0], credentials[1], "")
+    p.start()
+    try:
+        with pytest.raises(exc.ProducerSendSyncAuthError) as info:
+            p.send_sync(_msg(acl_topic))
+        err = info.value
+        assert isinstance(err, PermissionError)
+        assert err.kind == "auth"
+        assert err.code == 16
+        assert "Authentication credentials are invalid" in str(err)
+        if credentials is not None:
+            assert credentials[0] in str(err)
+        assert SECRET not in str(err)
+        assert WRONG not in str(err)
+    finally:
+        p.shutdown()
+    if credentials is not None:
+        c = PushConsumer(unique("cg_refused"))
+        c.set_name_server_address(acl_cluster.namesrv_addr)
+        c.set_session_credentials(credentials[0], credentials[1], "")
+        # Routed to the broker, so the start's heartbeat reaches it and is refused.
+        c.subscribe(acl_topic, lambda m: ConsumeStatus.CONSUME_SUCCESS)
+        try:
+            with pytest.raises(PermissionError) as cinfo:
+                c.start()
+            assert isinstance(cinfo.value, exc.PushConsumerStartFailed)
+            assert credentials[0] in str(cinfo.value)
+        finally:
+            c.shutdown()
     assert_no_secret(debug_log)
 
 

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! rmq-testkit cluster [--namesrvs N] [--brokers M] [--cluster-name NAME] [--timeout SECS]
-//!                     [--broker-config SECTION.KEY=TOML_VALUE]... [--keep]
+//!                     [--broker-config SECTION.KEY=TOML_VALUE]... [--acl ACCESS_KEY:SECRET] [--keep]
 //! ```
+//! `--acl` turns on the brokers' authentication with that one user (`ClusterBuilder::acl`).
 //! Prints one JSON line once the cluster is ready:
 //! `{"ok": true, "namesrv_addr": "127.0.0.1:p1;127.0.0.1:p2", "namesrvs": [...],
 //!   "brokers": [{"name": "broker-0", "addr": "127.0.0.1:p", ...}], "dir": "..."}`
@@ -35,7 +36,7 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{mpsc, watch};
 
 const USAGE: &str = "usage: rmq-testkit cluster [--namesrvs N] [--brokers M] [--cluster-name NAME] \
-[--timeout SECS] [--broker-config SECTION.KEY=TOML_VALUE]... [--keep]
+[--timeout SECS] [--broker-config SECTION.KEY=TOML_VALUE]... [--acl ACCESS_KEY:SECRET] [--keep]
    or: rmq-testkit serve [--listen 127.0.0.1:0]   (clusters over TCP for RMQ_TESTKIT_REMOTE)
 then one command per stdin line, one JSON line answered per command:
   kill-broker I | start-broker I | pause-broker I | resume-broker I | kill-namesrv I | start-namesrv I | create-topic NAME QUEUES | info | stop
@@ -71,6 +72,14 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                 let o = rocketmq_testkit::config::ConfigOverride::parse(&spec)
                     .ok_or_else(|| format!("--broker-config wants SECTION.KEY=TOML_VALUE, got {spec:?}"))?;
                 builder = builder.broker_config(&o.section, &o.key, &o.value);
+            }
+            "--acl" => {
+                let spec = value("--acl")?;
+                let (access_key, secret) = spec
+                    .split_once(':')
+                    .filter(|(a, s)| !a.is_empty() && !s.is_empty())
+                    .ok_or_else(|| "--acl wants ACCESS_KEY:SECRET".to_owned())?;
+                builder = builder.acl(access_key, secret);
             }
             "--keep" => keep = true,
             "-h" | "--help" => return Err(String::new()),

@@ -14,14 +14,17 @@
 //!   queued for the connection's writer before the coroutine even suspends, with no thread
 //!   hop. With calls in flight it is spawned at once instead, so that the encoding runs on a
 //!   runtime worker in parallel with the loop thread, which is the bottleneck then (as for
-//!   `send_async`); a call still pending after the first poll is spawned too;
+//!   `send_async`). A call still pending after the first poll is parked, and spawned on the
+//!   runtime by its own waker when the answer arrives ([`Deferred`]): the worker that woke it
+//!   polls it from its local queue, so no thread is woken just to take the call over;
 //! * a completed call is queued in the loop's inbox by the worker that completed it, and the
 //!   loop is woken by one byte on a socket pair the loop watches (`loop.add_reader`), only when
 //!   the inbox goes from empty to non-empty: no GIL, no thread hop, and under load one wake-up
 //!   resolves many futures;
 //! * [`AioBridge`] runs on the loop: it takes the whole inbox and resolves each future (converting
 //!   the result there, GIL held anyway);
-//! * cancelling the `asyncio.Future` aborts the spawned call (a done-callback), as before.
+//! * cancelling the `asyncio.Future` drops the parked call or aborts its task (a done-callback),
+//!   as before.
 //!
 //! Where the loop cannot watch sockets (Windows' proactor loop), the wake-up is
 //! `loop.call_soon_threadsafe` from the runtime's blocking pool, which waits for the GIL.
@@ -37,7 +40,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use crate::errors::{IntoPyResult, Op};
 use crate::interpreter;
@@ -112,19 +115,136 @@ impl AioBridge {
     }
 }
 
-/// Aborts a spawned call when its `asyncio.Future` is cancelled (its done-callback).
+/// A call's task: the call, then its completion queued for the loop.
+type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Where a call's task is (see [`Deferred`]).
+enum Stage {
+    /// In its first poll, on the loop thread; `woken` if its waker fired meanwhile.
+    Polling { woken: bool },
+    /// Pending after its first poll, not spawned yet: the first wake-up spawns it.
+    Parked(Task),
+    /// On the runtime (`abort` once known), or done, or dropped by a cancel (`cancelled`).
+    Spawned { abort: Option<tokio::task::AbortHandle>, cancelled: bool },
+}
+
+/// The waker of a call's first poll, on the loop thread: the call is spawned on the runtime only
+/// when it is woken (the answer arrived), by the worker that woke it, which then polls it from
+/// its own queue: no thread is woken to take over a call that is only waiting, and none to
+/// poll it when it can go on. Also the call's cancel handle (the `asyncio.Future`'s
+/// done-callback, through [`AioCancel`]).
+struct Deferred {
+    stage: Mutex<Stage>,
+    handle: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stage = match &*lock(&self.stage) {
+            Stage::Polling { .. } => "polling",
+            Stage::Parked(_) => "parked",
+            Stage::Spawned { .. } => "spawned",
+        };
+        f.debug_struct("Deferred").field("stage", &stage).finish()
+    }
+}
+
+impl Deferred {
+    fn new(handle: tokio::runtime::Handle) -> Self {
+        Deferred { stage: Mutex::new(Stage::Polling { woken: false }), handle }
+    }
+
+    /// A task spawned from the start (no first poll on the loop thread).
+    fn spawned(handle: tokio::runtime::Handle, task: Task) -> Self {
+        let abort = handle.spawn(task).abort_handle();
+        Deferred { stage: Mutex::new(Stage::Spawned { abort: Some(abort), cancelled: false }), handle }
+    }
+
+    /// After the first poll returned pending: park the task, or spawn it if it was woken.
+    fn park(&self, task: Task) {
+        let mut stage = lock(&self.stage);
+        match &*stage {
+            Stage::Polling { woken: true } => {
+                *stage = Stage::Spawned { abort: None, cancelled: false };
+                drop(stage);
+                self.spawn(task);
+            }
+            _ => *stage = Stage::Parked(task),
+        }
+    }
+
+    fn spawn(&self, task: Task) {
+        let abort = self.handle.spawn(task).abort_handle();
+        let mut stage = lock(&self.stage);
+        match &mut *stage {
+            Stage::Spawned { cancelled: true, .. } => abort.abort(),
+            Stage::Spawned { abort: slot, .. } => *slot = Some(abort),
+            _ => {}
+        }
+    }
+
+    fn woken(&self) {
+        let mut stage = lock(&self.stage);
+        let parked = match &mut *stage {
+            Stage::Polling { woken } => {
+                *woken = true;
+                None
+            }
+            Stage::Parked(_) => {
+                match std::mem::replace(&mut *stage, Stage::Spawned { abort: None, cancelled: false }) {
+                    Stage::Parked(task) => Some(task),
+                    _ => None,
+                }
+            }
+            Stage::Spawned { .. } => None,
+        };
+        drop(stage);
+        if let Some(task) = parked {
+            self.spawn(task);
+        }
+    }
+}
+
+impl std::task::Wake for Deferred {
+    fn wake(self: Arc<Self>) {
+        self.woken();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken();
+    }
+}
+
+/// A call's cancel handle: the `asyncio.Future`'s done-callback.
 #[derive(Debug)]
 #[pyclass(module = "rocketmq._rocketmq", name = "_AioCancel", frozen)]
 pub struct AioCancel {
-    abort: tokio::task::AbortHandle,
+    deferred: Arc<Deferred>,
 }
 
 #[pymethods]
 impl AioCancel {
+    /// A cancelled future drops its parked call or aborts its task.
     fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
-        if future.call_method0(intern!(future.py(), "cancelled"))?.is_truthy()? {
-            self.abort.abort();
+        if !future.call_method0(intern!(future.py(), "cancelled"))?.is_truthy()? {
+            return Ok(());
         }
+        let mut stage = lock(&self.deferred.stage);
+        let dropped = match &mut *stage {
+            Stage::Parked(_) => Some(std::mem::replace(&mut *stage, Stage::Spawned { abort: None, cancelled: true })),
+            Stage::Spawned { abort: Some(abort), .. } => {
+                abort.abort();
+                None
+            }
+            Stage::Spawned { cancelled, .. } => {
+                *cancelled = true;
+                None
+            }
+            Stage::Polling { .. } => None,
+        };
+        drop(stage);
+        // Dropping the parked call cancels it (outside the lock: its drop may wake things).
+        drop(dropped);
         Ok(())
     }
 }
@@ -304,35 +424,39 @@ where
     let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
     let future = event_loop.call_method0(intern!(py, "create_future"))?;
     let inner = bridge_for(&event_loop)?;
-    let mut call: Pin<Box<F>> = Box::pin(fut);
-    if inner.in_flight.load(Ordering::Relaxed) == 0 {
-        // The first poll on this thread: a waker that does nothing is enough, since a call still
-        // pending is spawned next and the runtime polls it again at once.
-        let first = py.detach(|| {
-            let polled = {
-                let _entered = rt.handle().enter();
-                call.as_mut().poll(&mut Context::from_waker(Waker::noop()))
-            };
-            // A daemon thread's loop still sending while the interpreter exits must not
-            // re-enter it.
-            interpreter::park_if_exiting();
-            polled
-        });
-        if let Poll::Ready(result) = first {
-            Box::new(Outcome { op, result }).settle(&future)?;
-            return Ok(future);
-        }
-    }
+    let eager = inner.in_flight.load(Ordering::Relaxed) == 0;
     let counted = InFlight::new(inner);
     let target = future.clone().unbind();
-    let task = rt.spawn(async move {
-        let result = call.await;
+    let mut task: Task = Box::pin(async move {
+        let result = fut.await;
         // No longer in flight before the loop can see the completion (the next call of a
         // coroutine awaiting one at a time then takes the eager path).
         let bridge = counted.0.clone();
         drop(counted);
         bridge.complete(Completion { future: target, outcome: Box::new(Outcome { op, result }) });
     });
-    future.call_method1(intern!(py, "add_done_callback"), (AioCancel { abort: task.abort_handle() },))?;
+    let deferred = if eager {
+        let deferred = Arc::new(Deferred::new(rt.handle().clone()));
+        let waker = Waker::from(deferred.clone());
+        let first = py.detach(|| {
+            let polled = {
+                let _entered = rt.handle().enter();
+                task.as_mut().poll(&mut Context::from_waker(&waker))
+            };
+            // A daemon thread's loop still sending while the interpreter exits must not
+            // re-enter it.
+            interpreter::park_if_exiting();
+            polled
+        });
+        if first.is_ready() {
+            // Its completion is queued already.
+            return Ok(future);
+        }
+        deferred.park(task);
+        deferred
+    } else {
+        Arc::new(Deferred::spawned(rt.handle().clone(), task))
+    };
+    future.call_method1(intern!(py, "add_done_callback"), (AioCancel { deferred },))?;
     Ok(future)
 }

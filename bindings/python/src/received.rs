@@ -31,38 +31,21 @@ const REPR_BODY_LIMIT: usize = 64;
 #[pyclass(module = "rocketmq.client", name = "ReceivedMessage", frozen)]
 #[derive(Debug)]
 pub struct PyReceivedMessage {
-    inner: Inner,
+    /// Shared with the consumer that delivered it where it can be (the asyncio listener: no
+    /// copy made, and the one freed on the event loop's thread is only a count).
+    inner: Arc<MessageExt>,
     broker_name: String,
-}
-
-/// The message: a copy of its own, or shared with the consumer that delivered it (the asyncio
-/// listener: no copy made, and the one freed on the event loop's thread is only a count).
-#[derive(Debug)]
-enum Inner {
-    Owned(MessageExt),
-    Shared(Arc<MessageExt>),
-}
-
-impl std::ops::Deref for Inner {
-    type Target = MessageExt;
-
-    fn deref(&self) -> &MessageExt {
-        match self {
-            Inner::Owned(m) => m,
-            Inner::Shared(m) => m,
-        }
-    }
 }
 
 impl PyReceivedMessage {
     /// Wrap a copy of `msg`, consumed from a queue of `broker_name`.
     pub fn new(msg: MessageExt, broker_name: String) -> Self {
-        PyReceivedMessage { inner: Inner::Owned(msg), broker_name }
+        PyReceivedMessage { inner: Arc::new(msg), broker_name }
     }
 
     /// Wrap `msg`, shared with the consumer that delivers it from a queue of `broker_name`.
     pub fn shared(msg: Arc<MessageExt>, broker_name: String) -> Self {
-        PyReceivedMessage { inner: Inner::Shared(msg), broker_name }
+        PyReceivedMessage { inner: msg, broker_name }
     }
 
     /// The topic, for logging from Rust.

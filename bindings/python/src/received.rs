@@ -1,7 +1,8 @@
 //! `rocketmq.client.ReceivedMessage`: a consumed message, handed to `PushConsumer` callbacks.
 //!
-//! The object owns its copy of the message (the body is reference-counted, so the copy is
-//! cheap), so it stays valid after the callback returns: keep it, put it in a queue, read it
+//! The object holds the message (its own copy, or for the asyncio consumer the consumer's
+//! message shared by reference count; bodies are reference-counted either way), so it stays
+//! valid after the callback returns: keep it, put it in a queue, read it
 //! from another thread. (The 2.x object wrapped a C pointer that dangled once the callback
 //! returned.) Fields are converted to Python objects when read, not when the message arrives.
 //!

@@ -54,7 +54,24 @@ release-build: venv
 	$(MATURIN) develop --quiet --release -m $(PYBIND)/Cargo.toml
 
 # --- the contract --------------------------------------------------------------------------
-demo: broker release-build
+# The broker build (first run only, most of the wait) runs in the background while this
+# project's release build runs: on 2 cores the two fill each other's serial stretches (build
+# scripts, links, the name server's and broker's final crates). A progress line every 30 s says
+# what is still being waited for.
+BROKER_LOG ?= $(or $(TMPDIR),/tmp)/rocketmq-py-broker-build.log
+demo: venv
+	scripts/install-broker.sh >/dev/null 2>"$(BROKER_LOG)" &
+	broker_pid=$$!
+	scripts/demo-broker-progress.sh "$(BROKER_LOG)" "$$broker_pid" &
+	progress_pid=$$!
+	trap 'kill "$$progress_pid" 2>/dev/null || true' EXIT
+	$(MAKE) --no-print-directory release-build
+	if kill -0 "$$broker_pid" 2>/dev/null; then echo "demo: project built; waiting for the test broker's build (log: $(BROKER_LOG))"; fi
+	if ! wait "$$broker_pid"; then
+		tail -n 30 "$(BROKER_LOG)" >&2
+		echo "demo: the test broker's build failed (log above); rerun make demo to resume it" >&2
+		exit 1
+	fi
 	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) examples/demo.py
 
 test: broker test-rust test-python
@@ -128,6 +145,12 @@ $(VENV)/.zig: $(VENV)/.ready
 
 cross-tools: $(VENV)/.zig
 	scripts/install-cross-tools.sh
+
+# Wheels are what users install: fat LTO and one codegen unit (the extension 9.8 -> 6.9 MB, the
+# x86_64 wheel 4.2 -> 3.2 MB, under the 4 MB budget; ~7 min instead of ~8.5 on this machine).
+# Benchmarks and tests keep the workspace's thin-LTO release profile.
+wheels wheel-host: export CARGO_PROFILE_RELEASE_LTO := fat
+wheels wheel-host: export CARGO_PROFILE_RELEASE_CODEGEN_UNITS := 1
 
 wheels: cross-tools
 	scripts/build-wheels.sh $(WHEEL_TARGETS)

@@ -18,6 +18,11 @@ With 1 KiB bodies, against a local name server + broker started by the test kit:
 
 then the same two by the Rust core alone (the ``bench_consumer`` example: drain with a fresh
 group on the same filled topic, latency on a topic of its own), and the Python/Rust ratios.
+
+``--push-drains N`` runs only the push drains (sync, asyncio, asyncio with batch 8) N times on
+one filled topic, each asyncio figure as a ratio to the sync drain of the same round, with the
+process's CPU time per message: the quick loop for tuning the asyncio consumer on a shared
+machine, where figures of separate runs are not comparable.
 """
 
 from __future__ import annotations
@@ -162,10 +167,14 @@ def aio_drain(
         tick = asyncio.ensure_future(ticker())
         cpu = time.process_time()
         started = time.perf_counter()
+        loop_cpu = (
+            time.thread_time()
+        )  # the loop's thread: the drain's share of the work
         await consumer.start()
         try:
             await asyncio.wait_for(done.wait(), 600)
             cpu_us = (time.process_time() - cpu) / count * 1e6
+            loop_cpu = time.thread_time() - loop_cpu
         finally:
             await consumer.shutdown()
             await tick
@@ -178,6 +187,7 @@ def aio_drain(
             "lag_p50_ms": percentile(values, 0.50),
             "lag_p99_ms": percentile(values, 0.99),
             "lag_max_ms": values[-1],
+            "loop_cpu_us": loop_cpu / count * 1e6,
         }
 
     return asyncio.run(run())
@@ -240,10 +250,54 @@ def python_latency(
     }
 
 
+def push_drains(args: argparse.Namespace) -> None:
+    """``--push-drains``: the sync and asyncio push drains, round after round (see the docs)."""
+    topic = f"bench_drain_{uuid.uuid4().hex[:8]}"
+    with TestCluster().start(namesrvs=1, brokers=1) as cluster:
+        namesrv = cluster.namesrv_addr
+        cluster.create_topic(topic, args.queues)
+        producer = Producer(f"bench_fill_{uuid.uuid4().hex[:8]}", timeout=10_000)
+        producer.set_name_server_address(namesrv)
+        producer.start()
+        try:
+            fill(producer, topic, args.count, b"x" * args.body)
+        finally:
+            producer.shutdown()
+        print(f"filled {topic} with {args.count} messages")
+        cases = (
+            ("sync", lambda: python_drain(namesrv, topic, args)),
+            ("asyncio", lambda: aio_drain(namesrv, topic, args)),
+            ("asyncio8", lambda: aio_drain(namesrv, topic, args, batch=8)),
+        )
+        for round_ in range(args.push_drains):
+            sync = 0.0
+            for name, drain in cases:
+                cpu = time.process_time()
+                r = drain()
+                cpu_us = (time.process_time() - cpu) / args.count * 1e6
+                sync = sync or r["msg_per_s"]
+                lag = (
+                    f" ({r['loop_cpu_us']:.1f} on the loop); loop lag p50 "
+                    f"{r['lag_p50_ms']:.2f} ms, p99 {r['lag_p99_ms']:.2f} ms"
+                    if "lag_p99_ms" in r
+                    else ""
+                )
+                print(
+                    f"round {round_} {name:<9} {r['msg_per_s']:>8.0f} msg/s "
+                    f"{ratio(r['msg_per_s'], sync):>6} of sync, {cpu_us:.1f} us CPU/msg{lag}",
+                    flush=True,
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rust-bench", help="the bench_consumer example binary")
     parser.add_argument(
-        "--rust-bench", required=True, help="the bench_consumer example binary"
+        "--push-drains",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the push drains (sync, asyncio, asyncio batch 8), N rounds",
     )
     parser.add_argument("--count", type=int, default=100_000, help="messages to drain")
     parser.add_argument("--rate", type=int, default=1000, help="latency run: msg/s")
@@ -257,6 +311,11 @@ def main() -> None:
         "--batch-size", type=int, default=0, help="consume batch (default 1)"
     )
     args = parser.parse_args()
+    if args.push_drains:
+        push_drains(args)
+        return
+    if not args.rust_bench:
+        parser.error("--rust-bench is required (unless --push-drains)")
     body = b"x" * args.body
     tag = uuid.uuid4().hex[:8]
     drain_topic, py_topic, rs_topic = (

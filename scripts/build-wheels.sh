@@ -49,6 +49,10 @@ cross() {
     unset CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER CC_aarch64_unknown_linux_gnu
 }
 
+# Security and CoreFoundation (rustls-native-certs) as text stubs: no macOS SDK here
+# (scripts/macos-stubs/README.md). Final link only, so the dependencies' builds stay cached.
+MACOS_FRAMEWORKS=(-C "link-arg=-F$ROOT/scripts/macos-stubs")
+
 for t in "${targets[@]}"; do
     case "$t" in
     linux-x86_64)
@@ -63,13 +67,13 @@ for t in "${targets[@]}"; do
           build "$t" --target x86_64-pc-windows-gnu ) ;;
     macos-x86_64)
         ( cross; export MACOSX_DEPLOYMENT_TARGET=10.12
-          build "$t" --target x86_64-apple-darwin --zig ) ;;
+          build "$t" --target x86_64-apple-darwin --zig -- "${MACOS_FRAMEWORKS[@]}" ) ;;
     macos-arm64)
         ( cross; export MACOSX_DEPLOYMENT_TARGET=11.0
-          build "$t" --target aarch64-apple-darwin --zig ) ;;
+          build "$t" --target aarch64-apple-darwin --zig -- "${MACOS_FRAMEWORKS[@]}" ) ;;
     universal2)
         ( cross; export MACOSX_DEPLOYMENT_TARGET=10.12
-          build "$t" --target universal2-apple-darwin --zig ) ;;
+          build "$t" --target universal2-apple-darwin --zig -- "${MACOS_FRAMEWORKS[@]}" ) ;;
     sdist)
         start=$SECONDS out="$(mktemp -d)"
         "$MATURIN" sdist -m "$MANIFEST" --out "$out" >&2

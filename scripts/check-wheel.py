@@ -101,7 +101,7 @@ def check_pe(pyd: Path) -> None:
 
 
 LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB = 0xC, 0x80000018, 0x8000001F
-LC_VERSION_MIN_MACOSX, LC_BUILD_VERSION, LC_SYMTAB = 0x24, 0x32, 0x2
+LC_VERSION_MIN_MACOSX, LC_BUILD_VERSION, LC_SYMTAB, LC_SEGMENT_64 = 0x24, 0x32, 0x2, 0x19
 
 
 def macho_slices(data: bytes) -> list[bytes]:
@@ -123,12 +123,19 @@ def check_macho(dylib: Path, tag_min: tuple[int, ...]) -> None:
             check(False, f"64-bit little-endian Mach-O (magic {magic:#x})")
             continue
         arch = {0x01000007: "x86_64", 0x0100000C: "arm64"}.get(cpu, hex(cpu))
-        off, libs, minos, has_debug = 32, [], None, b"__DWARF" in sl
+        # Debug info is a __DWARF segment or __debug_* sections: a load-command check, since the
+        # bytes "__DWARF" also occur as a string in std's own Mach-O symbolizer (backtraces).
+        off, libs, minos, has_debug = 32, [], None, False
         for _ in range(ncmds):
             cmd, size = struct.unpack("<II", sl[off : off + 8])
             if cmd in (LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB):
                 name_off = struct.unpack("<I", sl[off + 8 : off + 12])[0]
                 libs.append(sl[off + name_off : off + size].split(b"\0")[0].decode())
+            elif cmd == LC_SEGMENT_64:
+                segname = sl[off + 8 : off + 24].rstrip(b"\0")
+                nsects = struct.unpack("<I", sl[off + 64 : off + 68])[0]
+                sectnames = [sl[off + 72 + 80 * i : off + 88 + 80 * i].rstrip(b"\0") for i in range(nsects)]
+                has_debug |= segname == b"__DWARF" or any(n.startswith(b"__debug_") for n in sectnames)
             elif cmd == LC_BUILD_VERSION:
                 v = struct.unpack("<I", sl[off + 12 : off + 16])[0]
                 minos = (v >> 16, (v >> 8) & 0xFF)

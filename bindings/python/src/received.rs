@@ -1,7 +1,8 @@
 //! `rocketmq.client.ReceivedMessage`: a consumed message, handed to `PushConsumer` callbacks.
 //!
-//! The object owns its copy of the message (the body is reference-counted, so the copy is
-//! cheap), so it stays valid after the callback returns: keep it, put it in a queue, read it
+//! The object holds the message (its own copy, or for the asyncio consumer the consumer's
+//! message shared by reference count; bodies are reference-counted either way), so it stays
+//! valid after the callback returns: keep it, put it in a queue, read it
 //! from another thread. (The 2.x object wrapped a C pointer that dangled once the callback
 //! returned.) Fields are converted to Python objects when read, not when the message arrives.
 //!
@@ -12,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use rocketmq_client::MessageExt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::message::property_name;
 
@@ -30,19 +32,36 @@ const REPR_BODY_LIMIT: usize = 64;
 #[pyclass(module = "rocketmq.client", name = "ReceivedMessage", frozen)]
 #[derive(Debug)]
 pub struct PyReceivedMessage {
-    inner: MessageExt,
+    /// Shared with the consumer that delivered it where it can be (the asyncio listener: no
+    /// copy made, and the one freed on the event loop's thread is only a count).
+    inner: Arc<MessageExt>,
     broker_name: String,
 }
 
 impl PyReceivedMessage {
     /// Wrap a copy of `msg`, consumed from a queue of `broker_name`.
     pub fn new(msg: MessageExt, broker_name: String) -> Self {
+        PyReceivedMessage { inner: Arc::new(msg), broker_name }
+    }
+
+    /// Wrap `msg`, shared with the consumer that delivers it from a queue of `broker_name`.
+    pub fn shared(msg: Arc<MessageExt>, broker_name: String) -> Self {
         PyReceivedMessage { inner: msg, broker_name }
     }
 
     /// The message.
     pub fn inner(&self) -> &MessageExt {
         &self.inner
+    }
+
+    /// The topic, for logging from Rust.
+    pub fn topic_str(&self) -> &str {
+        &self.inner.topic
+    }
+
+    /// The message id (see `id`), for logging from Rust.
+    pub fn msg_id(&self) -> String {
+        self.inner.msg_id()
     }
 }
 

@@ -188,3 +188,73 @@ async fn orderly_async_listener_keeps_per_queue_order() {
     c.shutdown().await;
     p.shutdown().await;
 }
+
+/// A listener that takes the consumer's messages shared (`consume_shared`) and keeps every one
+/// (so the consumer must copy them back when the verdict is in): all are delivered, the
+/// copying `consume` is never called, and a failed one is sent back and redelivered.
+struct Keeper(Arc<Kept>);
+
+struct Kept {
+    kept: Mutex<Vec<Arc<MessageExt>>>,
+    copied_calls: AtomicUsize,
+    tries: Mutex<HashMap<String, Vec<i32>>>,
+    count_tx: watch::Sender<usize>,
+}
+
+impl rocketmq_client::AsyncMessageListener for Keeper {
+    fn consume(
+        &self,
+        _msgs: Vec<MessageExt>,
+        _: ConsumeContext,
+    ) -> rocketmq_client::consumer::listener::ListenerFuture {
+        self.0.copied_calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { ConsumeResult::ReconsumeLater })
+    }
+
+    fn consume_shared(
+        &self,
+        msgs: Vec<Arc<MessageExt>>,
+        _: ConsumeContext,
+    ) -> rocketmq_client::consumer::listener::ListenerFuture {
+        let me = self.0.clone();
+        Box::pin(async move {
+            let mut result = ConsumeResult::Success;
+            let mut tries = me.tries.lock().unwrap();
+            for m in &msgs {
+                let t = tries.entry(String::from_utf8_lossy(&m.body).to_string()).or_default();
+                t.push(m.reconsume_times);
+                if m.body.as_ref() == b"m-7" && t.len() == 1 {
+                    result = ConsumeResult::ReconsumeLater;
+                }
+            }
+            // Kept before the count moves, so the test sees them once it sees the count.
+            me.kept.lock().unwrap().extend(msgs);
+            me.count_tx.send_replace(tries.values().map(Vec::len).sum());
+            drop(tries);
+            result
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shared_messages_kept_by_the_listener_are_acknowledged_and_sent_back() {
+    let (_cluster, ns, topic) = cluster_with_topic("T_async_shared", 2).await;
+    let p = producer(&ns).await;
+    send_n(&p, &topic, 200).await;
+    let c = consumer(&ns, &topic, |o| o.delay_level_when_next_consume = 1);
+    let (count_tx, mut count_rx) = watch::channel(0usize);
+    let keeper =
+        Arc::new(Kept { kept: Mutex::default(), copied_calls: AtomicUsize::new(0), tries: Mutex::default(), count_tx });
+    c.register_async_listener(Keeper(keeper.clone())).unwrap();
+    c.start().await.unwrap();
+    // 200 first deliveries and the redelivery of m-7.
+    let reached = timeout(LONG, count_rx.wait_for(|n| *n >= 201)).await;
+    let tries = keeper.tries.lock().unwrap().clone();
+    assert!(reached.is_ok(), "deliveries: {}", tries.values().map(Vec::len).sum::<usize>());
+    assert_eq!(tries.len(), 200, "every message delivered");
+    assert_eq!(tries["m-7"], [0, 1], "m-7 failed once, sent back, redelivered");
+    assert_eq!(keeper.copied_calls.load(Ordering::SeqCst), 0, "the copying consume() is never called");
+    assert!(keeper.kept.lock().unwrap().len() >= 201, "the listener still holds what it kept");
+    c.shutdown().await;
+    p.shutdown().await;
+}

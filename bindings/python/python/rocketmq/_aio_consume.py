@@ -3,8 +3,9 @@
 
 The native side hands each batch of messages to :meth:`Spawner.spawn` on the event loop; the
 task awaits the topic's callback for each message in order and reports through ``verdict``:
-``verdict.accepts(i, result)`` applies the blocking consumer's rules (None or CONSUME_SUCCESS:
-done; anything else: redelivered, logged), ``verdict.finish(done)`` says how many are done.
+None means done; any other result goes through ``verdict.accepts(msg, result)``, the blocking
+consumer's rules (CONSUME_SUCCESS: done; anything else: redelivered, logged);
+``verdict.finish(done)`` says how many are done.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import inspect
 import logging
 import socket
 import sys
+import types
 from typing import Any, Callable
 
 _logger = logging.getLogger("rocketmq")
@@ -40,8 +42,13 @@ class Spawner:
 
     def spawn(self, callback: Callable[[Any], Any], messages: list[Any], verdict: Any) -> None:
         """Run the batch now if fewer than ``limit`` run, else when one finishes (in order)."""
-        self._waiting.append((callback, messages, verdict))
-        self._start_waiting()
+        if self._waiting or self._running >= self._limit:
+            self._waiting.append((callback, messages, verdict))
+            return
+        # Called once per batch: the common case (a free slot) inline.
+        self._running += 1
+        if self._start(_run(callback, messages, verdict)):
+            self._running -= 1  # finished without waiting
 
     def _start_waiting(self) -> None:
         while self._waiting and self._running < self._limit:
@@ -145,13 +152,19 @@ async def _continue(coro: Any, first: Any) -> None:
     await _Resume(coro, first)
 
 
+_CoroutineType = types.CoroutineType
+
+
 async def _run(callback: Callable[[Any], Any], messages: list[Any], verdict: Any) -> None:
     done = 0
     try:
-        for i, msg in enumerate(messages):
+        for msg in messages:
             try:
                 result = callback(msg)
-                if inspect.isawaitable(result):
+                # Per message: the cheap tests first (None, then a coroutine of an async def).
+                if result is not None and (
+                    type(result) is _CoroutineType or inspect.isawaitable(result)
+                ):
                     result = await result
             except Exception:
                 _logger.warning(
@@ -162,7 +175,8 @@ async def _run(callback: Callable[[Any], Any], messages: list[Any], verdict: Any
                     exc_info=True,
                 )
                 break
-            if not verdict.accepts(i, result):
+            # None (the usual result) is done without asking the native side.
+            if result is not None and not verdict.accepts(msg, result):
                 break
             done += 1
     finally:

@@ -238,10 +238,14 @@ impl ConsumeService {
         let traced = self.trace_before(&msgs);
         let started = Instant::now();
         let context = self.context(mq);
-        let verdict = match catch_unwind(AssertUnwindSafe(|| listener.consume(msgs.clone(), context))) {
+        let shared: Vec<Arc<MessageExt>> = msgs.into_iter().map(Arc::new).collect();
+        let verdict = match catch_unwind(AssertUnwindSafe(|| listener.consume_shared(shared.clone(), context))) {
             Ok(fut) => CatchUnwind(fut).await,
             Err(_) => None,
         };
+        // Normally the listener has let go of every message by now: no copy.
+        let msgs: Vec<MessageExt> =
+            shared.into_iter().map(|m| Arc::try_unwrap(m).unwrap_or_else(|m| MessageExt::clone(&m))).collect();
         if verdict.is_none() {
             tracing::error!(group = %self.env.group, queue = %mq, "async message listener panicked; the messages will be redelivered");
         }

@@ -7,6 +7,7 @@ use rocketmq_remoting::message::stored::MessageExt;
 use rocketmq_remoting::MessageQueue;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// The listener's verdict on a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +68,15 @@ pub type ListenerFuture = Pin<Box<dyn Future<Output = ConsumeResult> + Send + 's
 pub trait AsyncMessageListener: Send + Sync + 'static {
     /// Start processing `msgs` (owned: the future may outlive the call).
     fn consume(&self, msgs: Vec<MessageExt>, context: ConsumeContext) -> ListenerFuture;
+
+    /// [`consume`](Self::consume) on messages the consumer shares instead of copying: it keeps
+    /// them for acknowledging (offsets, sending failed ones back) and takes them back when the
+    /// verdict is in, copying only those the listener still holds then. The default copies
+    /// them for `consume`; a listener that hands messages to another thread (the Python
+    /// binding's asyncio one) saves the copy there and its freeing on that thread.
+    fn consume_shared(&self, msgs: Vec<Arc<MessageExt>>, context: ConsumeContext) -> ListenerFuture {
+        self.consume(msgs.iter().map(|m| MessageExt::clone(m)).collect(), context)
+    }
 }
 
 impl<F, Fut> AsyncMessageListener for F

@@ -6,6 +6,9 @@
 //! Every log line of the run is captured and searched for the secrets.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::log_capture::capture;
 use rocketmq_client::acl::signature;
 use rocketmq_client::{
     ClientOptions, ConsumeResult, ConsumerOptions, ErrorKind, Message, MessageExt, Producer, ProducerOptions,
@@ -15,8 +18,7 @@ use rocketmq_remoting::body::{BrokerData, QueueData, TopicRouteData};
 use rocketmq_remoting::connection::{BoxFuture, RequestHandler};
 use rocketmq_remoting::{request_code, response_code, Connection, RemotingCommand};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::time::timeout;
@@ -24,48 +26,6 @@ use tokio::time::timeout;
 const SECRET: &str = "s3cr3t-Right-Value";
 const WRONG: &str = "s3cr3t-Wrong-Value";
 const TOPIC: &str = "T_acl";
-
-/// Every event of every target, all fields rendered: what any log sink could ever print.
-struct Capture(Mutex<String>);
-
-struct Fields<'a>(&'a mut String);
-
-impl tracing::field::Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, " {}={:?}", field.name(), value);
-    }
-}
-
-impl tracing::Subscriber for &'static Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let mut text = self.0.lock().unwrap();
-        span.record(&mut Fields(&mut text));
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        values.record(&mut Fields(&mut self.0.lock().unwrap()));
-    }
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut text = self.0.lock().unwrap();
-        let _ = write!(text, "\n{} {}", event.metadata().level(), event.metadata().target());
-        event.record(&mut Fields(&mut text));
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-fn capture() -> &'static Capture {
-    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let c: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(String::new()))));
-        let _ = tracing::subscriber::set_global_default(c);
-        c
-    })
-}
 
 #[derive(Default)]
 struct Seen {

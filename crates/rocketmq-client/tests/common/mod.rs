@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod log_capture;
+
 use rocketmq_client::{ClientOptions, Producer, ProducerOptions};
 use rocketmq_testkit::Cluster;
 use std::time::Duration;

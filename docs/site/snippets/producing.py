@@ -88,3 +88,27 @@ producer.send_sync(at)
 # --8<-- [end:delay]
 
 producer.shutdown()
+
+# --8<-- [start:auto_batch]
+batching = Producer("orders_batching_producer")
+batching.set_name_server_address(NAMESRV)
+batching.set_auto_batch(True)  # send_async (and send_sync) calls are gathered into batches
+batching.set_batch_max_delay_ms(5)  # hold a batch at most 5 ms
+# or: rocketmq.aio.Producer("my_group", auto_batch=True, batch_max_delay_ms=5)
+batching.start()
+stored = threading.Semaphore(0)
+ids = []
+
+
+def on_stored(result):
+    ids.append(result.msg_id)  # each message keeps an id and an offset of its own
+    stored.release()
+
+
+for i in range(100):
+    batching.send_async(new_message(b"batched %d" % i), on_stored, on_exception)
+for _ in range(100):
+    assert stored.acquire(timeout=10)
+batching.shutdown()
+# --8<-- [end:auto_batch]
+assert len(set(ids)) == 100

@@ -81,7 +81,10 @@ def stored(namesrv: str, topic: str) -> dict[bytes, tuple[str, str, int, int]]:
 
 
 def test_each_caller_gets_the_stored_message_of_its_own(namesrv_addr: str, topic: str) -> None:
-    p = batching_producer(namesrv_addr, delay=50, max_bytes=2_000)
+    # The size bound, not the hold time, closes the batches: a hold of 2 s is far longer than
+    # submitting 200 sends takes even in a debug build on a loaded machine (with 50 ms, a debug
+    # build in CI submitted slowly enough for the hold to split batches).
+    p = batching_producer(namesrv_addr, delay=2_000, max_bytes=2_000)
     try:
         msgs = [message(topic, b"m-%04d" % i + b"x" * 100) for i in range(200)]
         results = send_all_async(p, msgs)

@@ -98,12 +98,11 @@ def test_each_caller_gets_the_stored_message_of_its_own(namesrv_addr: str, topic
         assert (r.msg_id, r.offset_msg_id, r.queue_id, r.offset) == on_broker[m.body]
     sent = [r for r in results if isinstance(r, SendResult)]
     assert len({r.msg_id for r in sent}) == 200, "each caller has an id of its own"
-    # They went out in batches: message i+1 mostly follows message i in the same queue (sent
-    # alone, consecutive sends go round the queues).
-    followers = sum(
-        1 for a, b in zip(sent, sent[1:]) if a.queue_id == b.queue_id and b.offset == a.offset + 1
-    )
-    assert followers > 150, followers
+    # They went out in batches: message i+1 mostly lands in message i's queue (a batch goes to
+    # one queue; sent alone, consecutive sends go round the queues, so no two would). Not their
+    # offsets' order: calls may reach the accumulator in another order than they were made.
+    same_queue = sum(1 for a, b in zip(sent, sent[1:]) if a.queue_id == b.queue_id)
+    assert same_queue > 150, same_queue
 
 
 def test_held_messages_of_one_batch_share_a_queue_and_consecutive_offsets(

@@ -17,6 +17,7 @@ start=$SECONDS
 "$WORK/venv/bin/pip" install --quiet --disable-pip-version-check "pytest>=8" "pytest-timeout>=2.3" "$WHEEL"
 cp -r "$ROOT/bindings/python/tests" "$WORK/tests"
 export RMQ_EXAMPLES_DIR="$ROOT/examples"   # test_examples.py runs them with the installed package
+export RMQ_BENCH_DIR="$ROOT/bench"         # test_leaks.py shares bench/soak.py with make soak
 cp "$ROOT/bindings/python/pyproject.toml" "$WORK/pyproject.toml"   # pytest settings only
 cd "$WORK"
 where="$("$WORK/venv/bin/python" -c 'import rocketmq, rocketmq._rocketmq as m; print(m.__file__)')"

@@ -53,7 +53,7 @@ pub struct TempDir {
 }
 
 impl TempDir {
-    /// Create `<base>/<prefix>-<pid>-<time>-<n>` ([`base_dir`]); fails rather than reuse an
+    /// Create `<base>/<prefix>-<pid>-<time>-<n>` (`base_dir`); fails rather than reuse an
     /// existing directory.
     pub fn new(prefix: &str) -> Result<Self> {
         let base = base_dir();

@@ -69,7 +69,27 @@ NAMESRV_REFRESH_MS = 120_000
 
 class ClientSetters(CoreView[CoreT]):
     """Setters the blocking clients share (producer, push, lite-pull and pull consumers):
-    name-server lookup and namespaces."""
+    name-server lookup, namespaces and TLS."""
+
+    def set_tls(
+        self,
+        enabled: bool = True,
+        *,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        server_name: str | None = None,
+        test_mode: bool = False,
+    ) -> None:
+        """TLS for every connection (Java ``useTLS`` and ``tls.client.*``; rustls, no OpenSSL).
+
+        Trust: the system store, or ``ca_file`` (PEM). ``cert_file`` + ``key_file`` (PEM): a
+        client certificate for mutual TLS. ``server_name``: the name the server certificate must
+        carry (default: the host dialled). ``test_mode``: verify nothing (Java
+        ``tls.test.mode.enable``; logged as a warning; never in production). Files are read by
+        ``start()``, which raises an ``InvalidConfigError`` for a missing or bad one.
+        """
+        self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
 
     def set_name_server_domain(
         self, domain: str, *, refresh_interval_ms: int = NAMESRV_REFRESH_MS

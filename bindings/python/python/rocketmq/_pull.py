@@ -130,19 +130,6 @@ class LitePullConsumer(ClientSetters[LitePullConsumerCore], StatsView[LitePullCo
     def set_instance_name(self, name: str) -> None:
         self._core.set_instance_name(name)
 
-    def set_tls(
-        self,
-        enabled: bool = True,
-        *,
-        ca_file: str | None = None,
-        cert_file: str | None = None,
-        key_file: str | None = None,
-        server_name: str | None = None,
-        test_mode: bool = False,
-    ) -> None:
-        """TLS for every connection, as :meth:`rocketmq.client.Producer.set_tls`."""
-        self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
-
     def set_route_snapshot_path(self, path: str | os.PathLike[str] | None) -> None:
         """Route snapshot file, used while no name server answers (see
         ``rocketmq.client.PushConsumer.set_route_snapshot_path``)."""
@@ -371,19 +358,6 @@ class PullConsumer(ClientSetters[PullConsumerCore]):
     def set_namesrv_addr(self, addr: str) -> None:
         """0.5.x name of :meth:`set_name_server_address`."""
         self._core.set_namesrv_addr(addr)
-
-    def set_tls(
-        self,
-        enabled: bool = True,
-        *,
-        ca_file: str | None = None,
-        cert_file: str | None = None,
-        key_file: str | None = None,
-        server_name: str | None = None,
-        test_mode: bool = False,
-    ) -> None:
-        """TLS for every connection, as :meth:`rocketmq.client.Producer.set_tls`."""
-        self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
 
     def set_session_credentials(self, access_key: str, access_secret: str, channel: str) -> None:
         self._core.set_session_credentials(access_key, access_secret, channel)

@@ -194,26 +194,6 @@ class _Client(ClientSetters[_PushOrProducerCore], StatsView[_PushOrProducerCore]
         """
         self._core.set_session_credentials(access_key, access_secret, channel)
 
-    def set_tls(
-        self,
-        enabled: bool = True,
-        *,
-        ca_file: str | None = None,
-        cert_file: str | None = None,
-        key_file: str | None = None,
-        server_name: str | None = None,
-        test_mode: bool = False,
-    ) -> None:
-        """TLS for every connection (Java ``useTLS`` and ``tls.client.*``; rustls, no OpenSSL).
-
-        Trust: the system store, or ``ca_file`` (PEM). ``cert_file`` + ``key_file`` (PEM): a
-        client certificate for mutual TLS. ``server_name``: the name the server certificate must
-        carry (default: the host dialled). ``test_mode``: verify nothing (Java
-        ``tls.test.mode.enable``; logged as a warning; never in production). Files are read by
-        ``start()``, which raises an ``InvalidConfigError`` for a missing or bad one.
-        """
-        self._core.set_tls(enabled, ca_file, cert_file, key_file, server_name, test_mode)
-
     def set_route_snapshot_path(self, path: str | os.PathLike[str] | None) -> None:
         """Route snapshot file (not in the 2.x client; default none). Routes are saved there as
         they change; a client that finds no name server answering uses the saved route of a topic

@@ -4,9 +4,12 @@
 //! the pulls.
 //!
 //! How a batch reaches the loop, cheaply:
-//! * The core calls [`AioListener::consume`] on a runtime worker (at most `max_in_flight`
-//!   batches in flight, orderly: one per queue). It queues the batch with a oneshot for its
-//!   verdict in an inbox and returns a future that waits for the verdict. A runtime worker never
+//! * The core calls [`AioListener::consume_many`] on a runtime worker with the batches of one
+//!   pull (at most `max_in_flight` batches in flight, orderly: one batch per queue). It queues
+//!   them in an inbox under one lock, each with its slot in the group's verdicts, and returns a
+//!   future that waits for the group (one oneshot, sent when the last batch has its verdict).
+//!   At a batch size of 1 this is what makes the asyncio consumer cheap: one task, one permit
+//!   acquisition and one wake-up per pull instead of per message. A runtime worker never
 //!   waits for the GIL.
 //! * When the inbox goes from empty to non-empty, the loop is woken once: by writing a byte to a
 //!   socket the loop watches (`loop.add_reader`), with no GIL and no thread hop; where the loop
@@ -25,15 +28,16 @@
 //! * The task awaits the callback of each message in order and reports through [`AioVerdict`]:
 //!   a result other than None goes through `accepts(msg, result)` (the blocking consumer's
 //!   rules: CONSUME_SUCCESS done, anything else redelivered and logged; None, the usual
-//!   result, is done without that call), `finish(done)` sends the batch's verdict. A verdict
-//!   dropped unsent (loop closed, task destroyed) means RECONSUME_LATER. Verdicts decided
+//!   result, is done without that call), `finish(done)` settles the batch's slot in its group;
+//!   the group's verdicts go to the core once its last batch is settled. A slot dropped
+//!   unsettled (loop closed, task destroyed) means RECONSUME_LATER for that batch. Verdicts decided
 //!   during a drain (callbacks that finished without waiting) are sent together when it ends,
 //!   by one task on the runtime: sent from the loop one by one, each woke a parked worker with
 //!   a syscall on the loop's thread.
 
 use pyo3::prelude::*;
 use pyo3::types::PyList;
-use rocketmq_client::consumer::listener::ListenerFuture;
+use rocketmq_client::consumer::listener::{ListenerFuture, ManyFuture, SharedCall};
 use rocketmq_client::consumer::ConsumeContext;
 use rocketmq_client::{AsyncMessageListener, ConsumeResult, MessageExt};
 use std::collections::VecDeque;
@@ -61,11 +65,71 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 struct Pending {
     msgs: Vec<Arc<MessageExt>>,
     broker_name: String,
-    verdict: oneshot::Sender<ConsumeResult>,
+    slot: Slot,
 }
 
-/// A verdict decided during a drain, sent when the drain ends (see [`Shared::flush`]).
-type Decided = (oneshot::Sender<ConsumeResult>, ConsumeResult);
+/// The verdicts of a group (the batches handed over in one `consume_many`), complete: sent
+/// when a drain ends if decided during it (see [`Shared::flush`]), else at once.
+type Decided = (oneshot::Sender<Vec<ConsumeResult>>, Vec<ConsumeResult>);
+
+/// The verdicts of one group, filled in as its batches finish.
+struct Group {
+    state: Mutex<GroupState>,
+}
+
+struct GroupState {
+    results: Vec<ConsumeResult>,
+    left: usize,
+    tx: Option<oneshot::Sender<Vec<ConsumeResult>>>,
+}
+
+impl Group {
+    /// Record batch `index`'s verdict; the group's sender and verdicts once the last is in.
+    fn settle(&self, index: usize, result: ConsumeResult) -> Option<Decided> {
+        let mut state = lock(&self.state);
+        if let Some(slot) = state.results.get_mut(index) {
+            *slot = result;
+        }
+        state.left = state.left.saturating_sub(1);
+        if state.left > 0 {
+            return None;
+        }
+        let results = std::mem::take(&mut state.results);
+        state.tx.take().map(|tx| (tx, results))
+    }
+}
+
+/// A batch's place in its group. Dropped unsettled (the batch never reached the loop, its task
+/// was destroyed, the loop closed), it settles as RECONSUME_LATER: the batch is redelivered,
+/// and the rest of its group is not held up.
+struct Slot {
+    group: Arc<Group>,
+    index: usize,
+    settled: bool,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slot").field("index", &self.index).field("settled", &self.settled).finish()
+    }
+}
+
+impl Slot {
+    fn settle(mut self, result: ConsumeResult) -> Option<Decided> {
+        self.settled = true;
+        self.group.settle(self.index, result)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if !self.settled {
+            if let Some((tx, results)) = self.group.settle(self.index, ConsumeResult::ReconsumeLater) {
+                let _ = tx.send(results);
+            }
+        }
+    }
+}
 
 struct Shared {
     table: Arc<CallbackTable>,
@@ -165,16 +229,29 @@ impl AsyncMessageListener for AioListener {
     /// The consumer's messages themselves: the `ReceivedMessage` objects share them, so no copy
     /// is made, and freeing one on the loop's thread is only a count.
     fn consume_shared(&self, msgs: Vec<Arc<MessageExt>>, context: ConsumeContext) -> ListenerFuture {
+        let all = self.consume_many(vec![SharedCall { msgs, context }]);
+        Box::pin(async move { all.await.into_iter().next().unwrap_or(ConsumeResult::ReconsumeLater) })
+    }
+
+    /// The batches of one pull, queued for the loop in one go (see the module docs).
+    fn consume_many(&self, calls: Vec<SharedCall>) -> ManyFuture {
+        let n = calls.len();
         let (tx, rx) = oneshot::channel();
-        self.shared.push(Pending { msgs, broker_name: context.queue.broker_name, verdict: tx });
-        // A verdict never sent (loop closed, interpreter exiting) means redelivery.
-        Box::pin(async move { rx.await.unwrap_or(ConsumeResult::ReconsumeLater) })
+        let state = GroupState { results: vec![ConsumeResult::ReconsumeLater; n], left: n, tx: Some(tx) };
+        let group = Arc::new(Group { state: Mutex::new(state) });
+        self.shared.push(calls.into_iter().enumerate().map(|(index, call)| Pending {
+            msgs: call.msgs,
+            broker_name: call.context.queue.broker_name,
+            slot: Slot { group: group.clone(), index, settled: false },
+        }));
+        // Verdicts never sent (loop closed, interpreter exiting) mean redelivery.
+        Box::pin(async move { rx.await.unwrap_or_else(|_| vec![ConsumeResult::ReconsumeLater; n]) })
     }
 }
 
 impl Shared {
-    fn push(self: &Arc<Self>, pending: Pending) {
-        lock(&self.inbox).push_back(pending);
+    fn push(self: &Arc<Self>, pending: impl Iterator<Item = Pending>) {
+        lock(&self.inbox).extend(pending);
         if !self.scheduled.swap(true, Ordering::SeqCst) {
             self.schedule();
         }
@@ -249,8 +326,8 @@ impl Shared {
             return;
         }
         let send_all = move || {
-            for (tx, result) in decided {
-                let _ = tx.send(result);
+            for (tx, results) in decided {
+                let _ = tx.send(results);
             }
         };
         match crate::runtime::get() {
@@ -296,11 +373,12 @@ impl Shared {
         }
     }
 
-    /// Start the task of one batch (GIL held). On any failure the verdict is dropped unsent.
+    /// Start the task of one batch (GIL held). On any failure its slot is dropped unsettled
+    /// (redelivery).
     fn dispatch(&self, py: Python<'_>, pending: Pending) {
-        let Pending { msgs, broker_name, verdict: tx } = pending;
+        let Pending { msgs, broker_name, slot } = pending;
         let Some(topic) = msgs.first().map(|m| m.topic.as_str()) else {
-            let _ = tx.send(ConsumeResult::Success);
+            self.settled(slot.settle(ConsumeResult::Success));
             return;
         };
         let Some(callback) = self.table.get(py, topic) else {
@@ -317,11 +395,23 @@ impl Shared {
             msgs.into_iter().map(|m| Bound::new(py, PyReceivedMessage::shared(m, broker_name.clone()))).collect();
         let started = objects.and_then(|objects| {
             let list = PyList::new(py, objects)?;
-            let verdict = Bound::new(py, AioVerdict { tx: Mutex::new(Some(tx)), len, shared: self.me.clone() })?;
+            let verdict = Bound::new(py, AioVerdict { slot: Mutex::new(Some(slot)), len, shared: self.me.clone() })?;
             self.spawn.call1(py, (callback, list, verdict))
         });
         if let Err(e) = started {
             logging::log_exception(py, "cannot start a consumer callback task; the messages will be redelivered", e);
+        }
+    }
+}
+
+impl Shared {
+    /// Send a complete group's verdicts: after the drain if one is running, else now.
+    fn settled(&self, decided: Option<Decided>) {
+        let Some((tx, results)) = decided else { return };
+        if self.draining.load(Ordering::Relaxed) {
+            lock(&self.outbox).push((tx, results));
+        } else {
+            let _ = tx.send(results);
         }
     }
 }
@@ -351,7 +441,7 @@ impl AioDrain {
 #[derive(Debug)]
 #[pyclass(module = "rocketmq._rocketmq", name = "_AioVerdict", frozen)]
 pub struct AioVerdict {
-    tx: Mutex<Option<oneshot::Sender<ConsumeResult>>>,
+    slot: Mutex<Option<Slot>>,
     /// Messages in the batch.
     len: usize,
     /// Weak: a task outliving the consumer must not keep it alive.
@@ -369,18 +459,20 @@ impl AioVerdict {
 
     /// The first `done` messages are done, the rest are redelivered. Only the first call counts.
     fn finish(&self, done: usize) {
-        let Some(tx) = lock(&self.tx).take() else { return };
+        let Some(slot) = lock(&self.slot).take() else { return };
         let result = match done {
             0 => ConsumeResult::ReconsumeLater,
             n if n >= self.len => ConsumeResult::Success,
             n => ConsumeResult::Partial(n),
         };
-        if let Some(shared) = self.shared.upgrade() {
-            if shared.draining.load(Ordering::Relaxed) {
-                lock(&shared.outbox).push((tx, result));
-                return;
+        let decided = slot.settle(result);
+        match self.shared.upgrade() {
+            Some(shared) => shared.settled(decided),
+            None => {
+                if let Some((tx, results)) = decided {
+                    let _ = tx.send(results);
+                }
             }
         }
-        let _ = tx.send(result);
     }
 }

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Semaphore};
 
 use super::broker_api;
-use super::listener::{AsyncMessageListener, ConsumeContext, ConsumeResult, ListenerFuture, MessageListener};
+use super::listener::{AsyncMessageListener, ConsumeContext, ConsumeResult, MessageListener, SharedCall};
 use super::lock;
 use super::offset_store::OffsetStore;
 use super::process_queue::{ProcessQueue, REBALANCE_LOCK_MAX_LIVE_TIME};
@@ -118,12 +118,12 @@ pub(crate) fn restore_retry_topic(msgs: &mut [MessageExt], group_retry_topic: &s
 }
 
 /// A listener future whose panic becomes `None`.
-struct CatchUnwind(ListenerFuture);
+struct CatchUnwind<F>(F);
 
-impl Future for CatchUnwind {
-    type Output = Option<ConsumeResult>;
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = Option<F::Output>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut self.0).poll(cx))) {
             Ok(Poll::Ready(r)) => Poll::Ready(Some(r)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(_) => Poll::Ready(None),
@@ -254,6 +254,44 @@ impl ConsumeService {
         (msgs, verdict)
     }
 
+    /// [`call_async`](Self::call_async) on several batches of one queue in one hand-over
+    /// ([`AsyncMessageListener::consume_many`]). Each batch keeps its own verdict; the time
+    /// recorded for each is the group's (they run together).
+    async fn call_async_many(
+        &self,
+        listener: &dyn AsyncMessageListener,
+        batches: Vec<Vec<MessageExt>>,
+        mq: &MessageQueue,
+    ) -> Vec<(Vec<MessageExt>, Verdict)> {
+        let traced: Vec<Option<TraceContext>> = batches.iter().map(|b| self.trace_before(b)).collect();
+        let started = Instant::now();
+        let context = self.context(mq);
+        let shared: Vec<Vec<Arc<MessageExt>>> =
+            batches.into_iter().map(|b| b.into_iter().map(Arc::new).collect()).collect();
+        let calls = shared.iter().map(|msgs| SharedCall { msgs: msgs.clone(), context: context.clone() }).collect();
+        let mut verdicts: Vec<Verdict> = match catch_unwind(AssertUnwindSafe(|| listener.consume_many(calls))) {
+            Ok(fut) => CatchUnwind(fut).await.map(|all| all.into_iter().map(Some).collect()).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        if verdicts.len() != shared.len() {
+            tracing::error!(group = %self.env.group, queue = %mq, "async message listener panicked (or gave too few verdicts); the messages will be redelivered");
+            verdicts.resize(shared.len(), None);
+        }
+        shared
+            .into_iter()
+            .zip(verdicts)
+            .zip(traced)
+            .map(|((msgs, verdict), traced)| {
+                // Normally the listener has let go of every message by now: no copy.
+                let msgs: Vec<MessageExt> =
+                    msgs.into_iter().map(|m| Arc::try_unwrap(m).unwrap_or_else(|m| MessageExt::clone(&m))).collect();
+                self.record(started, or_later(verdict), msgs.len());
+                self.trace_after(traced, verdict, msgs.len());
+                (msgs, verdict)
+            })
+            .collect()
+    }
+
     /// Run the listener on `msgs` wherever it runs; `None` if it was not run (shutdown).
     async fn call(&self, msgs: Vec<MessageExt>, mq: &MessageQueue) -> Option<(Vec<MessageExt>, Verdict)> {
         match &self.listener {
@@ -304,14 +342,7 @@ impl ConsumeService {
     /// sent back, retried from the retry topic, then moved to the DLQ by the broker. They
     /// never block their queue.
     pub fn submit_concurrently(&self, pq: Arc<ProcessQueue>, mq: MessageQueue, msgs: Vec<MessageExt>) {
-        let (undecodable, mut msgs): (Vec<_>, Vec<_>) = msgs.into_iter().partition(|m| m.decode_error.is_some());
-        if !undecodable.is_empty() {
-            self.note_undecodable(&undecodable, &mq);
-            self.complete_concurrently(pq.clone(), mq.clone(), undecodable, ConsumeResult::ReconsumeLater);
-        }
-        if msgs.is_empty() {
-            return;
-        }
+        let Some(mut msgs) = self.set_aside_undecodable(&pq, &mq, msgs) else { return };
         match &self.listener {
             Listener::Blocking(_) => self.send_job(Job::Concurrent { pq, mq, msgs }),
             Listener::Async(listener) => {
@@ -328,6 +359,59 @@ impl ConsumeService {
                     me.complete_concurrently(pq, mq, msgs, or_later(verdict));
                 });
             }
+        }
+    }
+
+    /// The decodable messages of `msgs` (`None` if none is); the others fail at once (see
+    /// [`submit_concurrently`](Self::submit_concurrently)).
+    fn set_aside_undecodable(
+        &self,
+        pq: &Arc<ProcessQueue>,
+        mq: &MessageQueue,
+        msgs: Vec<MessageExt>,
+    ) -> Option<Vec<MessageExt>> {
+        let (undecodable, msgs): (Vec<_>, Vec<_>) = msgs.into_iter().partition(|m| m.decode_error.is_some());
+        if !undecodable.is_empty() {
+            self.note_undecodable(&undecodable, mq);
+            self.complete_concurrently(pq.clone(), mq.clone(), undecodable, ConsumeResult::ReconsumeLater);
+        }
+        (!msgs.is_empty()).then_some(msgs)
+    }
+
+    /// [`submit_concurrently`](Self::submit_concurrently) for the batches of one pull. An async
+    /// listener gets them in one hand-over ([`AsyncMessageListener::consume_many`]): one task
+    /// and one acquisition of permits (one per batch) for the lot, instead of one each. A
+    /// blocking listener gets each batch on its own, as before.
+    pub fn submit_concurrently_batches(&self, pq: Arc<ProcessQueue>, mq: MessageQueue, batches: Vec<Vec<MessageExt>>) {
+        let Listener::Async(listener) = &self.listener else {
+            for msgs in batches {
+                self.submit_concurrently(pq.clone(), mq.clone(), msgs);
+            }
+            return;
+        };
+        let mut batches: Vec<Vec<MessageExt>> =
+            batches.into_iter().filter_map(|msgs| self.set_aside_undecodable(&pq, &mq, msgs)).collect();
+        // Groups of at most `max_in_flight` batches, so that each group's permits can be had.
+        let group_size = (self.max_in_flight as usize).max(1);
+        while !batches.is_empty() {
+            let rest = batches.split_off(batches.len().min(group_size));
+            let group = std::mem::replace(&mut batches, rest);
+            let Some(me) = self.arc() else { return };
+            let (listener, permits, pq, mq) = (listener.clone(), self.permits.clone(), pq.clone(), mq.clone());
+            self.runtime.spawn(async move {
+                let Ok(_permits) = permits.acquire_many_owned(group.len() as u32).await else { return };
+                if pq.is_dropped() || !me.is_running() {
+                    return;
+                }
+                let retry_topic = super::retry_topic(&me.env.group);
+                let mut group = group;
+                for msgs in &mut group {
+                    restore_retry_topic(msgs, &retry_topic, &me.env.namespace);
+                }
+                for (msgs, verdict) in me.call_async_many(&*listener, group, &mq).await {
+                    me.complete_concurrently(pq.clone(), mq.clone(), msgs, or_later(verdict));
+                }
+            });
         }
     }
 

@@ -6,8 +6,10 @@
 use rocketmq_remoting::message::stored::MessageExt;
 use rocketmq_remoting::MessageQueue;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 /// The listener's verdict on a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +62,18 @@ where
 /// The future an [`AsyncMessageListener`] returns.
 pub type ListenerFuture = Pin<Box<dyn Future<Output = ConsumeResult> + Send + 'static>>;
 
+/// The future of [`AsyncMessageListener::consume_many`]: the verdict of each call, in order.
+pub type ManyFuture = Pin<Box<dyn Future<Output = Vec<ConsumeResult>> + Send + 'static>>;
+
+/// One call of [`AsyncMessageListener::consume_many`]: a batch and where it comes from.
+#[derive(Debug, Clone)]
+pub struct SharedCall {
+    /// The batch (at most the configured batch size), shared with the consumer.
+    pub msgs: Vec<Arc<MessageExt>>,
+    /// Where it comes from.
+    pub context: ConsumeContext,
+}
+
 /// An asynchronous listener: called on a runtime thread, it must not block; it returns a
 /// future that the consumer drives as a task. At most
 /// [`ConsumerOptions::max_in_flight`](super::ConsumerOptions::max_in_flight) calls are in flight
@@ -77,6 +91,54 @@ pub trait AsyncMessageListener: Send + Sync + 'static {
     fn consume_shared(&self, msgs: Vec<Arc<MessageExt>>, context: ConsumeContext) -> ListenerFuture {
         self.consume(msgs.iter().map(|m| MessageExt::clone(m)).collect(), context)
     }
+
+    /// Several calls at once, in one hand-over: the batches of one pull, which the consumer
+    /// would otherwise hand over one by one (a task, a permit and a wake-up each; at a batch
+    /// size of 1 that per-batch cost is most of the consumer's own). The future resolves when
+    /// every call has its verdict, one per call, in order; each call is still a call of its
+    /// own (its own verdict, its own messages). The default runs
+    /// [`consume_shared`](Self::consume_shared) on each and waits for all; a call that panics
+    /// counts as [`ConsumeResult::ReconsumeLater`].
+    fn consume_many(&self, calls: Vec<SharedCall>) -> ManyFuture {
+        let futures = calls.into_iter().map(|call| Some(self.consume_shared(call.msgs, call.context))).collect();
+        Box::pin(JoinAll { results: Vec::new(), futures })
+    }
+}
+
+/// Wait for all of `futures` (a few dozen at most: each wake-up polls those still pending).
+struct JoinAll {
+    futures: Vec<Option<ListenerFuture>>,
+    results: Vec<ConsumeResult>,
+}
+
+impl Future for JoinAll {
+    type Output = Vec<ConsumeResult>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if this.results.len() != this.futures.len() {
+            this.results = vec![ConsumeResult::ReconsumeLater; this.futures.len()];
+        }
+        let mut pending = false;
+        for (slot, result) in this.futures.iter_mut().zip(this.results.iter_mut()) {
+            let Some(fut) = slot else { continue };
+            match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => pending = true,
+                Ok(Poll::Ready(r)) => {
+                    *result = r;
+                    *slot = None;
+                }
+                Err(_) => {
+                    tracing::error!("async message listener panicked; the batch will be redelivered");
+                    *slot = None;
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(std::mem::take(&mut this.results))
+        }
+    }
 }
 
 impl<F, Fut> AsyncMessageListener for F
@@ -90,6 +152,7 @@ where
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -99,5 +162,51 @@ mod tests {
         assert_eq!(ConsumeResult::ReconsumeLater.acked(3), 0);
         assert_eq!(ConsumeResult::Partial(2).acked(3), 2);
         assert_eq!(ConsumeResult::Partial(9).acked(3), 3, "an ack index past the batch acks it all");
+    }
+
+    fn context() -> ConsumeContext {
+        ConsumeContext { queue: MessageQueue::new("t", "b", 0), orderly: false }
+    }
+
+    fn call(n: usize) -> SharedCall {
+        SharedCall { msgs: (0..n).map(|_| Arc::new(MessageExt::default())).collect(), context: context() }
+    }
+
+    /// The default `consume_many` gives each call its own verdict, in order, waiting for the
+    /// slowest, and a call that panics is redelivered without failing the others.
+    #[tokio::test]
+    async fn consume_many_by_default_calls_each_and_keeps_the_order() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let gate = std::sync::Mutex::new(Some(rx));
+        let listener = move |msgs: Vec<MessageExt>, _ctx: ConsumeContext| {
+            let n = msgs.len();
+            let wait = if n == 2 { gate.lock().unwrap().take() } else { None };
+            async move {
+                if let Some(rx) = wait {
+                    let _ = rx.await;
+                }
+                match n {
+                    1 => ConsumeResult::Success,
+                    2 => ConsumeResult::Partial(1),
+                    3 => panic!("listener failure"),
+                    _ => ConsumeResult::ReconsumeLater,
+                }
+            }
+        };
+        let all = listener.consume_many(vec![call(1), call(2), call(3), call(4)]);
+        let task = tokio::spawn(all);
+        tokio::task::yield_now().await;
+        assert!(!task.is_finished(), "waits for the call still pending");
+        tx.send(()).unwrap();
+        let verdicts = tokio::time::timeout(std::time::Duration::from_secs(10), task).await.unwrap().unwrap();
+        assert_eq!(
+            verdicts,
+            vec![
+                ConsumeResult::Success,
+                ConsumeResult::Partial(1),
+                ConsumeResult::ReconsumeLater,
+                ConsumeResult::ReconsumeLater
+            ]
+        );
     }
 }

@@ -757,12 +757,14 @@ impl PullOwner for PushCore {
         }
         let batch = self.options.consume_batch_max_size.max(1);
         pq.put_messages(msgs.clone());
+        let mut batches = Vec::with_capacity(msgs.len().div_ceil(batch));
         let mut rest = msgs;
         while !rest.is_empty() {
             let tail = rest.split_off(rest.len().min(batch));
-            self.consume.submit_concurrently(pq.clone(), mq.clone(), rest);
+            batches.push(rest);
             rest = tail;
         }
+        self.consume.submit_concurrently_batches(pq.clone(), mq.clone(), batches);
     }
 
     /// Java's OFFSET_ILLEGAL task: store `next` (acknowledged), then remove the process queue,

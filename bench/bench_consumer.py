@@ -250,6 +250,12 @@ def python_latency(
     }
 
 
+def rust_cpu(result: dict[str, Any]) -> str:
+    """The Rust run's CPU time per message, as printed ("-" where /proc did not tell it)."""
+    cpu = result.get("cpu_us")
+    return f"{float(cpu):.1f}" if isinstance(cpu, (int, float)) else "-"
+
+
 def push_drains(args: argparse.Namespace) -> None:
     """``--push-drains``: the sync and asyncio push drains, round after round (see the docs)."""
     topic = f"bench_drain_{uuid.uuid4().hex[:8]}"
@@ -382,7 +388,8 @@ def main() -> None:
         f"{'':<8} {py_drain['msg_per_s']:>13.0f} {rs_drain['msg_per_s']:>11.0f} "
         f"{ratio(py_drain['msg_per_s'], rs_drain['msg_per_s']):>8}   "
         f"({args.count} messages: {py_drain['seconds']:.2f} s vs {rs_drain['seconds']:.2f} s; "
-        f"rust runs: {rust_runs} msg/s; python CPU {py_drain['cpu_us']:.1f} us/msg)"
+        f"rust runs: {rust_runs} msg/s; CPU us/msg python {py_drain['cpu_us']:.1f}, "
+        f"rust {rust_cpu(rs_drain)})"
     )
     rs_lite = rust["lite-drain"]
     print(
@@ -390,7 +397,7 @@ def main() -> None:
         f"{ratio(py_lite_drain['msg_per_s'], rs_lite['msg_per_s']):>8}   "
         f"(poll(); vs the sync push drain: "
         f"{ratio(py_lite_drain['msg_per_s'], py_drain['msg_per_s'])}; "
-        f"python CPU {py_lite_drain['cpu_us']:.1f} us/msg)"
+        f"CPU us/msg python {py_lite_drain['cpu_us']:.1f}, rust {rust_cpu(rs_lite)})"
     )
     print(
         f"{'asyncio':<8} {py_aio_drain['msg_per_s']:>13.0f} {'':>11} "

@@ -6,7 +6,7 @@ Measures, with 1 KiB bodies: sync sends from one Python thread (p50/p99/p999, ms
 send_async throughput from one Python thread (callbacks, bounded in-flight window), the same
 with auto-batching on (``set_auto_batch``; twice the messages, a larger window), asyncio
 sends (``rocketmq.aio.Producer.send``) awaited one at a time and with 16 / 256 in flight
-(``asyncio.gather`` behind a semaphore), batch throughput, transactional sends from one
+(``asyncio.gather`` behind a semaphore; and 256 worker coroutines, row ``aio 256w``), batch throughput, transactional sends from one
 thread (``TransactionMQProducer``; each local transaction commits; compared with the sync
 sends of the same run) and request-reply round trips from one thread (p50/p99; the replier
 is a lite-pull consumer answering with its own producer, in the same language); then the
@@ -103,9 +103,18 @@ def async_sends(
 
 
 def aio_sends(
-    namesrv: str, topic: str, body: bytes, count: int, window: int
+    namesrv: str,
+    topic: str,
+    body: bytes,
+    count: int,
+    window: int,
+    workers: bool = False,
 ) -> dict[str, float]:
-    """`rocketmq.aio.Producer.send` with `window` sends in flight (1: awaited one at a time)."""
+    """`rocketmq.aio.Producer.send` with `window` sends in flight (1: awaited one at a time):
+    ``asyncio.gather`` of one coroutine per message behind a semaphore (the issue's pattern),
+    or, with ``workers``, `window` coroutines each awaiting its sends one after another (no
+    coroutine, task or semaphore per message: what the asyncio machinery itself costs per
+    message in the gather pattern shows as the difference)."""
 
     async def main() -> dict[str, float]:
         producer = aio.Producer(
@@ -121,6 +130,16 @@ def aio_sends(
             if window == 1:
                 for _ in range(count):
                     await producer.send(msg)
+            elif workers:
+                left = count
+
+                async def worker() -> None:
+                    nonlocal left
+                    while left > 0:
+                        left -= 1
+                        await producer.send(msg)
+
+                await asyncio.gather(*(worker() for _ in range(window)))
             else:
                 slots = asyncio.Semaphore(window)
 
@@ -291,9 +310,12 @@ def main() -> None:
             py_async = async_sends(producer, topic, body, args.count, args.window)
             # Right after the callbacks, so that the ratios compare neighbours in time.
             py_aio = {
-                w: aio_sends(cluster.namesrv_addr, topic, body, args.count, w)
+                str(w): aio_sends(cluster.namesrv_addr, topic, body, args.count, w)
                 for w in (1, 16, args.window)
             }
+            py_aio[f"{args.window}w"] = aio_sends(
+                cluster.namesrv_addr, topic, body, args.count, args.window, workers=True
+            )
             py_batch = batch_sends(producer, topic, body, args.count, args.batch)
             py_txn = transactional_sends(
                 cluster.namesrv_addr, topic, body, args.txn_count
@@ -354,10 +376,11 @@ def main() -> None:
     for w, result in py_aio.items():
         versus = (
             f"{ratio(result['msg_per_s'], py_sync['msg_per_s'])} of sync"
-            if w == 1
+            if w == "1"
             else f"{ratio(result['msg_per_s'], py_async['msg_per_s'])} of callbacks (window {args.window})"
         )
-        row(f"aio {w}", result, None, f"asyncio, {w} in flight: {versus}")
+        how = f"{w[:-1]} worker coroutines" if w.endswith("w") else f"{w} in flight"
+        row(f"aio {w}", result, None, f"asyncio, {how}: {versus}")
     row("batch", py_batch, rs_batch, f"{args.batch} per batch")
     print(
         f"{'txn':<10} {py_txn['msg_per_s']:>13.0f} {rs_txn['msg_per_s']:>11.0f} "

@@ -7,7 +7,8 @@
 //! - latency: send `count` messages at `rate` msg/s, each carrying its send time; report the
 //!   send-to-listener latency percentiles.
 //!
-//! Prints one JSON object on stdout.
+//! Prints one JSON object on stdout; the drains with `cpu_us`, this process's CPU time per
+//! message (user + system, all threads, from `start()`; the broker runs in another process).
 
 use rocketmq_client::consumer::{ConsumeContext, ConsumeFromWhere};
 use rocketmq_client::{
@@ -17,6 +18,9 @@ use rocketmq_client::{
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
+
+mod common;
+use common::{cpu_us_json, process_cpu_secs};
 
 struct Args {
     namesrv: String,
@@ -92,6 +96,7 @@ async fn lite_drain(args: &Args, client: ClientOptions) -> rocketmq_client::Resu
     options.pull_batch_size = 32;
     let consumer = LitePullConsumer::new(options, client);
     consumer.subscribe(&args.topic, "*").await?;
+    let cpu = process_cpu_secs();
     let started = Instant::now();
     consumer.start().await?;
     let mut got = 0usize;
@@ -100,8 +105,9 @@ async fn lite_drain(args: &Args, client: ClientOptions) -> rocketmq_client::Resu
         got += consumer.poll(Duration::from_secs(5)).await?.len();
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_us = cpu_us_json(cpu, got);
     println!(
-        "{{\"mode\":\"lite-drain\",\"count\":{got},\"msg_per_s\":{:.1},\"seconds\":{elapsed:.3}}}",
+        "{{\"mode\":\"lite-drain\",\"count\":{got},\"cpu_us\":{cpu_us},\"msg_per_s\":{:.1},\"seconds\":{elapsed:.3}}}",
         got as f64 / elapsed
     );
     consumer.shutdown().await;
@@ -137,14 +143,16 @@ async fn run(args: Args) -> rocketmq_client::Result<()> {
         count_tx.send_modify(|n| *n += msgs.len());
         ConsumeResult::Success
     })?;
+    let cpu = process_cpu_secs();
     let started = Instant::now();
     consumer.start().await?;
     if args.mode == "drain" {
         let _ = tokio::time::timeout(Duration::from_secs(600), count_rx.wait_for(|n| *n >= args.count)).await;
         let elapsed = started.elapsed().as_secs_f64();
         let got = *count_rx.borrow();
+        let cpu_us = cpu_us_json(cpu, got);
         println!(
-            "{{\"mode\":\"drain\",\"count\":{got},\"msg_per_s\":{:.1},\"seconds\":{elapsed:.3}}}",
+            "{{\"mode\":\"drain\",\"count\":{got},\"cpu_us\":{cpu_us},\"msg_per_s\":{:.1},\"seconds\":{elapsed:.3}}}",
             got as f64 / elapsed
         );
     } else {

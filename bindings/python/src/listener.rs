@@ -80,7 +80,7 @@ pub struct PyListener {
 
 impl PyListener {
     /// Deliver one message (GIL held). Returns whether it is done.
-    fn deliver(&self, py: Python<'_>, msg: &MessageExt, broker_name: &str) -> bool {
+    fn deliver(&self, py: Python<'_>, msg: &Arc<MessageExt>, broker_name: &str) -> bool {
         let Some(callback) = self.table.get(py, &msg.topic) else {
             logging::log_at(
                 py,
@@ -89,7 +89,7 @@ impl PyListener {
             );
             return false;
         };
-        let obj = match Bound::new(py, PyReceivedMessage::new(msg.clone(), broker_name.to_owned())) {
+        let obj = match Bound::new(py, PyReceivedMessage::shared(msg.clone(), broker_name.to_owned())) {
             Ok(obj) => obj,
             Err(e) => {
                 logging::log_exception(py, "cannot build a ReceivedMessage; the message will be redelivered", e);
@@ -109,13 +109,12 @@ impl PyListener {
             }
         }
     }
-}
 
-impl MessageListener for PyListener {
-    fn consume(&self, msgs: &[MessageExt], context: &ConsumeContext) -> ConsumeResult {
+    /// Deliver `msgs` in order, stopping at the first that is not done.
+    fn deliver_all(&self, msgs: impl Iterator<Item = Arc<MessageExt>>, context: &ConsumeContext) -> ConsumeResult {
         let broker_name = context.queue.broker_name.as_str();
-        for (i, msg) in msgs.iter().enumerate() {
-            match interpreter::attach_pinned(|py| self.deliver(py, msg, broker_name)) {
+        for (i, msg) in msgs.enumerate() {
+            match interpreter::attach_pinned(|py| self.deliver(py, &msg, broker_name)) {
                 Some(true) => {}
                 Some(false) if i == 0 => return ConsumeResult::ReconsumeLater,
                 Some(false) => return ConsumeResult::Partial(i),
@@ -126,5 +125,16 @@ impl MessageListener for PyListener {
             }
         }
         ConsumeResult::Success
+    }
+}
+
+impl MessageListener for PyListener {
+    fn consume(&self, msgs: &[MessageExt], context: &ConsumeContext) -> ConsumeResult {
+        self.deliver_all(msgs.iter().map(|m| Arc::new(m.clone())), context)
+    }
+
+    /// The consumer's messages, shared with the `ReceivedMessage` objects: no copy.
+    fn consume_shared(&self, msgs: &[Arc<MessageExt>], context: &ConsumeContext) -> ConsumeResult {
+        self.deliver_all(msgs.iter().cloned(), context)
     }
 }

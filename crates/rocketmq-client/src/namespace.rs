@@ -185,6 +185,11 @@ impl Namespace {
         }
     }
 
+    /// Whether a namespace is set (else wrapping and unwrapping change nothing).
+    pub fn is_set(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// A topic or group as the user knows it.
     pub fn unwrap(&self, resource: &str) -> String {
         match &self.0 {

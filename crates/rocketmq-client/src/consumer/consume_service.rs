@@ -81,9 +81,9 @@ pub(crate) struct ConsumeEnv {
 /// Work for a consume thread.
 enum Job {
     /// Consume these messages of `mq` concurrently and complete the verdict.
-    Concurrent { pq: Arc<ProcessQueue>, mq: MessageQueue, msgs: Vec<MessageExt> },
+    Concurrent { pq: Arc<ProcessQueue>, mq: MessageQueue, msgs: Vec<Arc<MessageExt>> },
     /// Call the listener and answer; the caller completes the verdict.
-    Call { msgs: Vec<MessageExt>, mq: MessageQueue, reply: oneshot::Sender<(Vec<MessageExt>, Verdict)> },
+    Call { msgs: Vec<Arc<MessageExt>>, mq: MessageQueue, reply: oneshot::Sender<(Vec<Arc<MessageExt>>, Verdict)> },
 }
 
 /// The consume service of one consumer.
@@ -108,13 +108,30 @@ impl std::fmt::Debug for ConsumeService {
 /// namespace (`resetRetryAndNamespace`).
 pub(crate) fn restore_retry_topic(msgs: &mut [MessageExt], group_retry_topic: &str, namespace: &Namespace) {
     for msg in msgs.iter_mut() {
-        if msg.topic == group_retry_topic {
-            if let Some(original) = msg.properties.get(keys::RETRY_TOPIC) {
-                msg.topic = original.to_owned();
-            }
+        if let Some(topic) = restored_topic(msg, group_retry_topic, namespace) {
+            msg.topic = topic;
         }
     }
-    namespace.unwrap_messages(msgs);
+}
+
+/// [`restore_retry_topic`] on shared messages: only a message whose topic changes is copied
+/// (out of the process queue's hands), which without a namespace is only a retried one.
+fn restore_retry_topic_shared(msgs: &mut [Arc<MessageExt>], group_retry_topic: &str, namespace: &Namespace) {
+    for msg in msgs.iter_mut() {
+        if let Some(topic) = restored_topic(msg, group_retry_topic, namespace) {
+            Arc::make_mut(msg).topic = topic;
+        }
+    }
+}
+
+/// The topic `msg` is to be shown with, when it is not the one it has.
+fn restored_topic(msg: &MessageExt, group_retry_topic: &str, namespace: &Namespace) -> Option<String> {
+    let original = if msg.topic == group_retry_topic { msg.properties.get(keys::RETRY_TOPIC) } else { None };
+    if original.is_none() && !namespace.is_set() {
+        return None;
+    }
+    let topic = namespace.unwrap(original.unwrap_or(&msg.topic));
+    (topic != msg.topic).then_some(topic)
 }
 
 /// A listener future whose panic becomes `None`.
@@ -201,7 +218,7 @@ impl ConsumeService {
     }
 
     /// The SubBefore record of a call (queued now), when trace is on.
-    fn trace_before(&self, msgs: &[MessageExt]) -> Option<TraceContext> {
+    fn trace_before(&self, msgs: &[Arc<MessageExt>]) -> Option<TraceContext> {
         let trace = self.env.trace.as_ref()?;
         // Java's hook writes the group without the namespace.
         let before = trace_hooks::sub_before(&self.env.namespace.unwrap(&self.env.group), msgs)?;
@@ -216,11 +233,11 @@ impl ConsumeService {
         }
     }
 
-    fn call_blocking(&self, listener: &dyn MessageListener, msgs: &[MessageExt], mq: &MessageQueue) -> Verdict {
+    fn call_blocking(&self, listener: &dyn MessageListener, msgs: &[Arc<MessageExt>], mq: &MessageQueue) -> Verdict {
         let context = self.context(mq);
         let traced = self.trace_before(msgs);
         let started = Instant::now();
-        let verdict = catch_unwind(AssertUnwindSafe(|| listener.consume(msgs, &context))).ok();
+        let verdict = catch_unwind(AssertUnwindSafe(|| listener.consume_shared(msgs, &context))).ok();
         if verdict.is_none() {
             tracing::error!(group = %self.env.group, queue = %mq, "message listener panicked; the messages will be redelivered");
         }
@@ -232,20 +249,16 @@ impl ConsumeService {
     async fn call_async(
         &self,
         listener: &dyn AsyncMessageListener,
-        msgs: Vec<MessageExt>,
+        msgs: Vec<Arc<MessageExt>>,
         mq: &MessageQueue,
-    ) -> (Vec<MessageExt>, Verdict) {
+    ) -> (Vec<Arc<MessageExt>>, Verdict) {
         let traced = self.trace_before(&msgs);
         let started = Instant::now();
         let context = self.context(mq);
-        let shared: Vec<Arc<MessageExt>> = msgs.into_iter().map(Arc::new).collect();
-        let verdict = match catch_unwind(AssertUnwindSafe(|| listener.consume_shared(shared.clone(), context))) {
+        let verdict = match catch_unwind(AssertUnwindSafe(|| listener.consume_shared(msgs.clone(), context))) {
             Ok(fut) => CatchUnwind(fut).await,
             Err(_) => None,
         };
-        // Normally the listener has let go of every message by now: no copy.
-        let msgs: Vec<MessageExt> =
-            shared.into_iter().map(|m| Arc::try_unwrap(m).unwrap_or_else(|m| MessageExt::clone(&m))).collect();
         if verdict.is_none() {
             tracing::error!(group = %self.env.group, queue = %mq, "async message listener panicked; the messages will be redelivered");
         }
@@ -260,14 +273,12 @@ impl ConsumeService {
     async fn call_async_many(
         &self,
         listener: &dyn AsyncMessageListener,
-        batches: Vec<Vec<MessageExt>>,
+        shared: Vec<Vec<Arc<MessageExt>>>,
         mq: &MessageQueue,
-    ) -> Vec<(Vec<MessageExt>, Verdict)> {
-        let traced: Vec<Option<TraceContext>> = batches.iter().map(|b| self.trace_before(b)).collect();
+    ) -> Vec<(Vec<Arc<MessageExt>>, Verdict)> {
+        let traced: Vec<Option<TraceContext>> = shared.iter().map(|b| self.trace_before(b)).collect();
         let started = Instant::now();
         let context = self.context(mq);
-        let shared: Vec<Vec<Arc<MessageExt>>> =
-            batches.into_iter().map(|b| b.into_iter().map(Arc::new).collect()).collect();
         let calls = shared.iter().map(|msgs| SharedCall { msgs: msgs.clone(), context: context.clone() }).collect();
         let mut verdicts: Vec<Verdict> = match catch_unwind(AssertUnwindSafe(|| listener.consume_many(calls))) {
             Ok(fut) => CatchUnwind(fut).await.map(|all| all.into_iter().map(Some).collect()).unwrap_or_default(),
@@ -282,9 +293,6 @@ impl ConsumeService {
             .zip(verdicts)
             .zip(traced)
             .map(|((msgs, verdict), traced)| {
-                // Normally the listener has let go of every message by now: no copy.
-                let msgs: Vec<MessageExt> =
-                    msgs.into_iter().map(|m| Arc::try_unwrap(m).unwrap_or_else(|m| MessageExt::clone(&m))).collect();
                 self.record(started, or_later(verdict), msgs.len());
                 self.trace_after(traced, verdict, msgs.len());
                 (msgs, verdict)
@@ -293,7 +301,7 @@ impl ConsumeService {
     }
 
     /// Run the listener on `msgs` wherever it runs; `None` if it was not run (shutdown).
-    async fn call(&self, msgs: Vec<MessageExt>, mq: &MessageQueue) -> Option<(Vec<MessageExt>, Verdict)> {
+    async fn call(&self, msgs: Vec<Arc<MessageExt>>, mq: &MessageQueue) -> Option<(Vec<Arc<MessageExt>>, Verdict)> {
         match &self.listener {
             Listener::Blocking(_) => {
                 let (reply, answer) = oneshot::channel();
@@ -317,7 +325,7 @@ impl ConsumeService {
                 if pq.is_dropped() {
                     return;
                 }
-                restore_retry_topic(&mut msgs, &super::retry_topic(&self.env.group), &self.env.namespace);
+                restore_retry_topic_shared(&mut msgs, &super::retry_topic(&self.env.group), &self.env.namespace);
                 let verdict = self.call_blocking(&**listener, &msgs, &mq);
                 self.complete_concurrently(pq, mq, msgs, or_later(verdict));
             }
@@ -329,7 +337,7 @@ impl ConsumeService {
     }
 
     /// Log and count messages whose body could not be decoded; they never reach a listener.
-    fn note_undecodable(&self, msgs: &[MessageExt], mq: &MessageQueue) {
+    fn note_undecodable(&self, msgs: &[Arc<MessageExt>], mq: &MessageQueue) {
         for msg in msgs {
             let reason = msg.decode_error.as_deref().unwrap_or_default();
             tracing::warn!(group = %self.env.group, queue = %mq, offset = msg.queue_offset, msg_id = %msg.msg_id(), reason, "message body cannot be decoded; treated as failed (sent back, retried, then to the DLQ)");
@@ -341,7 +349,7 @@ impl ConsumeService {
     /// could not be decoded skip the listener and fail at once, as if it had failed them:
     /// sent back, retried from the retry topic, then moved to the DLQ by the broker. They
     /// never block their queue.
-    pub fn submit_concurrently(&self, pq: Arc<ProcessQueue>, mq: MessageQueue, msgs: Vec<MessageExt>) {
+    pub fn submit_concurrently(&self, pq: Arc<ProcessQueue>, mq: MessageQueue, msgs: Vec<Arc<MessageExt>>) {
         let Some(mut msgs) = self.set_aside_undecodable(&pq, &mq, msgs) else { return };
         match &self.listener {
             Listener::Blocking(_) => self.send_job(Job::Concurrent { pq, mq, msgs }),
@@ -354,7 +362,7 @@ impl ConsumeService {
                     if pq.is_dropped() || !me.is_running() {
                         return;
                     }
-                    restore_retry_topic(&mut msgs, &super::retry_topic(&me.env.group), &me.env.namespace);
+                    restore_retry_topic_shared(&mut msgs, &super::retry_topic(&me.env.group), &me.env.namespace);
                     let (msgs, verdict) = me.call_async(&*listener, msgs, &mq).await;
                     me.complete_concurrently(pq, mq, msgs, or_later(verdict));
                 });
@@ -368,8 +376,8 @@ impl ConsumeService {
         &self,
         pq: &Arc<ProcessQueue>,
         mq: &MessageQueue,
-        msgs: Vec<MessageExt>,
-    ) -> Option<Vec<MessageExt>> {
+        msgs: Vec<Arc<MessageExt>>,
+    ) -> Option<Vec<Arc<MessageExt>>> {
         let (undecodable, msgs): (Vec<_>, Vec<_>) = msgs.into_iter().partition(|m| m.decode_error.is_some());
         if !undecodable.is_empty() {
             self.note_undecodable(&undecodable, mq);
@@ -382,14 +390,19 @@ impl ConsumeService {
     /// listener gets them in one hand-over ([`AsyncMessageListener::consume_many`]): one task
     /// and one acquisition of permits (one per batch) for the lot, instead of one each. A
     /// blocking listener gets each batch on its own, as before.
-    pub fn submit_concurrently_batches(&self, pq: Arc<ProcessQueue>, mq: MessageQueue, batches: Vec<Vec<MessageExt>>) {
+    pub fn submit_concurrently_batches(
+        &self,
+        pq: Arc<ProcessQueue>,
+        mq: MessageQueue,
+        batches: Vec<Vec<Arc<MessageExt>>>,
+    ) {
         let Listener::Async(listener) = &self.listener else {
             for msgs in batches {
                 self.submit_concurrently(pq.clone(), mq.clone(), msgs);
             }
             return;
         };
-        let mut batches: Vec<Vec<MessageExt>> =
+        let mut batches: Vec<Vec<Arc<MessageExt>>> =
             batches.into_iter().filter_map(|msgs| self.set_aside_undecodable(&pq, &mq, msgs)).collect();
         // Groups of at most `max_in_flight` batches, so that each group's permits can be had.
         let group_size = (self.max_in_flight as usize).max(1);
@@ -406,7 +419,7 @@ impl ConsumeService {
                 let retry_topic = super::retry_topic(&me.env.group);
                 let mut group = group;
                 for msgs in &mut group {
-                    restore_retry_topic(msgs, &retry_topic, &me.env.namespace);
+                    restore_retry_topic_shared(msgs, &retry_topic, &me.env.namespace);
                 }
                 for (msgs, verdict) in me.call_async_many(&*listener, group, &mq).await {
                     me.complete_concurrently(pq.clone(), mq.clone(), msgs, or_later(verdict));
@@ -422,7 +435,7 @@ impl ConsumeService {
         &self,
         pq: Arc<ProcessQueue>,
         mq: MessageQueue,
-        msgs: Vec<MessageExt>,
+        msgs: Vec<Arc<MessageExt>>,
         result: ConsumeResult,
     ) {
         if pq.is_dropped() {
@@ -440,14 +453,14 @@ impl ConsumeService {
         self.runtime.spawn(async move {
             let failed = &msgs[ok..];
             let sent = me.send_back_all(failed, &mq, me.env.delay_level_when_next_consume).await;
-            let mut retry: Vec<MessageExt> =
+            let mut retry: Vec<Arc<MessageExt>> =
                 failed.iter().zip(sent).filter(|(_, sent)| !sent).map(|(m, _)| m.clone()).collect();
             me.finish(&pq, &mq, &msgs, &retry);
             if retry.is_empty() {
                 return;
             }
             for msg in &mut retry {
-                msg.reconsume_times += 1;
+                Arc::make_mut(msg).reconsume_times += 1;
             }
             tokio::time::sleep(LOCAL_RETRY_DELAY).await;
             me.submit_concurrently(pq, mq, retry);
@@ -455,7 +468,7 @@ impl ConsumeService {
     }
 
     /// Remove `msgs` except `keep` from `pq` and commit the resulting offset.
-    fn finish(&self, pq: &ProcessQueue, mq: &MessageQueue, msgs: &[MessageExt], keep: &[MessageExt]) {
+    fn finish(&self, pq: &ProcessQueue, mq: &MessageQueue, msgs: &[Arc<MessageExt>], keep: &[Arc<MessageExt>]) {
         let done: Vec<i64> =
             msgs.iter().map(|m| m.queue_offset).filter(|o| !keep.iter().any(|k| k.queue_offset == *o)).collect();
         let offset = pq.remove_messages(&done);
@@ -466,7 +479,7 @@ impl ConsumeService {
     }
 
     /// CONSUMER_SEND_MSG_BACK for each message, concurrently; whether each was taken.
-    async fn send_back_all(&self, msgs: &[MessageExt], mq: &MessageQueue, delay_level: i32) -> Vec<bool> {
+    async fn send_back_all(&self, msgs: &[Arc<MessageExt>], mq: &MessageQueue, delay_level: i32) -> Vec<bool> {
         let mut set = tokio::task::JoinSet::new();
         for (i, msg) in msgs.iter().enumerate() {
             let header = ConsumerSendMsgBackRequestHeader {
@@ -541,11 +554,11 @@ impl ConsumeService {
             if msgs.is_empty() {
                 return;
             }
-            restore_retry_topic(&mut msgs, &retry_topic, &self.env.namespace);
+            restore_retry_topic_shared(&mut msgs, &retry_topic, &self.env.namespace);
             let (mut msgs, verdict) = if msgs.iter().any(|m| m.decode_error.is_some()) {
                 // Not for the listener: fail the batch as a failing listener would, until the
                 // retries run out and it goes to the DLQ.
-                let first_time: Vec<MessageExt> =
+                let first_time: Vec<Arc<MessageExt>> =
                     msgs.iter().filter(|m| m.decode_error.is_some() && m.reconsume_times == 0).cloned().collect();
                 self.note_undecodable(&first_time, &mq);
                 (msgs, Some(ConsumeResult::ReconsumeLater))
@@ -572,7 +585,7 @@ impl ConsumeService {
                 }
             }
             for msg in &mut msgs {
-                msg.reconsume_times += 1;
+                Arc::make_mut(msg).reconsume_times += 1;
             }
             pq.make_messages_to_consume_again(&msgs);
             self.submit_orderly_after(pq.clone(), mq.clone(), self.env.suspend_current_queue_time);
@@ -608,7 +621,7 @@ impl ConsumeService {
     /// CONSUME_MESSAGE_DIRECTLY: run the listener once outside the flow; an error remark when
     /// it could not run or panicked. Nothing is committed or sent back.
     pub async fn consume_directly(&self, msgs: Vec<MessageExt>, mq: &MessageQueue) -> Result<ConsumeResult, String> {
-        match self.call(msgs, mq).await {
+        match self.call(msgs.into_iter().map(Arc::new).collect(), mq).await {
             Some((_, Some(result))) => Ok(result),
             Some((_, None)) => Err("the listener panicked".to_owned()),
             None => Err("the consumer is shutting down".to_owned()),
@@ -645,4 +658,42 @@ pub(crate) fn mark_locked(pq: &ProcessQueue, locked: bool) {
         pq.set_last_lock_timestamp(super::now_ms());
     }
     pq.set_locked(locked);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(topic: &str, retry_of: Option<&str>) -> Arc<MessageExt> {
+        let mut msg = MessageExt { topic: topic.to_owned(), ..MessageExt::default() };
+        if let Some(original) = retry_of {
+            msg.properties.insert(keys::RETRY_TOPIC, original.to_owned());
+        }
+        Arc::new(msg)
+    }
+
+    /// Without a namespace only a retried message changes, and only it is copied: the others
+    /// stay shared with the process queue.
+    #[test]
+    fn restoring_topics_copies_only_the_messages_that_change() {
+        let cached = vec![shared("orders", None), shared("%RETRY%g", Some("orders")), shared("%RETRY%g", None)];
+        let mut msgs = cached.clone();
+        restore_retry_topic_shared(&mut msgs, "%RETRY%g", &Namespace::new(None));
+        let topics: Vec<&str> = msgs.iter().map(|m| m.topic.as_str()).collect();
+        assert_eq!(topics, ["orders", "orders", "%RETRY%g"]);
+        let still_shared: Vec<bool> = msgs.iter().zip(&cached).map(|(a, b)| Arc::ptr_eq(a, b)).collect();
+        assert_eq!(still_shared, [true, false, true]);
+        assert_eq!(cached[1].topic, "%RETRY%g", "the cached message keeps the wire topic");
+    }
+
+    #[test]
+    fn restoring_topics_strips_the_namespace() {
+        let mut msgs = vec![shared("ns%orders", None), shared("%RETRY%ns%g", Some("ns%orders"))];
+        restore_retry_topic_shared(&mut msgs, "%RETRY%ns%g", &Namespace::new(Some("ns")));
+        let topics: Vec<&str> = msgs.iter().map(|m| m.topic.as_str()).collect();
+        assert_eq!(topics, ["orders", "orders"]);
+        let mut owned = vec![MessageExt::clone(&shared("ns%orders", None))];
+        restore_retry_topic(&mut owned, "%RETRY%ns%g", &Namespace::new(Some("ns")));
+        assert_eq!(owned[0].topic, "orders");
+    }
 }

@@ -48,6 +48,15 @@ pub struct ConsumeContext {
 pub trait MessageListener: Send + Sync + 'static {
     /// Process `msgs`.
     fn consume(&self, msgs: &[MessageExt], context: &ConsumeContext) -> ConsumeResult;
+
+    /// [`consume`](Self::consume) on the consumer's own messages, shared instead of copied
+    /// (the process queue holds them until they are acknowledged). The default copies them for
+    /// `consume`; a listener that keeps or wraps them (the Python binding's, which hands each
+    /// to a Python object) saves that copy.
+    fn consume_shared(&self, msgs: &[Arc<MessageExt>], context: &ConsumeContext) -> ConsumeResult {
+        let owned: Vec<MessageExt> = msgs.iter().map(|m| MessageExt::clone(m)).collect();
+        self.consume(&owned, context)
+    }
 }
 
 impl<F> MessageListener for F

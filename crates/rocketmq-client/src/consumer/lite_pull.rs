@@ -732,6 +732,8 @@ impl LiteCore {
             if next >= 0 {
                 q.consumed = next;
             }
+            // Committed: the process queue has let go of them, so this takes them without a copy.
+            let msgs = msgs.into_iter().map(|m| Arc::try_unwrap(m).unwrap_or_else(|m| MessageExt::clone(&m))).collect();
             return Some((mq.clone(), msgs));
         }
         None

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rocketmq_remoting::body::ProcessQueueInfo;
@@ -46,9 +46,11 @@ fn body_len(msg: &MessageExt) -> i64 {
 }
 
 /// One cached message and, for the expired-message cleaner, when its consumption started.
+/// The message is shared with whoever consumes it (Java shares the object too): caching it
+/// costs a count, not a copy of its topic and properties.
 #[derive(Debug)]
 struct Cached {
-    msg: MessageExt,
+    msg: Arc<MessageExt>,
     /// Set by [`ProcessQueue::mark_consume_start`]; Java keeps this in the message's
     /// `CONSUME_START_TIME` property (its messages are shared objects, ours are copies).
     consume_start_ms: Option<i64>,
@@ -61,7 +63,7 @@ struct State {
     /// taken).
     msgs: BTreeMap<i64, Cached>,
     /// Java `consumingMsgOrderlyTreeMap`: taken by an orderly consume thread, not committed.
-    consuming: BTreeMap<i64, MessageExt>,
+    consuming: BTreeMap<i64, Arc<MessageExt>>,
     /// Java `consuming`: an orderly consume request is scheduled or running for this queue.
     consuming_flag: bool,
 }
@@ -158,7 +160,8 @@ impl ProcessQueue {
     /// `queue_offset_max` becomes the largest new offset (Java assigns the last new one, which
     /// is the same for the ascending batches a pull returns). The `MAX_OFFSET` property of the
     /// last message sets [`msg_acc_cnt`](Self::msg_acc_cnt).
-    pub fn put_messages(&self, msgs: Vec<MessageExt>) -> bool {
+    pub fn put_messages<M: Into<Arc<MessageExt>>>(&self, msgs: Vec<M>) -> bool {
+        let msgs: Vec<Arc<MessageExt>> = msgs.into_iter().map(Into::into).collect();
         let acc = msgs.last().and_then(|last| {
             let max = last.property(keys::MAX_OFFSET)?.trim().parse::<i64>().ok()?;
             Some(max.saturating_sub(last.queue_offset)).filter(|acc| *acc > 0)
@@ -297,7 +300,7 @@ impl ProcessQueue {
     /// [`mark_consume_start`](Self::mark_consume_start), else its `CONSUME_START_TIME`
     /// property). The caller sends it back with delay level 3, then calls
     /// [`remove_if_first`](Self::remove_if_first); Java repeats this for up to 16 messages.
-    pub fn expired_first(&self, consume_timeout: Duration) -> Option<MessageExt> {
+    pub fn expired_first(&self, consume_timeout: Duration) -> Option<Arc<MessageExt>> {
         let now = current_millis();
         let state = self.state();
         let first = state.msgs.values().next()?;
@@ -326,7 +329,7 @@ impl ProcessQueue {
     /// the "consuming" set and return them. When nothing is left the dispatch mark of
     /// [`put_messages`](Self::put_messages) is cleared, so the next put dispatches again.
     /// Updates the last-consume timestamp.
-    pub fn take_messages(&self, batch: usize) -> Vec<MessageExt> {
+    pub fn take_messages(&self, batch: usize) -> Vec<Arc<MessageExt>> {
         self.last_consume_timestamp.store(current_millis(), Ordering::Release);
         let mut state = self.state();
         let mut taken = Vec::with_capacity(batch.min(state.msgs.len()));
@@ -354,7 +357,7 @@ impl ProcessQueue {
         if self.msg_count.fetch_sub(count, Ordering::AcqRel) - count == 0 {
             self.msg_size.store(0, Ordering::Release);
         } else {
-            let bytes: i64 = state.consuming.values().map(body_len).sum();
+            let bytes: i64 = state.consuming.values().map(|m| body_len(m)).sum();
             self.msg_size.fetch_sub(bytes, Ordering::AcqRel);
         }
         state.consuming.clear();
@@ -374,7 +377,7 @@ impl ProcessQueue {
     /// whatever the caller changed, e.g. `reconsume_times + 1`) so they are taken again first.
     /// A message that was not taken (say the queue was cleared meanwhile) is cached as new and
     /// counted, keeping the counters exact (Java would leave them off by one).
-    pub fn make_messages_to_consume_again(&self, msgs: &[MessageExt]) {
+    pub fn make_messages_to_consume_again(&self, msgs: &[Arc<MessageExt>]) {
         let mut state = self.state();
         for msg in msgs {
             let offset = msg.queue_offset;
@@ -592,7 +595,7 @@ mod tests {
         offsets.into_iter().map(|o| msg(o, 10)).collect()
     }
 
-    fn offsets(list: &[MessageExt]) -> Vec<i64> {
+    fn offsets(list: &[Arc<MessageExt>]) -> Vec<i64> {
         list.iter().map(|m| m.queue_offset).collect()
     }
 
@@ -669,7 +672,7 @@ mod tests {
         pq.put_messages(msgs(0..4));
         let mut batch = pq.take_messages(2);
         for m in &mut batch {
-            m.reconsume_times += 1;
+            Arc::make_mut(m).reconsume_times += 1;
         }
         pq.make_messages_to_consume_again(&batch);
         assert_eq!(pq.cached_count(), 4);

@@ -756,6 +756,8 @@ impl PullOwner for PushCore {
             return;
         }
         let batch = self.options.consume_batch_max_size.max(1);
+        // Shared by the process queue and the listener: caching costs a count, not a copy.
+        let msgs: Vec<Arc<MessageExt>> = msgs.into_iter().map(Arc::new).collect();
         pq.put_messages(msgs.clone());
         let mut batches = Vec::with_capacity(msgs.len().div_ceil(batch));
         let mut rest = msgs;

@@ -70,11 +70,12 @@ pub fn pub_context(
 
 /// The SubBefore record of a listener call (`consumeMessageBefore`); `None` when every message
 /// has tracing switched off (`TRACE_ON=false`).
-pub fn sub_before(group: &str, msgs: &[MessageExt]) -> Option<TraceContext> {
+pub fn sub_before<M: std::borrow::Borrow<MessageExt>>(group: &str, msgs: &[M]) -> Option<TraceContext> {
     let mut ctx = TraceContext::new(TraceType::SubBefore, now_ms());
     ctx.group = group.to_owned();
     ctx.request_id = uniq_id::create_uniq_id();
     for msg in msgs {
+        let msg: &MessageExt = msg.borrow();
         if msg.property(keys::TRACE_ON) == Some("false") {
             continue;
         }

@@ -24,7 +24,7 @@ instructions() { # case iters -> total Ir
 	sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' <<<"$out" | tr -d ,
 }
 
-for case in send_request header_encode pull_decode; do
+for case in send_request header_encode header_encode_binary pull_decode; do
 	one=$(instructions "$case" "$n")
 	two=$(instructions "$case" $((2 * n)))
 	if [[ -z $one || -z $two ]]; then

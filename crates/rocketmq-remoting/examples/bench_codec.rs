@@ -8,6 +8,7 @@
 //!   encoded into the frame's head plus the shared body (`encode_parts`, what the connection
 //!   queues);
 //! - `header_encode`: the head only (length, header word, JSON header) of that built command;
+//!   `header_encode_binary` the same with the ROCKETMQ binary header (`SerializeType::RocketMq`);
 //! - `pull_decode`: a PULL_MESSAGE response (the captured header) carrying 32 stored messages
 //!   of 1 KiB, decoded as the consumer does: frame, typed header, every stored record.
 //!
@@ -20,7 +21,7 @@
 use bytes::{Bytes, BytesMut};
 use rocketmq_remoting::header::{PullMessageResponseHeader, SendMessageRequestHeaderV2};
 use rocketmq_remoting::message::stored::{decode_messages, encode_message_to};
-use rocketmq_remoting::{request_code, RemotingCommand};
+use rocketmq_remoting::{request_code, RemotingCommand, SerializeType};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -28,7 +29,7 @@ const SEND_FRAME: &[u8] = include_bytes!("../tests/fixtures/java-4.9.4/a-produce
 const PULL_FRAME: &[u8] = include_bytes!("../tests/fixtures/java-4.9.4/c-push-consumer/036-s2c-resp-0.bin");
 const BODY_LEN: usize = 1024;
 const PULL_MESSAGES: usize = 32;
-const CASES: [&str; 3] = ["send_request", "header_encode", "pull_decode"];
+const CASES: [&str; 4] = ["send_request", "header_encode", "header_encode_binary", "pull_decode"];
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -36,6 +37,7 @@ struct Fixtures {
     header: SendMessageRequestHeaderV2,
     body: Bytes,
     built: RemotingCommand,
+    built_binary: RemotingCommand,
     pull_frame: Bytes,
 }
 
@@ -56,21 +58,27 @@ fn fixtures() -> Result<Fixtures, BoxError> {
         encode_message_to(&msg, &mut records)?;
     }
     let pull_frame = pull.with_body(records.freeze()).encode_to_bytes()?.slice(4..);
-    Ok(Fixtures { header, body, built, pull_frame })
+    let built_binary = built.clone().with_serialize_type(SerializeType::RocketMq);
+    Ok(Fixtures { header, body, built, built_binary, pull_frame })
 }
 
 /// One operation of `case`; returns something derived from the result so it is not optimised away.
 fn run_once(case: &str, f: &Fixtures) -> Result<usize, BoxError> {
     match case {
         "send_request" => {
-            let header = f.header.clone();
-            let cmd = RemotingCommand::request(request_code::SEND_MESSAGE_V2, &header).with_body(f.body.clone());
+            let cmd =
+                RemotingCommand::request_owned(request_code::SEND_MESSAGE_V2, f.header.clone()).with_body(f.body.clone());
             let (head, body) = cmd.encode_parts()?;
             Ok(head.len() + body.len())
         }
         "header_encode" => {
-            let mut head = BytesMut::with_capacity(256);
+            let mut head = BytesMut::new();
             f.built.encode_head(&mut head)?;
+            Ok(head.len())
+        }
+        "header_encode_binary" => {
+            let mut head = BytesMut::new();
+            f.built_binary.encode_head(&mut head)?;
             Ok(head.len())
         }
         "pull_decode" => {

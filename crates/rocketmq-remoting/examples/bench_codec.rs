@@ -66,8 +66,8 @@ fn fixtures() -> Result<Fixtures, BoxError> {
 fn run_once(case: &str, f: &Fixtures) -> Result<usize, BoxError> {
     match case {
         "send_request" => {
-            let cmd =
-                RemotingCommand::request_owned(request_code::SEND_MESSAGE_V2, f.header.clone()).with_body(f.body.clone());
+            let cmd = RemotingCommand::request_owned(request_code::SEND_MESSAGE_V2, f.header.clone())
+                .with_body(f.body.clone());
             let (head, body) = cmd.encode_parts()?;
             Ok(head.len() + body.len())
         }

@@ -74,11 +74,8 @@ pub fn put_json_string(dst: &mut impl BufMut, s: &str) {
     dst.put_u8(b'"');
     let mut run = 0; // start of the bytes not written yet
     let mut i = 0;
-    loop {
-        match next_candidate(bytes, i) {
-            Some(at) => i = at,
-            None => break,
-        }
+    while let Some(at) = next_candidate(bytes, i) {
+        i = at;
         let b = bytes[i];
         // (length in bytes of the input character, its code point) for a character to escape.
         let escape = match b {

@@ -16,7 +16,7 @@
 //! (wall time, best of 5 rounds). `bench_codec --case NAME --iters N --quiet` runs exactly N
 //! operations of one case and prints nothing: bench/codec_instructions.sh runs it under
 //! valgrind at N and 2N and divides the difference of the instruction counts by N
-//! (instructions per operation, free of the fixed start-up cost).
+//! (instructions per operation, free of the fixed start-up cost). `--list` names the cases.
 
 use bytes::{Bytes, BytesMut};
 use rocketmq_remoting::header::{PullMessageResponseHeader, SendMessageRequestHeaderV2};
@@ -109,6 +109,10 @@ fn main() -> Result<(), BoxError> {
             "--iters" => iters = args.next().ok_or("--iters needs a value")?.parse()?,
             "--case" => only = Some(args.next().ok_or("--case needs a value")?),
             "--quiet" => quiet = true,
+            "--list" => {
+                println!("{}", CASES.join("\n"));
+                return Ok(());
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -133,7 +137,7 @@ fn main() -> Result<(), BoxError> {
         }
         let per_msg = if case == "pull_decode" { best / PULL_MESSAGES as f64 } else { best };
         println!(
-            "{{\"mode\": \"codec_{case}\", \"ns_per_op\": {best:.1}, \"ns_per_msg\": {per_msg:.1}, \"iters\": {n}}}"
+            "{{\"mode\": \"{case}\", \"ns_per_op\": {best:.1}, \"ns_per_msg\": {per_msg:.1}, \"iters\": {n}}}"
         );
     }
     Ok(())

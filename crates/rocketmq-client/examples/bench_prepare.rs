@@ -67,6 +67,8 @@ fn main() -> Result<(), BoxError> {
         run(&msg, &options, iters)?;
         best = best.min(started.elapsed().as_nanos() as f64 / iters as f64);
     }
-    println!("{{\"mode\": \"prepare_single\", \"ns_per_op\": {best:.1}, \"ns_per_msg\": {best:.1}, \"iters\": {iters}}}");
+    println!(
+        "{{\"mode\": \"prepare_single\", \"ns_per_op\": {best:.1}, \"ns_per_msg\": {best:.1}, \"iters\": {iters}}}"
+    );
     Ok(())
 }

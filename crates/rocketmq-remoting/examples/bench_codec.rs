@@ -136,9 +136,7 @@ fn main() -> Result<(), BoxError> {
             best = best.min(started.elapsed().as_nanos() as f64 / n as f64);
         }
         let per_msg = if case == "pull_decode" { best / PULL_MESSAGES as f64 } else { best };
-        println!(
-            "{{\"mode\": \"{case}\", \"ns_per_op\": {best:.1}, \"ns_per_msg\": {per_msg:.1}, \"iters\": {n}}}"
-        );
+        println!("{{\"mode\": \"{case}\", \"ns_per_op\": {best:.1}, \"ns_per_msg\": {per_msg:.1}, \"iters\": {n}}}");
     }
     Ok(())
 }

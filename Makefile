@@ -20,12 +20,13 @@ TARGET_DIR  := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export RMQ_TESTKIT_BIN_DEBUG   := $(TARGET_DIR)/debug/rmq-testkit
 export RMQ_TESTKIT_BIN_RELEASE := $(TARGET_DIR)/release/rmq-testkit
 
-.PHONY: help demo test test-rust test-python bench lint fmt venv broker dev-build release-build clean-venv docs
+.PHONY: help demo test test-rust test-python bench bench-codec lint fmt venv broker dev-build release-build clean-venv docs
 
 help:
 	@echo "make demo   - install what is missing, start a local name server + broker, send through Python, stop"
 	@echo "make test   - every test (Rust and Python) against a real broker"
 	@echo "make bench  - end-to-end benchmarks against a local broker (Python vs Rust core)"
+	@echo "make bench-codec - codec micro-benchmarks (ns and instructions per operation), no broker"
 	@echo "make lint   - rustfmt, clippy -D warnings, ruff, mypy"
 	@echo "make docs   - the documentation site (MkDocs, --strict) into site/"
 	@echo "make chaos  - fault scenarios on a 2+2 cluster; writes the table into docs/reliability.md"
@@ -82,10 +83,21 @@ test-rust:
 test-python: dev-build
 	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_DEBUG) $(PYTEST) $(PYBIND)/tests
 
-bench: broker release-build
+bench: broker release-build bench-codec
 	$(CARGO) build --release -p rocketmq-client --example bench_producer --example bench_consumer
 	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_producer.py --rust-bench $(TARGET_DIR)/release/examples/bench_producer
 	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_consumer.py --rust-bench $(TARGET_DIR)/release/examples/bench_consumer
+
+# The fast part of `make bench` (no broker, under a minute): the codec and the producer's
+# per-send preparation alone, ns per operation (wall time) and instructions per operation
+# (valgrind; skipped when it is not installed).
+bench-codec:
+	$(CARGO) build --release -p rocketmq-remoting --example bench_codec
+	$(CARGO) build --release -p rocketmq-client --example bench_prepare
+	for bin in bench_codec bench_prepare; do
+		$(TARGET_DIR)/release/examples/$$bin
+		bench/codec_instructions.sh $(TARGET_DIR)/release/examples/$$bin
+	done
 
 lint: venv
 	$(CARGO) fmt --all -- --check

@@ -68,7 +68,7 @@ fn create_reply_message(
     let body = message::body_arg(body)?;
     let reply = rocketmq_client::create_reply_message(request.get().inner(), body)
         .map_err(|e| errors::to_pyerr(py, errors::Op::Other, &e))?;
-    Ok(message::PyMessage { inner: reply })
+    Ok(message::PyMessage::from_core(reply))
 }
 
 #[pymodule]

@@ -5,6 +5,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use rocketmq_client::Message as CoreMessage;
+use std::sync::Arc;
 
 use crate::errors::{IntoPyResult, Op};
 
@@ -16,7 +17,10 @@ use crate::errors::{IntoPyResult, Op};
 #[pyclass(subclass, module = "rocketmq.client", name = "Message")]
 #[derive(Debug, Clone)]
 pub struct PyMessage {
-    pub(crate) inner: CoreMessage,
+    /// Shared with the sends in flight: a send takes a reference, not a copy; a setter called
+    /// while one is in flight copies the message first (`Arc::make_mut`), so the send is not
+    /// affected.
+    inner: Arc<CoreMessage>,
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -64,9 +68,23 @@ pub(crate) fn property_name(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 impl PyMessage {
+    /// Wrap a core message.
+    pub(crate) fn from_core(msg: CoreMessage) -> Self {
+        PyMessage { inner: Arc::new(msg) }
+    }
+
     /// The core message.
     pub(crate) fn core(&self) -> &CoreMessage {
         &self.inner
+    }
+
+    /// The core message, shared (what a send keeps while it runs).
+    pub(crate) fn shared(&self) -> Arc<CoreMessage> {
+        self.inner.clone()
+    }
+
+    fn core_mut(&mut self) -> &mut CoreMessage {
+        Arc::make_mut(&mut self.inner)
     }
 }
 
@@ -87,7 +105,7 @@ impl PyMessage {
             return Err(PyTypeError::new_err("Message() takes exactly one argument (the topic)"));
         }
         let topic = text_arg(topic, "topic")?;
-        Ok(PyMessage { inner: CoreMessage::new(topic, Bytes::new()) })
+        Ok(PyMessage::from_core(CoreMessage::new(topic, Bytes::new())))
     }
 
     /// Accepts (and ignores) the constructor's arguments, so subclasses can call
@@ -107,21 +125,21 @@ impl PyMessage {
         } else {
             text_arg(keys, "keys")?
         };
-        self.inner.set_keys(&keys);
+        self.core_mut().set_keys(&keys);
         Ok(())
     }
 
     /// Set the tag consumers filter on. An empty tag removes it.
     fn set_tags(&mut self, tags: &Bound<'_, PyAny>) -> PyResult<()> {
         let tags = text_arg(tags, "tags")?;
-        self.inner.set_tags(&tags);
+        self.core_mut().set_tags(&tags);
         Ok(())
     }
 
     /// Set the body: `bytes` or `bytearray` (kept byte for byte, NUL bytes included) or `str`
     /// (encoded as UTF-8). Any other type raises `TypeError`.
     fn set_body(&mut self, body: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.inner.set_body(body_arg(body)?);
+        self.core_mut().set_body(body_arg(body)?);
         Ok(())
     }
 
@@ -130,18 +148,18 @@ impl PyMessage {
     fn set_property(&mut self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let key = property_name(key)?;
         let value = text_arg(value, "property value")?;
-        self.inner.put_property(&key, &value).or_raise(py, Op::Other)
+        self.core_mut().put_property(&key, &value).or_raise(py, Op::Other)
     }
 
     /// Delay delivery by a broker delay level (1 = 1 s ... 18 = 2 h by default); 0 clears it.
     fn set_delay_time_level(&mut self, py: Python<'_>, delay_time_level: i32) -> PyResult<()> {
-        self.inner.set_delay_time_level(delay_time_level).or_raise(py, Op::Other)
+        self.core_mut().set_delay_time_level(delay_time_level).or_raise(py, Op::Other)
     }
 
     /// Deliver at an absolute time, epoch milliseconds (5.x timer messages; 4.x brokers
     /// ignore it).
     fn set_delivery_time_ms(&mut self, py: Python<'_>, delivery_time_ms: i64) -> PyResult<()> {
-        self.inner.set_delivery_time_ms(delivery_time_ms).or_raise(py, Op::Other)
+        self.core_mut().set_delivery_time_ms(delivery_time_ms).or_raise(py, Op::Other)
     }
 
     /// The topic.

@@ -533,7 +533,7 @@ impl ProducerCore {
         let runner = if aio { Runner::running_loop(py)? } else { Runner::Thread };
         let local_execute = local_execute.clone().unbind();
         let user_args = user_args.map_or_else(|| py.None(), Bound::unbind);
-        let msg = msg.borrow().core().clone();
+        let msg = msg.borrow().shared();
         let escaped = Escaped::default();
         let escaped_here = escaped.clone();
         let fut = async move {
@@ -570,7 +570,7 @@ impl ProducerCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::Request)?;
         let timeout = positive_millis(timeout_ms, "request timeout").map_err(|e| to_pyerr(py, Op::Request, &e))?;
-        let msg = msg.borrow().core().clone();
+        let msg = msg.borrow().shared();
         drive(py, aio, Op::Request, async move { Ok(results::Reply(producer.request(&msg, timeout).await?)) })
     }
 
@@ -595,7 +595,7 @@ impl ProducerCore {
         let producer = self.running(py, Op::Request)?;
         let timeout = positive_millis(timeout_ms, "request timeout").map_err(|e| to_pyerr(py, Op::Request, &e))?;
         let rt = runtime::get()?;
-        let msg = msg.borrow().core().clone();
+        let msg = msg.borrow().shared();
         rt.spawn(async move {
             let result = producer.request(&msg, timeout).await;
             let job: callbacks::Job = Box::new(move |py| match result {
@@ -635,7 +635,7 @@ impl ProducerCore {
         aio: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::SendSync)?;
-        let msg = msg.borrow().core().clone();
+        let msg = msg.borrow().shared();
         let timeout = timeout_arg(py, Op::SendSync, timeout_ms)?;
         drive(py, aio, Op::SendSync, async move {
             match timeout {
@@ -648,7 +648,7 @@ impl ProducerCore {
     #[pyo3(signature = (msg, *, aio=false))]
     fn send_oneway<'py>(&self, py: Python<'py>, msg: &Bound<'py, PyMessage>, aio: bool) -> PyResult<Bound<'py, PyAny>> {
         let producer = self.running(py, Op::SendOneway)?;
-        let msg = msg.borrow().core().clone();
+        let msg = msg.borrow().shared();
         drive(py, aio, Op::SendOneway, async move { producer.send_oneway(&msg).await })
     }
 
@@ -669,7 +669,7 @@ impl ProducerCore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let key = text_arg(sharding_key, "sharding key")?;
         let producer = self.running(py, Op::SendOrderly)?;
-        let msg = msg.borrow().core().clone();
+        let msg = msg.borrow().shared();
         drive(py, aio, Op::SendOrderly, async move { producer.send_orderly_by_sharding_key(&msg, &key).await })
     }
 
@@ -687,7 +687,7 @@ impl ProducerCore {
             return Err(PyTypeError::new_err("queue_selector must be callable: selector(mq_size, msg, arg) -> int"));
         }
         let producer = self.running(py, Op::SendOrderly)?;
-        let core_msg = msg.borrow().core().clone();
+        let core_msg = msg.borrow().shared();
         let topic = core_msg.topic().to_owned();
         let p = producer.clone();
         let queues: Vec<MessageQueue> =
@@ -741,7 +741,7 @@ impl ProducerCore {
         let on_exception = exception_callback.filter(|cb| !cb.is_none()).map(Bound::unbind);
         let producer = self.running(py, Op::SendAsync)?;
         let rt = runtime::get()?;
-        let msg = msg.borrow().core().clone();
+        let msg = msg.borrow().shared();
         rt.spawn(async move {
             let result = producer.send_async(&msg).await;
             let job: callbacks::Job = Box::new(move |py| match result {

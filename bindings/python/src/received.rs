@@ -10,6 +10,7 @@
 //! values are `bytes`; every number is an `int`.
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use rocketmq_client::MessageExt;
 use std::net::SocketAddr;
@@ -30,23 +31,31 @@ const REPR_BODY_LIMIT: usize = 64;
 /// ``msg[name]`` (bytes or None). Added: ``properties`` (dict), ``born_host``, ``store_host``
 /// (``"ip:port"``), ``offset_msg_id``, ``broker_name``, ``flag``.
 #[pyclass(module = "rocketmq.client", name = "ReceivedMessage", frozen)]
-#[derive(Debug)]
 pub struct PyReceivedMessage {
     /// Shared with the consumer that delivered it where it can be (the asyncio listener: no
     /// copy made, and the one freed on the event loop's thread is only a count).
     inner: Arc<MessageExt>,
     broker_name: String,
+    /// `body` as a Python `bytes`, made on first access and then returned as is (one copy
+    /// out of the Rust buffer per message, not one per access).
+    body: PyOnceLock<Py<PyBytes>>,
+}
+
+impl std::fmt::Debug for PyReceivedMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PyReceivedMessage").field("inner", &self.inner).field("broker_name", &self.broker_name).finish()
+    }
 }
 
 impl PyReceivedMessage {
     /// Wrap a copy of `msg`, consumed from a queue of `broker_name`.
     pub fn new(msg: MessageExt, broker_name: String) -> Self {
-        PyReceivedMessage { inner: Arc::new(msg), broker_name }
+        PyReceivedMessage::shared(Arc::new(msg), broker_name)
     }
 
     /// Wrap `msg`, shared with the consumer that delivers it from a queue of `broker_name`.
     pub fn shared(msg: Arc<MessageExt>, broker_name: String) -> Self {
-        PyReceivedMessage { inner: msg, broker_name }
+        PyReceivedMessage { inner: msg, broker_name, body: PyOnceLock::new() }
     }
 
     /// The message.
@@ -94,10 +103,10 @@ impl PyReceivedMessage {
         PyBytes::new(py, self.inner.keys().unwrap_or("").as_bytes())
     }
 
-    /// The body, byte for byte.
+    /// The body, byte for byte (the same `bytes` object on every access).
     #[getter]
     fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.inner.body)
+        self.body.get_or_init(py, || PyBytes::new(py, &self.inner.body).unbind()).bind(py).clone()
     }
 
     /// The message id: the producer's unique id (``UNIQ_KEY``), else the broker's offset id.

@@ -64,10 +64,10 @@ impl RpcHook for AclHook {
         request.ext_fields.remove(SIGNATURE);
         request.ext_fields.insert(ACCESS_KEY, c.access_key.clone());
         if let Some(token) = c.security_token.as_deref().filter(|t| !t.is_empty()) {
-            request.ext_fields.insert(SECURITY_TOKEN, token);
+            request.ext_fields.insert(SECURITY_TOKEN, token.to_owned());
         }
         if let Some(channel) = c.channel.as_deref().filter(|ch| !ch.is_empty()) {
-            request.ext_fields.insert(ONS_CHANNEL, channel);
+            request.ext_fields.insert(ONS_CHANNEL, channel.to_owned());
         }
         let fields = request.ext_fields.iter().filter(|(k, _)| *k != UNIQUE_MSG_QUERY_FLAG);
         let sig = signature(&c.secret_key, fields, &request.body);

@@ -336,6 +336,11 @@ impl ClientInstance {
         RemotingCommand::request(code, header).with_serialize_type(self.options.serialize_type)
     }
 
+    /// [`ClientInstance::request`] taking the header by value (its strings are moved, not copied).
+    pub fn request_owned(&self, code: i32, header: impl rocketmq_remoting::header::CommandHeader) -> RemotingCommand {
+        RemotingCommand::request_owned(code, header).with_serialize_type(self.options.serialize_type)
+    }
+
     /// Send a request to `addr` and wait for the answer.
     pub async fn invoke(&self, addr: &str, request: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
         Ok(self.pool.invoke(addr, request, timeout).await?)

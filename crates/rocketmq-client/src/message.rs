@@ -164,10 +164,6 @@ impl Message {
         &self.properties
     }
 
-    pub(crate) fn properties_mut(&mut self) -> &mut Properties {
-        &mut self.properties
-    }
-
     fn set_or_clear(&mut self, key: &str, value: &str) {
         if value.is_empty() {
             self.properties.remove(key);

@@ -68,8 +68,20 @@ pub struct RemotingCommand {
 impl RemotingCommand {
     /// A request with `code`, a fresh opaque and the fields of `header`.
     pub fn request(code: i32, header: &impl CommandHeader) -> Self {
-        let mut ext_fields = ExtFields::new();
+        let mut ext_fields = ExtFields::with_capacity(header.field_count());
         header.write_to(&mut ext_fields);
+        RemotingCommand::request_with_fields(code, ext_fields)
+    }
+
+    /// [`RemotingCommand::request`] taking the header by value: its strings are moved into
+    /// the fields, not copied (the producer's per-attempt header).
+    pub fn request_owned(code: i32, header: impl CommandHeader) -> Self {
+        let mut ext_fields = ExtFields::with_capacity(header.field_count());
+        header.into_ext_fields(&mut ext_fields);
+        RemotingCommand::request_with_fields(code, ext_fields)
+    }
+
+    fn request_with_fields(code: i32, ext_fields: ExtFields) -> Self {
         RemotingCommand {
             code,
             language: LanguageCode::Rust,
@@ -142,6 +154,12 @@ impl RemotingCommand {
     /// is the whole frame. Lets the connection write the body from its own buffer.
     pub fn encode_head(&self, dst: &mut BytesMut) -> Result<()> {
         let start = dst.len();
+        dst.reserve(
+            8 + match self.serialize_type {
+                SerializeType::Json => json::encoded_len_hint(self),
+                SerializeType::RocketMq => binary::encoded_len(self),
+            },
+        );
         dst.put_u32(0); // total length, patched below
         dst.put_u32(0); // header word, patched below
         let header_start = dst.len();
@@ -178,7 +196,8 @@ impl RemotingCommand {
     /// The frame as two buffers: the encoded head (see [`RemotingCommand::encode_head`]) and
     /// the body, shared, not copied.
     pub fn encode_parts(&self) -> Result<(Bytes, Bytes)> {
-        let mut head = BytesMut::with_capacity(256);
+        // No capacity guess: the header encoder reserves what it needs in one allocation.
+        let mut head = BytesMut::new();
         self.encode_head(&mut head)?;
         Ok((head.freeze(), self.body.clone()))
     }

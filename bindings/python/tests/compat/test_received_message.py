@@ -57,6 +57,7 @@ def test_types_are_those_of_2x(producer: Producer, topic: str, make_consumer: Ma
     assert m.tags == b"TagA"
     assert m.keys == b"k1 k2"
     assert m.body == b"\x00caf\xc3\xa9\xff\x00", "binary-safe: NUL bytes kept"
+    assert m.body is m.body, "the body becomes a bytes object once, not on every access"
     for name in INT_ATTRIBUTES:
         assert type(getattr(m, name)) is int, name
     assert m.delay_time_level == 0

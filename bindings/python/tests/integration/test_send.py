@@ -12,7 +12,7 @@ from rocketmq import exceptions as exc
 from rocketmq.client import Message, Producer, SendResult, SendStatus, hashing_queue_selector
 from rocketmq.consts import MessageProperty
 
-from helpers import WAIT_TIMEOUT, LogCapture, unique
+from helpers import WAIT_TIMEOUT, Inbox, LogCapture, MakeConsumer, unique
 from testkit import TestCluster
 
 pytestmark = pytest.mark.integration
@@ -120,6 +120,36 @@ def test_send_async_success(producer: Producer, topic: str) -> None:
     assert len({r.msg_id for r in results}) == 20
     for r in results:
         assert_ok(r, topic)
+
+
+def test_message_changed_after_send_async_is_sent_as_it_was(
+    producer: Producer, topic: str, make_consumer: MakeConsumer
+) -> None:
+    # A send shares the message instead of copying it; a setter called while the send is in
+    # flight must copy it first, so the broker gets the message as it was at the call.
+    msg = message(topic, b"as sent", color="red")
+    outcome: list[object] = []
+    done = threading.Event()
+
+    def finish(value: object) -> None:
+        outcome.append(value)
+        done.set()
+
+    producer.send_async(msg, finish, finish)
+    msg.set_body(b"changed")
+    msg.set_property("color", "blue")
+    assert (msg.body, msg.get_property("color")) == (b"changed", "blue")
+    assert done.wait(WAIT_TIMEOUT)
+    sent = outcome[0]
+    assert isinstance(sent, SendResult), sent
+    inbox = Inbox()
+    consumer = make_consumer()
+    consumer.subscribe(topic, inbox)
+    consumer.start()
+    got = inbox.wait_for(lambda msgs: any(m.id == sent.msg_id for m in msgs))
+    received = next(m for m in got if m.id == sent.msg_id)
+    assert received.body == b"as sent"
+    assert received.get_property("color") == b"red"
 
 
 def test_raising_success_callback_is_logged(

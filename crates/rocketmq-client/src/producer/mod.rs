@@ -14,7 +14,7 @@ pub use queue_selector::{select_by_hash, QueueSelector};
 pub use request_reply::{create_reply_message, ReplyTable};
 pub use transaction::{LocalTransactionState, TransactionChecker, TransactionProducer, TransactionSendResult};
 
-use rocketmq_remoting::header::{SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader};
+use rocketmq_remoting::header::{SendMessageRequestHeaderV2, SendMessageResponseHeader};
 use rocketmq_remoting::{request_code, response_code, MessageQueue, RemotingCommand};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -504,21 +504,23 @@ impl Producer {
         let options = &self.inner.options;
         let now_ms =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-        let header = SendMessageRequestHeader {
-            producer_group: options.group.clone(),
-            topic: prepared.topic.clone(),
-            default_topic: options.create_topic_key.clone(),
-            default_topic_queue_nums: options.default_topic_queue_nums,
-            queue_id: mq.queue_id,
-            sys_flag: prepared.sys_flag,
-            born_timestamp: now_ms,
-            flag: prepared.flag,
-            properties: Some(prepared.properties.clone()),
-            reconsume_times: Some(prepared.reconsume_times.unwrap_or(0)),
-            unit_mode: Some(false),
-            batch: Some(prepared.batch),
-            max_reconsume_times: prepared.max_reconsume_times,
-            broker_name: Some(mq.broker_name.clone()),
+        // Built for this attempt and moved into the request's fields: each string is copied
+        // once per attempt, and the properties are escaped straight into the frame.
+        let header = SendMessageRequestHeaderV2 {
+            a: options.group.clone(),
+            b: prepared.topic.clone(),
+            c: options.create_topic_key.clone(),
+            d: options.default_topic_queue_nums,
+            e: mq.queue_id,
+            f: prepared.sys_flag,
+            g: now_ms,
+            h: prepared.flag,
+            i: Some(prepared.properties.clone()),
+            j: Some(prepared.reconsume_times.unwrap_or(0)),
+            k: Some(false),
+            l: prepared.max_reconsume_times,
+            m: Some(prepared.batch),
+            n: Some(mq.broker_name.clone()),
         };
         let is_reply = prepared.properties.contains("MSG_TYPE\u{1}reply");
         let code = if prepared.batch {
@@ -528,7 +530,7 @@ impl Producer {
         } else {
             request_code::SEND_MESSAGE_V2
         };
-        instance.request(code, &SendMessageRequestHeaderV2::from(header)).with_body(prepared.body.clone())
+        instance.request_owned(code, header).with_body(prepared.body.clone())
     }
 
     async fn send_once(

@@ -42,22 +42,17 @@ pub fn validate(msg: &Message, options: &ProducerOptions) -> Result<()> {
     Ok(())
 }
 
-fn take_i32(props: &mut rocketmq_remoting::message::properties::Properties, key: &str) -> Option<i32> {
-    props.remove(key).and_then(|v| v.parse().ok())
+fn parse_i32(msg: &Message, key: &str) -> Option<i32> {
+    msg.property(key).and_then(|v| v.parse().ok())
 }
 
-/// Prepare one message.
+/// Prepare one message. The message is not copied: its properties are encoded once, with the
+/// edits Java makes to its copy (`UNIQ_KEY` added when missing; for retry topics the reconsume
+/// counters moved into header fields j / l), and the body is shared.
 pub fn prepare_single(msg: &Message, options: &ProducerOptions) -> Result<PreparedMessage> {
     validate(msg, options)?;
-    let mut msg = msg.clone();
-    let uniq = match msg.property(keys::UNIQ_KEY) {
-        Some(existing) => existing.to_owned(),
-        None => {
-            let id = uniq_id::create_uniq_id();
-            msg.properties_mut().insert(keys::UNIQ_KEY, id.clone());
-            id
-        }
-    };
+    let existing = msg.property(keys::UNIQ_KEY);
+    let uniq = existing.map_or_else(uniq_id::create_uniq_id, str::to_owned);
     let mut sys_flag = 0;
     let mut body = msg.body().clone();
     if body.len() >= options.compress_over {
@@ -68,18 +63,21 @@ pub fn prepare_single(msg: &Message, options: &ProducerOptions) -> Result<Prepar
         sys_flag |= MessageSysFlag::TRANSACTION_PREPARED_TYPE;
     }
     // For retry topics Java moves these two properties into header fields j / l.
-    let (reconsume_times, max_reconsume_times) = if msg.topic().starts_with("%RETRY%") {
-        let props = msg.properties_mut();
-        (take_i32(props, keys::RECONSUME_TIME), take_i32(props, keys::MAX_RECONSUME_TIMES))
+    let retry = msg.topic().starts_with("%RETRY%");
+    let moved: &[&str] = if retry { &[keys::RECONSUME_TIME, keys::MAX_RECONSUME_TIMES] } else { &[] };
+    let (reconsume_times, max_reconsume_times) = if retry {
+        (parse_i32(msg, keys::RECONSUME_TIME), parse_i32(msg, keys::MAX_RECONSUME_TIMES))
     } else {
         (None, None)
     };
+    let properties =
+        msg.properties().encode_edited(moved, existing.is_none().then_some((keys::UNIQ_KEY, uniq.as_str())));
     Ok(PreparedMessage {
         topic: msg.topic().to_owned(),
         body,
         flag: msg.flag(),
         sys_flag,
-        properties: msg.properties().encode(),
+        properties,
         uniq_ids: vec![uniq],
         batch: false,
         reconsume_times,
@@ -149,4 +147,37 @@ pub fn prepare_batch(msgs: &[Message], options: &ProducerOptions) -> Result<Prep
         reconsume_times: None,
         max_reconsume_times: None,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rocketmq_remoting::message::properties::Properties;
+
+    #[test]
+    fn a_single_message_gets_a_uniq_key_last_and_is_left_unchanged() {
+        let mut msg = Message::new("T", "body");
+        msg.set_tags("A");
+        let before = msg.clone();
+        let prepared = prepare_single(&msg, &ProducerOptions::new("G")).unwrap();
+        assert_eq!(msg, before, "the caller's message is not edited");
+        let props = Properties::decode(&prepared.properties);
+        let names: Vec<&str> = props.iter().map(|(k, _)| k).collect();
+        assert_eq!(names, ["WAIT", "TAGS", "UNIQ_KEY"]);
+        assert_eq!(props.get(keys::UNIQ_KEY), Some(prepared.uniq_ids[0].as_str()));
+        assert_eq!((prepared.reconsume_times, prepared.max_reconsume_times), (None, None));
+    }
+
+    #[test]
+    fn a_retry_message_moves_its_counters_into_the_header_and_keeps_its_uniq_key() {
+        let mut msg = Message::new("%RETRY%G", "body");
+        for (k, v) in [(keys::UNIQ_KEY, "ID1"), (keys::RECONSUME_TIME, "2"), (keys::MAX_RECONSUME_TIMES, "16")] {
+            msg.put_property(k, v).unwrap();
+        }
+        let prepared = prepare_single(&msg, &ProducerOptions::new("G")).unwrap();
+        assert_eq!(prepared.properties, "WAIT\u{1}true\u{2}UNIQ_KEY\u{1}ID1");
+        assert_eq!(prepared.uniq_ids, ["ID1"]);
+        assert_eq!((prepared.reconsume_times, prepared.max_reconsume_times), (Some(2), Some(16)));
+    }
 }

@@ -19,6 +19,12 @@ fn encode_err(message: String) -> Error {
     Error::new(ErrorKind::Encode, message)
 }
 
+/// The length of the binary header of `cmd` (what [`encode_header`] appends).
+pub fn encoded_len(cmd: &RemotingCommand) -> usize {
+    let fields: usize = cmd.ext_fields.iter().filter(|(k, _)| !k.is_empty()).map(|(k, v)| 6 + k.len() + v.len()).sum();
+    FIXED_LEN + 4 + cmd.remark.as_ref().map_or(0, String::len) + 4 + fields
+}
+
 /// Append the binary header of `cmd` to `dst`.
 pub fn encode_header(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<()> {
     let code = i16::try_from(cmd.code)
@@ -111,4 +117,22 @@ pub fn decode_header(mut buf: Bytes) -> Result<RemotingCommand> {
         body: Bytes::new(),
         serialize_type: SerializeType::RocketMq,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_len_is_the_length_encode_header_appends() {
+        let mut cmd = RemotingCommand::response(0, 7, Some("remark é".to_owned()));
+        cmd.ext_fields.insert("queueId", "3");
+        cmd.ext_fields.insert("", "skipped: empty key");
+        cmd.ext_fields.insert("properties", "a\u{1}b\u{2}c\u{1}世界");
+        for cmd in [cmd.clone(), RemotingCommand::response(0, 1, None)] {
+            let mut dst = BytesMut::new();
+            assert!(encode_header(&cmd, &mut dst).is_ok());
+            assert_eq!(dst.len(), encoded_len(&cmd));
+        }
+    }
 }

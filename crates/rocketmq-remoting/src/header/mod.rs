@@ -19,6 +19,19 @@ use crate::ext_fields::ExtFields;
 pub trait CommandHeader {
     /// Put every non-null field into `ext`.
     fn write_to(&self, ext: &mut ExtFields);
+
+    /// How many entries the header writes at most (sizes the map up front).
+    fn field_count(&self) -> usize {
+        0
+    }
+
+    /// [`CommandHeader::write_to`], moving the string fields instead of copying them.
+    fn into_ext_fields(self, ext: &mut ExtFields)
+    where
+        Self: Sized,
+    {
+        self.write_to(ext);
+    }
 }
 
 /// A typed header that can be read from `extFields`.
@@ -44,7 +57,11 @@ impl FromExtFields for EmptyHeader {
 /// One header field type: how it is formatted into and parsed from its string form.
 pub trait HeaderValue: Sized {
     /// Write under `key` (nothing for `None`).
-    fn write(&self, key: &str, ext: &mut ExtFields);
+    fn write(&self, key: &'static str, ext: &mut ExtFields);
+    /// [`HeaderValue::write`], consuming the value (strings are moved, not copied).
+    fn write_owned(self, key: &'static str, ext: &mut ExtFields) {
+        self.write(key, ext);
+    }
     /// Read from `key`; required types fail when the key is missing.
     fn read(ext: &ExtFields, key: &str) -> Result<Self>;
 }
@@ -60,8 +77,8 @@ fn present<'a>(ext: &'a ExtFields, key: &str) -> Option<&'a str> {
 macro_rules! numeric_header_value {
     ($($ty:ty),*) => {$(
         impl HeaderValue for $ty {
-            fn write(&self, key: &str, ext: &mut ExtFields) {
-                ext.insert(key, self.to_string());
+            fn write(&self, key: &'static str, ext: &mut ExtFields) {
+                ext.insert(key, itoa::Buffer::new().format(*self).to_owned());
             }
             fn read(ext: &ExtFields, key: &str) -> Result<Self> {
                 let raw = present(ext, key).ok_or_else(|| missing(key))?;
@@ -75,7 +92,7 @@ macro_rules! numeric_header_value {
 numeric_header_value!(i32, i64);
 
 impl HeaderValue for bool {
-    fn write(&self, key: &str, ext: &mut ExtFields) {
+    fn write(&self, key: &'static str, ext: &mut ExtFields) {
         ext.insert(key, if *self { "true" } else { "false" });
     }
     /// Java `Boolean.parseBoolean`: "true" in any case is true, anything else false.
@@ -86,8 +103,11 @@ impl HeaderValue for bool {
 }
 
 impl HeaderValue for String {
-    fn write(&self, key: &str, ext: &mut ExtFields) {
+    fn write(&self, key: &'static str, ext: &mut ExtFields) {
         ext.insert(key, self.clone());
+    }
+    fn write_owned(self, key: &'static str, ext: &mut ExtFields) {
+        ext.insert(key, self);
     }
     fn read(ext: &ExtFields, key: &str) -> Result<Self> {
         ext.get(key).map(str::to_owned).ok_or_else(|| missing(key))
@@ -95,9 +115,14 @@ impl HeaderValue for String {
 }
 
 impl<T: HeaderValue> HeaderValue for Option<T> {
-    fn write(&self, key: &str, ext: &mut ExtFields) {
+    fn write(&self, key: &'static str, ext: &mut ExtFields) {
         if let Some(value) = self {
             value.write(key, ext);
+        }
+    }
+    fn write_owned(self, key: &'static str, ext: &mut ExtFields) {
+        if let Some(value) = self {
+            value.write_owned(key, ext);
         }
     }
     fn read(ext: &ExtFields, key: &str) -> Result<Self> {
@@ -133,6 +158,14 @@ macro_rules! command_header {
         impl $crate::header::CommandHeader for $name {
             fn write_to(&self, ext: &mut $crate::ExtFields) {
                 $( $crate::header::HeaderValue::write(&self.$field, $key, ext); )*
+            }
+
+            fn field_count(&self) -> usize {
+                [$($key),*].len()
+            }
+
+            fn into_ext_fields(self, ext: &mut $crate::ExtFields) {
+                $( $crate::header::HeaderValue::write_owned(self.$field, $key, ext); )*
             }
         }
 

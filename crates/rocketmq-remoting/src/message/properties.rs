@@ -93,6 +93,27 @@ impl Properties {
         out
     }
 
+    /// [`Properties::encode`] of this map after removing the names in `remove` and then setting
+    /// `append` (a name not present yet, so it goes last), without copying the map: what the
+    /// producer sends for a message whose properties it edits on the way out (`UNIQ_KEY` added,
+    /// the retry counters moved into header fields).
+    pub fn encode_edited(&self, remove: &[&str], append: Option<(&str, &str)>) -> String {
+        let kept = || self.entries.iter().filter(|(k, _)| !remove.contains(&k.as_str()));
+        let extra = append.map_or(0, |(k, v)| k.len() + v.len() + 2);
+        let len = kept().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() + extra;
+        let mut out = String::with_capacity(len);
+        let pairs = kept().map(|(k, v)| (k.as_str(), v.as_str())).chain(append);
+        for (i, (name, value)) in pairs.enumerate() {
+            if i > 0 {
+                out.push(PROPERTY_SEPARATOR);
+            }
+            out.push_str(name);
+            out.push(NAME_VALUE_SEPARATOR);
+            out.push_str(value);
+        }
+        out
+    }
+
     /// Encode as Java 5.2.0+ `messageProperties2String` does: every pair, the last included,
     /// followed by `\u0002`. An empty map gives an empty string.
     pub fn encode_with_trailing_separator(&self) -> String {
@@ -168,6 +189,27 @@ impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Properties {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_edited_is_encode_of_the_edited_copy() {
+        let mut map = Properties::new();
+        for (k, v) in [("WAIT", "true"), ("RECONSUME_TIME", "3"), ("TAGS", "a"), ("MAX_RECONSUME_TIMES", "16")] {
+            map.insert(k, v);
+        }
+        let remove = ["RECONSUME_TIME", "MAX_RECONSUME_TIMES", "absent"];
+        for (remove, append) in [(&remove[..], Some(("UNIQ_KEY", "ID"))), (&[][..], None), (&remove[..], None)] {
+            let mut copy = map.clone();
+            for name in remove {
+                copy.remove(name);
+            }
+            if let Some((k, v)) = append {
+                copy.insert(k, v);
+            }
+            assert_eq!(map.encode_edited(remove, append), copy.encode(), "remove {remove:?} append {append:?}");
+        }
+        assert_eq!(Properties::new().encode_edited(&[], Some(("K", "V"))), "K\u{1}V");
+        assert_eq!(Properties::new().encode_edited(&[], None), "");
+    }
 
     fn props(pairs: &[(&str, &str)]) -> Properties {
         pairs.iter().copied().collect()

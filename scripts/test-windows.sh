@@ -22,7 +22,15 @@ TK="${CARGO_TARGET_DIR:-$ROOT/target}/debug/rmq-testkit"
 coproc TKP { "$TK" serve --listen 127.0.0.1:0; }
 TK_PID=$TKP_PID
 exec {TK_IN}>&"${TKP[1]}"
-trap 'exec {TK_IN}>&-; wait "$TK_PID" 2>/dev/null || true; wineserver -k 2>/dev/null || true' EXIT
+# serve stops on stdin EOF: close every write end of its stdin, the coproc's own too (closing
+# only the copy left it waiting for input and this trap waiting for it, forever).
+stop_serve() {
+    exec {TK_IN}>&-
+    [ -z "${TKP[1]:-}" ] || eval "exec ${TKP[1]}>&-"
+    wait "$TK_PID" 2>/dev/null || true
+    wineserver -k 2>/dev/null || true
+}
+trap stop_serve EXIT
 read -r -t 30 line <&"${TKP[0]}"
 export RMQ_TESTKIT_REMOTE="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["ok"], d; print(d["listen"])' "$line")"
 log "rmq-testkit serve on $RMQ_TESTKIT_REMOTE (pid $TK_PID)"
@@ -32,7 +40,14 @@ log "rmq-testkit serve on $RMQ_TESTKIT_REMOTE (pid $TK_PID)"
   cargo test --target x86_64-pc-windows-gnu --no-run -p rocketmq-remoting -p rocketmq-client 2>&1 | tail -n 3 >&2
   log "cross build in $((SECONDS - start))s"
   start=$SECONDS
-  # --lib --tests: doctests are not cross-run.
-  cargo test --target x86_64-pc-windows-gnu -p rocketmq-remoting -p rocketmq-client --lib --tests ${WINDOWS_TEST_ARGS:-}
-  log "tests under wine: ok in $((SECONDS - start))s" )
+  # --lib --tests: doctests are not cross-run. --no-fail-fast so one failure still shows every
+  # other binary's counts.
+  out="$(mktemp)"
+  status=0
+  cargo test --target x86_64-pc-windows-gnu -p rocketmq-remoting -p rocketmq-client --lib --tests \
+      --no-fail-fast ${WINDOWS_TEST_ARGS:-} 2>&1 | tee "$out" || status=$?
+  counts="$(awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed", p, f }' "$out")"
+  rm -f "$out"
+  [ "$status" = 0 ] || { log "tests under wine: FAILED ($counts) in $((SECONDS - start))s"; exit "$status"; }
+  log "tests under wine: $counts in $((SECONDS - start))s" )
 log "all ok in $((SECONDS - total))s"

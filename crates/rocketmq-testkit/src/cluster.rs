@@ -105,7 +105,18 @@ pub struct ClusterBuilder {
     overrides: Vec<ConfigOverride>,
     advertised_ips: BTreeMap<usize, String>,
     acl: Option<(String, String)>,
-    namesrv_tls: Option<(PathBuf, PathBuf)>,
+    namesrv_tls: Option<NamesrvTls>,
+}
+
+/// Where the name servers' TLS certificate and key come from.
+#[derive(Debug, Clone)]
+enum NamesrvTls {
+    /// PEM files on this machine.
+    Files(PathBuf, PathBuf),
+    /// The PEM text itself, written into the cluster directory: what a remote cluster gets,
+    /// since the test's paths mean nothing on the `rmq-testkit serve` side (a Windows path
+    /// under Wine).
+    Pem(String, String),
 }
 
 impl Default for ClusterBuilder {
@@ -180,9 +191,16 @@ impl ClusterBuilder {
     /// PEM certificate chain and private key), through the name server's `-c` file of `tls.*`
     /// properties. rocketmq-rust's broker 1.0.0, as installed (without its `tls` cargo feature),
     /// speaks no TLS and so cannot register with such a name server: use it with `brokers(0)`.
-    /// Not available with `RMQ_TESTKIT_REMOTE`.
+    /// With `RMQ_TESTKIT_REMOTE` the two files are read here and their text sent to the server.
     pub fn namesrv_tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        self.namesrv_tls = Some((cert.into(), key.into()));
+        self.namesrv_tls = Some(NamesrvTls::Files(cert.into(), key.into()));
+        self
+    }
+
+    /// [`namesrv_tls`](Self::namesrv_tls) from the PEM text of the certificate chain and the
+    /// private key, written into the cluster's directory (`rmq-testkit --namesrv-tls-pem`).
+    pub fn namesrv_tls_pem(mut self, cert_pem: impl Into<String>, key_pem: impl Into<String>) -> Self {
+        self.namesrv_tls = Some(NamesrvTls::Pem(cert_pem.into(), key_pem.into()));
         self
     }
 
@@ -219,12 +237,6 @@ impl ClusterBuilder {
                     "broker_advertised_ip is not available with RMQ_TESTKIT_REMOTE",
                 ));
             }
-            if self.namesrv_tls.is_some() {
-                return Err(TestkitError::new(
-                    TestkitErrorKind::InvalidArgument,
-                    "namesrv_tls is not available with RMQ_TESTKIT_REMOTE",
-                ));
-            }
             return self.start_remote(addr.trim().to_owned()).await;
         }
         let binaries = match &self.rocketmq_home {
@@ -236,13 +248,26 @@ impl ClusterBuilder {
         if let Some((access_key, secret)) = &self.acl {
             overrides.extend(acl_overrides(&dir.path().join("auth"), access_key, secret));
         }
+        let namesrv_tls = match &self.namesrv_tls {
+            None => None,
+            Some(NamesrvTls::Files(cert, key)) => Some((cert.clone(), key.clone())),
+            Some(NamesrvTls::Pem(cert, key)) => {
+                let write = |name: &str, text: &str| -> Result<PathBuf> {
+                    let path = dir.path().join(name);
+                    std::fs::write(&path, text)
+                        .map_err(|e| TestkitError::io(format!("cannot write {}", path.display()), e))?;
+                    Ok(path)
+                };
+                Some((write("namesrv-tls-cert.pem", cert)?, write("namesrv-tls-key.pem", key)?))
+            }
+        };
         let mut cluster = Cluster {
             binaries,
             cluster_name: self.cluster_name.clone(),
             timeout: self.timeout,
             overrides,
             advertised_ips: self.advertised_ips.clone(),
-            namesrv_tls: self.namesrv_tls.clone(),
+            namesrv_tls,
             namesrvs: Vec::new(),
             brokers: Vec::new(),
             remote: None,
@@ -274,6 +299,19 @@ impl ClusterBuilder {
         if let Some((access_key, secret)) = &self.acl {
             args.push("--acl".to_owned());
             args.push(format!("{access_key}:{secret}"));
+        }
+        match &self.namesrv_tls {
+            None => {}
+            Some(NamesrvTls::Files(cert, key)) => {
+                let read = |path: &Path| {
+                    std::fs::read_to_string(path)
+                        .map_err(|e| TestkitError::io(format!("cannot read {}", path.display()), e))
+                };
+                args.extend(["--namesrv-tls-pem".to_owned(), read(cert)?, read(key)?]);
+            }
+            Some(NamesrvTls::Pem(cert, key)) => {
+                args.extend(["--namesrv-tls-pem".to_owned(), cert.clone(), key.clone()]);
+            }
         }
         let remote = Remote::start(addr, args).await?;
         Ok(Cluster {

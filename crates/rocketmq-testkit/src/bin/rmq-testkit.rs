@@ -2,9 +2,12 @@
 //!
 //! ```text
 //! rmq-testkit cluster [--namesrvs N] [--brokers M] [--cluster-name NAME] [--timeout SECS]
-//!                     [--broker-config SECTION.KEY=TOML_VALUE]... [--acl ACCESS_KEY:SECRET] [--keep]
+//!                     [--broker-config SECTION.KEY=TOML_VALUE]... [--acl ACCESS_KEY:SECRET]
+//!                     [--namesrv-tls-pem CERT_PEM KEY_PEM] [--keep]
 //! ```
 //! `--acl` turns on the brokers' authentication with that one user (`ClusterBuilder::acl`).
+//! `--namesrv-tls-pem` takes the PEM text (not paths) of the name servers' TLS certificate and
+//! key (`ClusterBuilder::namesrv_tls_pem`): what a test under Wine sends to `serve`.
 //! Prints one JSON line once the cluster is ready:
 //! `{"ok": true, "namesrv_addr": "127.0.0.1:p1;127.0.0.1:p2", "namesrvs": [...],
 //!   "brokers": [{"name": "broker-0", "addr": "127.0.0.1:p", ...}], "dir": "..."}`
@@ -36,7 +39,8 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{mpsc, watch};
 
 const USAGE: &str = "usage: rmq-testkit cluster [--namesrvs N] [--brokers M] [--cluster-name NAME] \
-[--timeout SECS] [--broker-config SECTION.KEY=TOML_VALUE]... [--acl ACCESS_KEY:SECRET] [--keep]
+[--timeout SECS] [--broker-config SECTION.KEY=TOML_VALUE]... [--acl ACCESS_KEY:SECRET] \
+[--namesrv-tls-pem CERT_PEM KEY_PEM] [--keep]
    or: rmq-testkit serve [--listen 127.0.0.1:0]   (clusters over TCP for RMQ_TESTKIT_REMOTE)
 then one command per stdin line, one JSON line answered per command:
   kill-broker I | start-broker I | pause-broker I | resume-broker I | kill-namesrv I | start-namesrv I | create-topic NAME QUEUES | info | stop
@@ -80,6 +84,11 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                     .filter(|(a, s)| !a.is_empty() && !s.is_empty())
                     .ok_or_else(|| "--acl wants ACCESS_KEY:SECRET".to_owned())?;
                 builder = builder.acl(access_key, secret);
+            }
+            "--namesrv-tls-pem" => {
+                let cert = value("--namesrv-tls-pem")?;
+                let key = value("--namesrv-tls-pem")?;
+                builder = builder.namesrv_tls_pem(cert, key);
             }
             "--keep" => keep = true,
             "-h" | "--help" => return Err(String::new()),

@@ -357,10 +357,10 @@ fn bridge_for(event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Inner>> {
 }
 
 fn new_bridge(event_loop: &Bound<'_, PyAny>, generation: u64) -> PyResult<Arc<Inner>> {
-    let py = event_loop.py();
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
+        let py = event_loop.py();
         if let Ok((rx, tx)) = std::os::unix::net::UnixStream::pair() {
             if rx.set_nonblocking(true).is_ok() && tx.set_nonblocking(true).is_ok() {
                 let fd = rx.as_raw_fd();

@@ -13,7 +13,10 @@
 //! 4.9.4 form, which is byte-identical to the captures; [`Properties::encode_with_trailing_separator`]
 //! produces the 5.2+ form.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+
+use super::keys;
 
 /// `MessageDecoder.NAME_VALUE_SEPARATOR` (char 1), between a name and its value.
 pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
@@ -31,7 +34,57 @@ const LINEAR_DEDUP_LIMIT: usize = 32;
 /// Setting an existing name replaces its value in place (like `HashMap.put`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Properties {
-    entries: Vec<(String, String)>,
+    /// Names the broker and the client write on every message are static (see [`name`]):
+    /// decoding one costs one allocation (its value), not two.
+    entries: Vec<(Cow<'static, str>, String)>,
+}
+
+/// Names the broker or the Java client put on most messages: a pulled message carries several
+/// of them (`UNIQ_KEY`, `WAIT`, `TAGS`, `CLUSTER`, `MIN_OFFSET`, `MAX_OFFSET`, ...).
+const COMMON_NAMES: &[&str] = &[
+    keys::UNIQ_KEY,
+    keys::WAIT,
+    keys::TAGS,
+    keys::KEYS,
+    keys::CLUSTER,
+    keys::MIN_OFFSET,
+    keys::MAX_OFFSET,
+    keys::TRACE_ON,
+    keys::MSG_REGION,
+    keys::CONSUME_START_TIME,
+    keys::DELAY,
+    keys::RETRY_TOPIC,
+    keys::REAL_TOPIC,
+    keys::REAL_QID,
+    keys::TRAN_MSG,
+    keys::PGROUP,
+    keys::ORIGIN_MESSAGE_ID,
+    keys::RECONSUME_TIME,
+    keys::MAX_RECONSUME_TIMES,
+    keys::TRANSACTION_ID,
+    keys::INNER_NUM,
+    keys::INNER_BASE,
+    keys::CORRELATION_ID,
+    keys::REPLY_TO_CLIENT,
+    keys::TTL,
+    keys::MSG_TYPE,
+    keys::SHARDING_KEY,
+    keys::BORN_HOST,
+    keys::BORN_TIMESTAMP,
+    keys::DLQ_ORIGIN_TOPIC,
+    keys::DLQ_ORIGIN_MESSAGE_ID,
+    keys::START_DELIVER_TIME,
+    keys::TIMER_DELIVER_MS,
+    keys::TIMER_DELAY_MS,
+    keys::TIMER_DELAY_SEC,
+];
+
+/// `name` as stored: a static string for a common name, else a copy.
+fn name(name: &str) -> Cow<'static, str> {
+    match COMMON_NAMES.iter().find(|common| **common == name) {
+        Some(common) => Cow::Borrowed(common),
+        None => Cow::Owned(name.to_owned()),
+    }
 }
 
 impl Properties {
@@ -42,14 +95,22 @@ impl Properties {
 
     /// Set `name` to `value`, returning the previous value (`Map.put`).
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        let name = name.into();
+        let name: String = name.into();
         let value = value.into();
         match self.entries.iter_mut().find(|(k, _)| *k == name) {
             Some(slot) => Some(std::mem::replace(&mut slot.1, value)),
             None => {
-                self.entries.push((name, value));
+                self.entries.push((Cow::Owned(name), value));
                 None
             }
+        }
+    }
+
+    /// [`insert`](Self::insert) of borrowed text, a common name stored without a copy.
+    fn insert_str(&mut self, name: &str, value: &str) {
+        match self.entries.iter_mut().find(|(k, _)| k == name) {
+            Some(slot) => value.clone_into(&mut slot.1),
+            None => self.entries.push((self::name(name), value.to_owned())),
         }
     }
 
@@ -71,7 +132,7 @@ impl Properties {
 
     /// Pairs in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.entries.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     /// Number of pairs.
@@ -98,11 +159,11 @@ impl Properties {
     /// producer sends for a message whose properties it edits on the way out (`UNIQ_KEY` added,
     /// the retry counters moved into header fields).
     pub fn encode_edited(&self, remove: &[&str], append: Option<(&str, &str)>) -> String {
-        let kept = || self.entries.iter().filter(|(k, _)| !remove.contains(&k.as_str()));
+        let kept = || self.entries.iter().filter(|(k, _)| !remove.contains(&k.as_ref()));
         let extra = append.map_or(0, |(k, v)| k.len() + v.len() + 2);
         let len = kept().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() + extra;
         let mut out = String::with_capacity(len);
-        let pairs = kept().map(|(k, v)| (k.as_str(), v.as_str())).chain(append);
+        let pairs = kept().map(|(k, v)| (k.as_ref(), v.as_str())).chain(append);
         for (i, (name, value)) in pairs.enumerate() {
             if i > 0 {
                 out.push(PROPERTY_SEPARATOR);
@@ -148,7 +209,7 @@ impl Properties {
         let mut props = Properties { entries: Vec::with_capacity(pairs.len()) };
         if pairs.len() <= LINEAR_DEDUP_LIMIT {
             for (name, value) in pairs {
-                props.insert(name, value);
+                props.insert_str(name, value);
             }
         } else {
             let mut index: HashMap<&str, usize> = HashMap::with_capacity(pairs.len());
@@ -161,7 +222,7 @@ impl Properties {
                     }
                     None => {
                         index.insert(name, props.entries.len());
-                        props.entries.push((name.to_owned(), value.to_owned()));
+                        props.entries.push((self::name(name), value.to_owned()));
                     }
                 }
             }
@@ -189,6 +250,21 @@ impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Properties {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Decoding stores the common names without a copy, and a name stored either way
+    /// compares, replaces and encodes the same.
+    #[test]
+    fn common_names_are_stored_without_a_copy() {
+        let mut props = Properties::decode("TAGS\u{1}a\u{2}myprop\u{1}x\u{2}TAGS\u{1}b");
+        let borrowed: Vec<bool> = props.entries.iter().map(|(k, _)| matches!(k, Cow::Borrowed(_))).collect();
+        assert_eq!(borrowed, [true, false]);
+        assert_eq!(props.get("TAGS"), Some("b"), "the last value wins");
+        assert_eq!(props.insert("TAGS", "c"), Some("b".to_owned()));
+        assert_eq!(props.insert(String::from("myprop"), "y"), Some("x".to_owned()));
+        assert_eq!(props.len(), 2);
+        assert_eq!(props.encode(), "TAGS\u{1}c\u{2}myprop\u{1}y");
+        assert_eq!(props, Properties::decode(&props.encode()));
+    }
 
     #[test]
     fn encode_edited_is_encode_of_the_edited_copy() {

@@ -102,7 +102,7 @@ pub fn decode_batch(mut body: Bytes) -> Result<Vec<BatchMessage>> {
         if props_len != entry.remaining() {
             return Err(err("properties length disagrees with TOTALSIZE"));
         }
-        let properties = Properties::decode(&String::from_utf8_lossy(&entry));
+        let properties = Properties::decode(&super::lossy_text(&entry));
         out.push(BatchMessage { flag, body: msg_body, properties });
     }
     Ok(out)

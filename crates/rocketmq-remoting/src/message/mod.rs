@@ -31,3 +31,25 @@ pub use properties::Properties;
 pub use stored::{decode_message, decode_messages, encode_message, MessageExt};
 pub use sysflag::{MessageSysFlag, PermName, PullSysFlag, TopicSysFlag};
 pub use uniq_id::create_uniq_id;
+
+/// Text of a record field, invalid UTF-8 replaced as Java's decoder does (`new String(bytes,
+/// UTF_8)` substitutes U+FFFD). Validated with `str::from_utf8` first: its word-at-a-time
+/// ASCII path is several times faster than `String::from_utf8_lossy`'s chunk scan, which was
+/// a tenth of decoding a pull response.
+pub(crate) fn lossy_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lossy_text_replaces_invalid_utf8_like_from_utf8_lossy() {
+        for bytes in [&b"plain"[..], "t\u{e9}l\u{e9}".as_bytes(), &b"bad \xff\xfe tail"[..], &b""[..], &b"\xe2\x82"[..]]
+        {
+            assert_eq!(super::lossy_text(bytes), String::from_utf8_lossy(bytes));
+        }
+    }
+}

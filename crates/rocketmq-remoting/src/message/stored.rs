@@ -296,12 +296,12 @@ fn decode_record(record: Bytes) -> Result<MessageExt> {
     } else {
         usize::from(r.u8("TOPICLENGTH")?)
     };
-    let topic = String::from_utf8_lossy(&r.bytes(topic_len, "topic")?).into_owned();
+    let topic = super::lossy_text(&r.bytes(topic_len, "topic")?).into_owned();
 
     let props_len = r.i16("PROPERTIESLENGTH")?;
     let props_len = r.length(i64::from(props_len), "properties")?;
     let props_raw = r.bytes(props_len, "properties")?;
-    let properties = Properties::decode(&String::from_utf8_lossy(&props_raw));
+    let properties = Properties::decode(&super::lossy_text(&props_raw));
 
     if r.buf.has_remaining() {
         return Err(Error::protocol(format!(

@@ -13,7 +13,7 @@ say() { printf 'demo: %s\n' "$*" >&2; }
 announce() {
     if [ "$announced" = 0 ] && grep -q '^install-broker: building' "$log_file" 2>/dev/null; then
         say "first run: building the test broker (rocketmq-rust 1.0.0 name server + broker, ~350 crates," \
-            "15-20 min on 2 quiet cores) in the background; log: $log_file"
+            "about 9 min on 2 quiet cores) in the background; log: $log_file"
         announced=1
     fi
 }

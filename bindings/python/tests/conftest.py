@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 from collections.abc import Iterator
 from typing import Callable
@@ -25,6 +26,13 @@ from rocketmq.client import ConsumeFromWhere, MessageModel, Producer, PushConsum
 
 from helpers import LogCapture, unique
 from testkit import TestCluster
+
+# A shell starts a background job (`cmd &` without job control) with SIGINT ignored, and
+# Python then leaves it ignored: Ctrl-C could not be delivered at all, `_thread.interrupt_main`
+# does nothing and child processes inherit the ignore. The Ctrl-C tests (blocked calls raise
+# KeyboardInterrupt, the CLI exits 130) need Python's usual handler, whoever started pytest.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 #: The broker checks unresolved transactions every second, for half messages older than 1 s
 #: (Java's defaults: 60 s and 6 s), so transaction tests resolve within seconds; the Rust tests

@@ -109,14 +109,16 @@ pub trait AsyncMessageListener: Send + Sync + 'static {
     /// [`consume_shared`](Self::consume_shared) on each and waits for all; a call that panics
     /// counts as [`ConsumeResult::ReconsumeLater`].
     fn consume_many(&self, calls: Vec<SharedCall>) -> ManyFuture {
-        let futures = calls.into_iter().map(|call| Some(self.consume_shared(call.msgs, call.context))).collect();
-        Box::pin(JoinAll { results: Vec::new(), futures })
+        let futures: Vec<_> =
+            calls.into_iter().map(|call| Some(self.consume_shared(call.msgs, call.context))).collect();
+        Box::pin(JoinAll { results: vec![ConsumeResult::ReconsumeLater; futures.len()], futures })
     }
 }
 
 /// Wait for all of `futures` (a few dozen at most: each wake-up polls those still pending).
 struct JoinAll {
     futures: Vec<Option<ListenerFuture>>,
+    /// One per future; a future that panics leaves its RECONSUME_LATER.
     results: Vec<ConsumeResult>,
 }
 
@@ -124,9 +126,6 @@ impl Future for JoinAll {
     type Output = Vec<ConsumeResult>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if this.results.len() != this.futures.len() {
-            this.results = vec![ConsumeResult::ReconsumeLater; this.futures.len()];
-        }
         let mut pending = false;
         for (slot, result) in this.futures.iter_mut().zip(this.results.iter_mut()) {
             let Some(fut) = slot else { continue };

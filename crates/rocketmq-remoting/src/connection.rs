@@ -1,7 +1,8 @@
 //! One multiplexed connection to a name server or broker.
 //!
-//! A cloneable handle in front of two tasks: the writer owns the write half and drains a
-//! channel of encoded frames (coalescing bursts into one write); the reader owns the read half,
+//! A cloneable handle in front of two tasks: the writer drains the connection's queue of encoded
+//! frames (coalescing bursts into one write; see [`crate::writer`], which also lets a blocked
+//! thread write its own frame without waking the task); the reader owns the read half,
 //! routes responses to waiters by `opaque` and hands peer-initiated requests to a
 //! [`RequestHandler`]. When either side fails, every pending waiter fails at once with
 //! [`ErrorKind::ConnectionClosed`] and the handle reports [`Connection::is_closed`]; the pool
@@ -13,21 +14,21 @@
 //! a body is never copied into the frame nor into a coalesced batch.
 
 use bytes::{Buf, Bytes, BytesMut};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
-use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::codes::response_code;
 use crate::command::{RemotingCommand, FLAG_RESPONSE, MAX_FRAME_LENGTH};
 use crate::connector::Connector;
 use crate::error::{Error, ErrorKind, Result};
+use crate::writer::FrameWriter;
 
 /// A boxed future, as returned by [`RequestHandler::handle`].
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -60,11 +61,9 @@ pub fn not_supported(request: &RemotingCommand) -> RemotingCommand {
 
 type Waiter = oneshot::Sender<Result<RemotingCommand>>;
 
-/// One queued frame: the encoded head (length prefix, header word, header) and the body.
-type Frame = (Bytes, Bytes);
-
 struct Shared {
     addr: String,
+    writer: FrameWriter,
     pending: Mutex<HashMap<i32, Waiter>>,
     closed: AtomicBool,
     closed_tx: watch::Sender<bool>,
@@ -85,6 +84,7 @@ impl Shared {
         }
         tracing::debug!(peer = %self.addr, reason, "connection closed");
         self.closed_tx.send_replace(true);
+        self.writer.fail(reason);
         let waiters: Vec<Waiter> = lock(&self.pending).drain().map(|(_, w)| w).collect();
         for waiter in waiters {
             let _ = waiter.send(Err(Error::new(ErrorKind::ConnectionClosed, format!("connection closed: {reason}"))
@@ -94,6 +94,20 @@ impl Shared {
 
     fn closed_error(&self) -> Error {
         Error::new(ErrorKind::ConnectionClosed, "connection is closed").with_addr(self.addr.clone())
+    }
+
+    /// Queue `frame` for writing (waiting while the queue is full); a write failure closes
+    /// the connection.
+    async fn write(&self, frame: (Bytes, Bytes)) -> Result<()> {
+        // Outside a runtime task (a thread blocked on this call), write inline: see `writer`.
+        let inline = tokio::task::try_id().is_none();
+        match self.writer.push(frame, inline).await {
+            Ok(()) => Ok(()),
+            Err(reason) => {
+                self.close(&reason);
+                Err(self.closed_error())
+            }
+        }
     }
 }
 
@@ -113,7 +127,6 @@ impl Drop for PendingGuard<'_> {
 #[derive(Clone)]
 pub struct Connection {
     shared: Arc<Shared>,
-    writer: mpsc::Sender<Frame>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -121,9 +134,6 @@ impl std::fmt::Debug for Connection {
         f.debug_struct("Connection").field("addr", &self.shared.addr).field("closed", &self.is_closed()).finish()
     }
 }
-
-const WRITE_QUEUE: usize = 4096;
-const COALESCE_LIMIT: usize = 256 * 1024;
 
 impl Connection {
     /// Connect over plain TCP (no Nagle) within `connect_timeout`.
@@ -150,18 +160,18 @@ impl Connection {
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
         let (read_half, write_half) = tokio::io::split(stream);
-        let (tx, rx) = mpsc::channel(WRITE_QUEUE);
         let shared = Arc::new(Shared {
             addr: addr.to_owned(),
+            writer: FrameWriter::new(write_half),
             pending: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             closed_tx: watch::channel(false).0,
             tasks: Mutex::new(Vec::new()),
         });
-        let writer = tokio::spawn(write_loop(write_half, rx, shared.clone()));
-        let reader = tokio::spawn(read_loop(read_half, shared.clone(), tx.clone(), handler));
+        let writer = tokio::spawn(write_loop(shared.clone()));
+        let reader = tokio::spawn(read_loop(read_half, shared.clone(), handler));
         lock(&shared.tasks).extend([writer, reader]);
-        Connection { shared, writer: tx }
+        Connection { shared }
     }
 
     /// The peer address this connection was opened to.
@@ -192,9 +202,9 @@ impl Connection {
             return Err(self.shared.closed_error());
         }
         let deadline = tokio::time::Instant::now() + timeout;
-        match tokio::time::timeout_at(deadline, self.writer.send(frame)).await {
+        match tokio::time::timeout_at(deadline, self.shared.write(frame)).await {
             Ok(Ok(())) => {}
-            Ok(Err(_)) => return Err(self.shared.closed_error()),
+            Ok(Err(e)) => return Err(e),
             Err(_) => return Err(self.timeout_error(request.code, timeout)),
         }
         match tokio::time::timeout_at(deadline, rx).await {
@@ -211,9 +221,8 @@ impl Connection {
         if self.is_closed() {
             return Err(self.shared.closed_error());
         }
-        match tokio::time::timeout(timeout, self.writer.send(frame)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(self.shared.closed_error()),
+        match tokio::time::timeout(timeout, self.shared.write(frame)).await {
+            Ok(result) => result,
             Err(_) => Err(self.timeout_error(request.code, timeout)),
         }
     }
@@ -232,75 +241,22 @@ impl Connection {
     }
 }
 
-async fn write_loop<W: AsyncWrite>(write_half: W, mut rx: mpsc::Receiver<Frame>, shared: Arc<Shared>) {
-    tokio::pin!(write_half);
-    let mut parts: VecDeque<Bytes> = VecDeque::new();
-    while let Some(frame) = rx.recv().await {
-        // Coalesce what is already queued into one vectored write: fewer syscalls under load,
-        // no added latency for a lone request, and no copy of any body.
-        let mut queued = push_frame(&mut parts, frame);
-        while queued < COALESCE_LIMIT {
-            match rx.try_recv() {
-                Ok(more) => queued += push_frame(&mut parts, more),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = write_all_parts(&mut write_half, &mut parts).await {
-            shared.close(&format!("write failed: {e}"));
-            return;
-        }
-    }
-    let _ = write_half.shutdown().await;
+/// The writer task: writes what senders queued without writing it themselves (see `writer`),
+/// until a write fails or the connection closes.
+async fn write_loop(shared: Arc<Shared>) {
+    let reason = shared.writer.run().await;
+    shared.close(&reason);
+    shared.writer.shutdown().await;
 }
 
-fn push_frame(parts: &mut VecDeque<Bytes>, (head, body): Frame) -> usize {
-    let len = head.len() + body.len();
-    parts.push_back(head);
-    if !body.is_empty() {
-        parts.push_back(body);
-    }
-    len
-}
-
-/// At most this many buffers per `writev` (well under every platform's `IOV_MAX`).
-const MAX_IO_SLICES: usize = 64;
-
-/// Write every buffer of `parts`, in order, with vectored writes; `parts` is empty afterwards.
-async fn write_all_parts<W: AsyncWrite + Unpin>(w: &mut W, parts: &mut VecDeque<Bytes>) -> std::io::Result<()> {
-    while !parts.is_empty() {
-        let slices: Vec<IoSlice<'_>> = parts.iter().take(MAX_IO_SLICES).map(|b| IoSlice::new(b)).collect();
-        let mut written = w.write_vectored(&slices).await?;
-        drop(slices);
-        if written == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        while written > 0 {
-            let Some(front) = parts.front_mut() else { break };
-            if written >= front.len() {
-                written -= front.len();
-                parts.pop_front();
-            } else {
-                front.advance(written);
-                written = 0;
-            }
-        }
-    }
-    w.flush().await
-}
-
-async fn read_loop<R: AsyncRead>(
-    read_half: R,
-    shared: Arc<Shared>,
-    writer: mpsc::Sender<Frame>,
-    handler: Arc<dyn RequestHandler>,
-) {
+async fn read_loop<R: AsyncRead>(read_half: R, shared: Arc<Shared>, handler: Arc<dyn RequestHandler>) {
     tokio::pin!(read_half);
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let reason = loop {
         match next_frame(&mut buf) {
             Ok(Some(frame)) => {
                 match RemotingCommand::decode(frame) {
-                    Ok(cmd) => dispatch(cmd, &shared, &writer, &handler),
+                    Ok(cmd) => dispatch(cmd, &shared, &handler),
                     Err(e) => break format!("undecodable frame: {e}"),
                 }
                 continue;
@@ -338,12 +294,7 @@ fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>> {
     Ok(Some(buf.split_to(len).freeze()))
 }
 
-fn dispatch(
-    cmd: RemotingCommand,
-    shared: &Arc<Shared>,
-    writer: &mpsc::Sender<Frame>,
-    handler: &Arc<dyn RequestHandler>,
-) {
+fn dispatch(cmd: RemotingCommand, shared: &Arc<Shared>, handler: &Arc<dyn RequestHandler>) {
     if cmd.is_response() {
         match lock(&shared.pending).remove(&cmd.opaque) {
             Some(waiter) => {
@@ -356,7 +307,7 @@ fn dispatch(
         return;
     }
     let handler = handler.clone();
-    let writer = writer.clone();
+    let shared = shared.clone();
     let peer = shared.addr.clone();
     tokio::spawn(async move {
         let opaque = cmd.opaque;
@@ -372,7 +323,7 @@ fn dispatch(
             response.serialize_type = serialize_type;
             match response.encode_parts() {
                 Ok(frame) => {
-                    let _ = writer.send(frame).await;
+                    let _ = shared.write(frame).await;
                 }
                 Err(e) => tracing::warn!(%peer, error = %e, "cannot encode response to peer request"),
             }

@@ -18,6 +18,7 @@ pub mod pool;
 pub mod process;
 pub mod queue;
 pub mod tls;
+mod writer;
 
 pub use codes::{request_code, response_code, LanguageCode};
 pub use command::{RemotingCommand, SerializeType};

@@ -363,3 +363,101 @@ fn encode_parts_equals_encode() {
     let (head, body) = bin.encode_parts().expect("parts");
     assert_eq!([head.as_ref(), body.as_ref()].concat(), bin.encode_to_bytes().expect("whole").to_vec());
 }
+
+/// A multi-threaded runtime for tests that call the connection from plain threads, as a
+/// blocking Python call does (it drives its future on its own thread, outside any task).
+fn threaded_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+}
+
+/// The body a test thread sends as its `seq`-th frame: recognisable and of varied size, up to
+/// 60 KB (far over the 4 KiB pipe below, so inline writes stall and the writer task finishes them).
+fn numbered_body(thread: u32, seq: u32) -> Vec<u8> {
+    let len = 16 + (seq * 7919 + thread * 104_729) % 60_000;
+    let mut body = vec![(thread * 31 + seq) as u8; len as usize];
+    body[..4].copy_from_slice(&thread.to_be_bytes());
+    body[4..8].copy_from_slice(&seq.to_be_bytes());
+    body
+}
+
+#[test]
+fn frames_written_inline_by_blocked_threads_arrive_whole_and_in_order_even_when_writes_stall() {
+    let rt = threaded_runtime();
+    let (client, mut peer) = tokio::io::duplex(4096);
+    let conn = rt.block_on(async { Connection::from_stream(client, "fake:1", Arc::new(NotSupportedHandler)) });
+    const THREADS: u32 = 4;
+    const FRAMES: u32 = 25;
+    let reader = rt.spawn(async move {
+        let mut next = [0u32; THREADS as usize];
+        for _ in 0..THREADS * FRAMES {
+            let frame = timeout(WAIT, read_frame(&mut peer)).await.expect("frame in time");
+            let thread = u32::from_be_bytes(frame.body[..4].try_into().unwrap());
+            let seq = u32::from_be_bytes(frame.body[4..8].try_into().unwrap());
+            assert_eq!(seq, next[thread as usize], "frames of thread {thread} out of order");
+            assert_eq!(frame.body.as_ref(), &numbered_body(thread, seq)[..], "body of {thread}/{seq}");
+            next[thread as usize] += 1;
+        }
+        peer
+    });
+    let senders: Vec<_> = (0..THREADS)
+        .map(|thread| {
+            let conn = conn.clone();
+            let handle = rt.handle().clone();
+            std::thread::spawn(move || {
+                for seq in 0..FRAMES {
+                    let cmd = RemotingCommand::request(10, &EmptyHeader).with_body(numbered_body(thread, seq));
+                    handle.block_on(conn.oneway(cmd, WAIT)).expect("queued");
+                }
+            })
+        })
+        .collect();
+    for sender in senders {
+        sender.join().expect("sender thread");
+    }
+    let _peer = rt.block_on(async { timeout(WAIT, reader).await.expect("all frames read").expect("reader") });
+    assert!(!conn.is_closed());
+}
+
+#[test]
+fn a_blocked_thread_gets_its_response_and_sees_a_closed_peer_as_closed() {
+    let rt = threaded_runtime();
+    let (client, mut peer) = tokio::io::duplex(4096);
+    let conn = rt.block_on(async { Connection::from_stream(client, "fake:1", Arc::new(NotSupportedHandler)) });
+    let body: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let echo = rt.spawn(async move {
+        let got = read_frame(&mut peer).await;
+        write_cmd(&mut peer, &RemotingCommand::response(0, got.opaque, None).with_body(got.body.clone())).await;
+        peer
+    });
+    let req = RemotingCommand::request(10, &EmptyHeader).with_body(body.clone());
+    let response = rt.handle().block_on(conn.request(req, WAIT)).expect("answered");
+    assert_eq!(response.body.as_ref(), &body[..]);
+    let peer = rt.block_on(async { timeout(WAIT, echo).await.expect("echoed").expect("peer task") });
+    drop(peer);
+    let err = rt.handle().block_on(conn.request(route_request("T"), WAIT)).expect_err("peer is gone");
+    assert_eq!(err.kind(), ErrorKind::ConnectionClosed, "{err}");
+    assert!(conn.is_closed());
+}
+
+#[tokio::test]
+async fn senders_to_a_peer_that_stops_reading_time_out_instead_of_queueing_without_limit() {
+    // The peer never reads: the pipe fills, then the connection's queue (16 MiB), then senders
+    // wait for room until their own timeout.
+    let (conn, _peer) = {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        (Connection::from_stream(client, "fake:1", Arc::new(NotSupportedHandler)), server)
+    };
+    let body = Bytes::from(vec![1u8; 1 << 20]);
+    let mut queued = 0;
+    let err = loop {
+        let cmd = RemotingCommand::request(10, &EmptyHeader).with_body(body.clone());
+        match conn.oneway(cmd, Duration::from_millis(200)).await {
+            Ok(()) => queued += 1,
+            Err(e) => break e,
+        }
+        assert!(queued <= 40, "{queued} MiB queued for a peer that reads nothing");
+    };
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(queued >= 16, "only {queued} MiB queued before refusing");
+    assert!(!conn.is_closed(), "a full queue is not a dead connection");
+}

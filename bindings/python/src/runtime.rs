@@ -11,13 +11,26 @@
 //! (`ClientSlot`); new ones work normally.
 //!
 //! Awaitables are made by `aio_bridge`, which spawns on this process's runtime.
+//!
+//! **The timer tick**: a task wakes once a second ([`TIMER_TICK`]) for no work of its own. A
+//! call from a Python thread arms its timeout on that thread; when the runtime's timer driver
+//! is parked with no timer due sooner, tokio must interrupt it (an eventfd write and a worker
+//! woken for nothing) to take the new deadline into account. That happened on every call whose
+//! previous call completed on a worker (the asyncio path: its task ends on the worker, taking
+//! its timer with it, before the worker parks). With a timer always due within a second, arming
+//! a timeout of a second or more never interrupts the driver: one wake-up per second instead of
+//! one per call.
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::PyResult;
 use rocketmq_client::process::PerProcess;
+use std::time::Duration;
 use tokio::runtime::{Builder, Runtime};
 
 static RUNTIME: PerProcess<Runtime> = PerProcess::new();
+
+/// The period of the timer tick (see the module docs); request timeouts are longer.
+const TIMER_TICK: Duration = Duration::from_secs(1);
 
 /// Worker threads: the machine's parallelism, clamped to 2..=4.
 fn worker_threads() -> usize {
@@ -33,6 +46,15 @@ pub fn get() -> PyResult<&'static Runtime> {
             .thread_name("rocketmq-worker")
             .enable_all()
             .build()
+            .inspect(|runtime| {
+                runtime.spawn(async {
+                    let mut tick = tokio::time::interval(TIMER_TICK);
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        tick.tick().await;
+                    }
+                });
+            })
             .map_err(|e| PyRuntimeError::new_err(format!("cannot start the rocketmq runtime: {e}")))
     })
 }

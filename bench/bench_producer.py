@@ -6,7 +6,7 @@ Measures, with 1 KiB bodies: sync sends from one Python thread (p50/p99/p999, ms
 send_async throughput from one Python thread (callbacks, bounded in-flight window), the same
 with auto-batching on (``set_auto_batch``; twice the messages, a larger window), asyncio
 sends (``rocketmq.aio.Producer.send``) awaited one at a time and with 16 / 256 in flight
-(``asyncio.gather`` behind a semaphore; and 256 worker coroutines, row ``aio 256w``), batch throughput, transactional sends from one
+(``asyncio.gather`` behind a semaphore; and 256 worker coroutines, row ``aio 256w``), batch throughput (32 and 128 per batch, and the CPU one more message in a batch costs: the per-request CPU of the two sizes differenced), transactional sends from one
 thread (``TransactionMQProducer``; each local transaction commits; compared with the sync
 sends of the same run) and request-reply round trips from one thread (p50/p99; the replier
 is a lite-pull consumer answering with its own producer, in the same language); then the
@@ -317,6 +317,8 @@ def main() -> None:
                 cluster.namesrv_addr, topic, body, args.count, args.window, workers=True
             )
             py_batch = batch_sends(producer, topic, body, args.count, args.batch)
+            big_batch = args.batch * 4
+            py_batch_big = batch_sends(producer, topic, body, args.count * 2, big_batch)
             py_txn = transactional_sends(
                 cluster.namesrv_addr, topic, body, args.txn_count
             )
@@ -382,6 +384,17 @@ def main() -> None:
         how = f"{w[:-1]} worker coroutines" if w.endswith("w") else f"{w} in flight"
         row(f"aio {w}", result, None, f"asyncio, {how}: {versus}")
     row("batch", py_batch, rs_batch, f"{args.batch} per batch")
+    # The client's cost of one more message in a batch: the per-request CPU of the two batch
+    # sizes, differenced (the round trip's own cost, the same for both, drops out).
+    marginal = (
+        py_batch_big["cpu_us"] * big_batch - py_batch["cpu_us"] * args.batch
+    ) / (big_batch - args.batch)
+    row(
+        f"batch {big_batch}",
+        py_batch_big,
+        None,
+        f"{big_batch} per batch; each message beyond the round trip: {marginal:.2f} us CPU",
+    )
     print(
         f"{'txn':<10} {py_txn['msg_per_s']:>13.0f} {rs_txn['msg_per_s']:>11.0f} "
         f"{ratio(py_txn['msg_per_s'], rs_txn['msg_per_s']):>8}   "

@@ -1,7 +1,7 @@
 //! One multiplexed connection to a name server or broker.
 //!
 //! A cloneable handle in front of two tasks: the writer drains the connection's queue of encoded
-//! frames (coalescing bursts into one write; see [`crate::writer`], which also lets a blocked
+//! frames (coalescing bursts into one write; see `writer.rs`, which also lets a blocked
 //! thread write its own frame without waking the task); the reader owns the read half,
 //! routes responses to waiters by `opaque` and hands peer-initiated requests to a
 //! [`RequestHandler`]. When either side fails, every pending waiter fails at once with

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::{oneshot, watch};
@@ -28,6 +28,7 @@ use crate::codes::response_code;
 use crate::command::{RemotingCommand, FLAG_RESPONSE, MAX_FRAME_LENGTH};
 use crate::connector::Connector;
 use crate::error::{Error, ErrorKind, Result};
+use crate::lock::lock;
 use crate::writer::FrameWriter;
 
 /// A boxed future, as returned by [`RequestHandler::handle`].
@@ -68,12 +69,6 @@ struct Shared {
     closed: AtomicBool,
     closed_tx: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A poisoned lock only means another thread panicked while holding it; the map itself
-    // is still consistent (each operation is a single insert/remove), so keep going.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod ext_fields;
 pub mod header;
 pub mod hook;
+mod lock;
 pub mod message;
 pub mod pool;
 pub mod process;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -15,6 +15,7 @@ use crate::connection::{Connection, RequestHandler};
 use crate::connector::Connector;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hook::RpcHooks;
+use crate::lock::lock;
 
 /// Connection settings shared by a pool.
 #[derive(Debug, Clone)]
@@ -57,10 +58,6 @@ impl std::fmt::Debug for ConnectionPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnectionPool").field("options", &self.options).finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl ConnectionPool {

@@ -24,6 +24,8 @@ use std::task::{Context, Poll, Waker};
 use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
 
+use crate::lock::lock;
+
 /// One queued frame: the encoded head (length prefix, header word, header) and the body.
 pub(crate) type Frame = (Bytes, Bytes);
 
@@ -126,9 +128,7 @@ impl FrameWriter {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock can only come from the stream; the queue itself is
-        // consistent between statements, so keep going.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
     /// Queue `frame`; with `inline`, write it on this thread if nothing is queued ahead of it.

@@ -73,14 +73,19 @@ impl State {
     /// Write everything queued, then flush. `Pending` means the stream registered `cx`'s waker.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         while !self.parts.is_empty() {
-            let slices: Vec<IoSlice<'_>> = self.parts.iter().take(MAX_IO_SLICES).map(|b| IoSlice::new(b)).collect();
-            let mut written = match self.io.as_mut().poll_write_vectored(cx, &slices) {
+            // On the stack: this runs once per request on the blocking path.
+            let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+            let mut count = 0;
+            for (slot, part) in slices.iter_mut().zip(&self.parts) {
+                *slot = IoSlice::new(part);
+                count += 1;
+            }
+            let mut written = match self.io.as_mut().poll_write_vectored(cx, &slices[..count]) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => n,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
-            drop(slices);
             self.unflushed = true;
             self.queued -= written;
             while written > 0 {

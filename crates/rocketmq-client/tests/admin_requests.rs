@@ -164,6 +164,21 @@ async fn broker_driven_offset_reset_skips_to_the_new_offset() {
         p.send(&Message::new(&topic, format!("skip-{i}"))).await.unwrap();
     }
     timeout(WAIT, entered_rx.wait_for(|e| *e)).await.expect("listener holds the gate message").unwrap();
+    // A send is acknowledged once it is in the commit log; the consume queue, whose max offset
+    // the broker resets to, is built from it a moment later. Reset only once it has all 11.
+    eventually(WAIT, "the broker's max offset reached 11", || async {
+        let header = rocketmq_remoting::header::QueueOffsetRequestHeader {
+            topic: topic.clone(),
+            queue_id: 0,
+            broker_name: None,
+        };
+        let r = admin
+            .invoke(&broker.addr, RemotingCommand::request(request_code::GET_MAX_OFFSET, &header), WAIT)
+            .await
+            .unwrap();
+        r.code == response_code::SUCCESS && r.ext_fields.get("offset").is_some_and(|o| o == "11")
+    })
+    .await;
 
     let header = AdminResetOffsetHeader { topic: topic.clone(), group: group.clone(), timestamp: -1, is_force: true };
     let response = admin

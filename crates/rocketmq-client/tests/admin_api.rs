@@ -167,7 +167,11 @@ async fn reset_offset_of_an_offline_group_rewrites_the_stored_offsets() {
 
     // The group restarts where the reset put it.
     let (consumer, mut seen) = counting_consumer(&ns, &group, &topic).await;
-    timeout(WAIT, seen.wait_for(|n| *n >= 4)).await.expect("consumed again").unwrap();
+    if timeout(WAIT, seen.wait_for(|n| *n >= 4)).await.is_err() {
+        let stats = admin.consume_stats(&group, Some(&topic)).await;
+        let info = consumer.running_info();
+        panic!("not consumed again: {} of 4 seen; {stats:?}; {info:?}", *seen.borrow());
+    }
     timeout(WAIT, consumer.shutdown()).await.unwrap();
 }
 

@@ -856,8 +856,10 @@ impl RebalanceOwner for LiteCore {
             };
         let pq = Arc::new(ProcessQueue::new());
         tracing::info!(group = %self.options.group, queue = %mq, offset, "queue assigned");
+        // Spawn under the table's lock, so that the pull task's `offset_moved` finds this entry.
+        let mut queues = lock(&self.queues);
         let pull_task = tokio::spawn(pull_loop(self.me.clone(), mq.clone(), pq.clone(), offset));
-        if let Some(old) = lock(&self.queues).insert(mq, LiteQueue { pq, pull_task, consumed: offset }) {
+        if let Some(old) = queues.insert(mq, LiteQueue { pq, pull_task, consumed: offset }) {
             old.pq.set_dropped(true);
             old.pull_task.abort();
         }

@@ -554,11 +554,29 @@ impl PushCore {
     }
 
     /// Forget `mq` without releasing its offset (reset, illegal offset).
-    fn forget_queue(&self, mq: &MessageQueue) {
-        if let Some(a) = lock(&self.queues).remove(mq) {
-            a.pq.set_dropped(true);
-            a.pull_task.abort();
-        }
+    /// Stop the queue's current process queue (its late results no longer commit) but keep
+    /// its entry, so that a rebalance does not assign the queue again meanwhile.
+    fn stop_queue(&self, mq: &MessageQueue) -> Option<Arc<ProcessQueue>> {
+        let queues = lock(&self.queues);
+        let a = queues.get(mq)?;
+        a.pq.set_dropped(true);
+        a.pull_task.abort();
+        Some(a.pq.clone())
+    }
+
+    /// Remove `mq`'s entry if it still holds `pq` (not a newer assignment), and wake the
+    /// rebalance, which assigns the queue again from the stored offset. The entry's task is
+    /// detached, not aborted: it may be the caller.
+    fn let_go_of(&self, mq: &MessageQueue, pq: &Arc<ProcessQueue>) {
+        let detached = {
+            let mut queues = lock(&self.queues);
+            match queues.get(mq) {
+                Some(a) if Arc::ptr_eq(&a.pq, pq) => queues.remove(mq),
+                _ => None,
+            }
+        };
+        drop(detached);
+        self.rebalance_now.notify_one();
     }
 
     /// Store `offset` as the queue's consumed offset on the broker (or file) and forget it, so
@@ -700,8 +718,12 @@ impl RebalanceOwner for PushCore {
             mark_locked(&pq, true);
         }
         tracing::info!(group = %self.options.group, queue = %mq, offset, "queue assigned");
+        // Spawn under the table's lock: the pull task may answer OFFSET_MOVED at once, and its
+        // `offset_moved` must find this entry to remove it, or a dropped queue that no one
+        // pulls stays assigned.
+        let mut queues = lock(&self.queues);
         let pull_task = tokio::spawn(pull_loop(self.me.clone(), mq.clone(), pq.clone(), offset));
-        if let Some(old) = lock(&self.queues).insert(mq, Assigned { pq, pull_task }) {
+        if let Some(old) = queues.insert(mq, Assigned { pq, pull_task }) {
             old.pq.set_dropped(true);
             old.pull_task.abort();
         }
@@ -773,23 +795,14 @@ impl PullOwner for PushCore {
     /// and let a rebalance, woken at once, assign the queue again from the stored offset.
     ///
     /// This runs on the queue's own pull task. It must not abort that task (as
-    /// [`PushCore::forget_queue`] does): the abort took effect at the first `.await` of the
+    /// [`PushCore::stop_queue`] does): the abort took effect at the first `.await` of the
     /// store, so the rebalance wake-up was lost and the queue stayed unassigned until the next
     /// periodic rebalance (20 s). The entry leaves the table only after the store, so a
     /// rebalance cannot assign the queue again from the offset stored before, and only if it is
     /// still this process queue's (not a newer assignment's).
     async fn offset_moved(&self, mq: MessageQueue, pq: &Arc<ProcessQueue>, next: i64) {
         self.store_offset(&mq, next).await;
-        let detached = {
-            let mut queues = lock(&self.queues);
-            match queues.get(&mq) {
-                Some(a) if Arc::ptr_eq(&a.pq, pq) => queues.remove(&mq),
-                _ => None,
-            }
-        };
-        // Dropping the handle detaches this (ending) task; it is not aborted.
-        drop(detached);
-        self.rebalance_now.notify_one();
+        self.let_go_of(&mq, pq);
     }
 }
 
@@ -810,11 +823,16 @@ impl ProcessorTarget for PushCore {
         self.rebalance_now.notify_one();
     }
 
-    /// Drop the affected queues, store the new offsets, let the next rebalance recreate them.
+    /// Stop the affected queues, store the new offsets, then let the rebalance recreate the
+    /// queues. The entries stay until the store is done: a rebalance in between would assign
+    /// a queue again from the offset before the reset (Java pauses the consumer instead).
     async fn reset_offsets(&self, _topic: &str, offsets: Vec<(MessageQueue, i64)>) {
         for (mq, offset) in offsets {
-            self.forget_queue(&mq);
+            let stopped = self.stop_queue(&mq);
             self.store_offset(&mq, offset).await;
+            if let Some(pq) = stopped {
+                self.let_go_of(&mq, &pq);
+            }
         }
         self.rebalance_now.notify_one();
     }

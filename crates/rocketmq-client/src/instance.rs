@@ -415,6 +415,19 @@ impl ClientInstance {
         if let Some(info) = self.routes.publish_info(topic).filter(|i| i.is_usable()) {
             return Ok(info);
         }
+        // Boxed: the route fetch's state is large, and every send's future would carry it.
+        Box::pin(self.fetch_publish_info(topic, default_topic, default_queue_nums, deadline)).await
+    }
+
+    /// The slow path of [`publish_info`](Self::publish_info): fetch the route (or the default
+    /// topic's, for auto-creation).
+    async fn fetch_publish_info(
+        self: &Arc<Self>,
+        topic: &str,
+        default_topic: &str,
+        default_queue_nums: i32,
+        deadline: Instant,
+    ) -> Result<Arc<TopicPublishInfo>> {
         // One fetch at a time: a burst of first sends must not stampede the name server.
         let _one = tokio::time::timeout_at(deadline, self.route_fetch.lock())
             .await

@@ -188,11 +188,43 @@ impl Drop for InFlight<'_> {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A send counted by [`ProducerStats`]: in flight while it runs, then ok with its latency
+    /// or failed by its error kind ([`ProducerStats::measure`]).
+    ///
+    /// A struct, not an `async fn` taking the send: such a function stores the send's state
+    /// twice (the argument and the value it awaits), and a send's future is copied whole when
+    /// it is spawned and when it completes (4.4 KB each time instead of 2.2 KB).
+    pub(crate) struct Measured<'a, F> {
+        #[pin]
+        send: F,
+        in_flight: InFlight<'a>,
+        started: Instant,
+    }
+}
+
+impl<T, F: std::future::Future<Output = crate::Result<T>>> std::future::Future for Measured<'_, F> {
+    type Output = crate::Result<T>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let result = std::task::ready!(this.send.poll(cx));
+        let outcome = result.as_ref().map(|_| ()).map_err(crate::Error::kind);
+        this.in_flight.0.end(this.started.elapsed(), outcome);
+        std::task::Poll::Ready(result)
+    }
+}
+
 impl ProducerStats {
     /// A send starts.
     pub(crate) fn begin(&self) -> InFlight<'_> {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(self)
+    }
+
+    /// Count `send` (see [`Measured`]); it is in flight from now.
+    pub(crate) fn measure<F>(&self, send: F) -> Measured<'_, F> {
+        Measured { send, in_flight: self.begin(), started: Instant::now() }
     }
 
     /// A send (all its attempts) ended after `took`: `Err` holds its error kind.

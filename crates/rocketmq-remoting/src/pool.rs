@@ -86,6 +86,13 @@ impl ConnectionPool {
         if let Some(conn) = self.cached(addr) {
             return Ok(conn);
         }
+        // Boxed: the connect (and TLS handshake) state is kilobytes, and every request's future
+        // would otherwise carry it, copied at each spawn and move, for a path taken once.
+        Box::pin(self.connect(addr, deadline)).await
+    }
+
+    /// The slow path of [`get`](Self::get): connect, one at a time per address.
+    async fn connect(&self, addr: &str, deadline: Instant) -> Result<Connection> {
         let gate = lock(&self.connecting).entry(addr.to_owned()).or_default().clone();
         let _serialized = match tokio::time::timeout_at(deadline, gate.lock()).await {
             Ok(guard) => guard,

@@ -182,12 +182,8 @@ impl Producer {
     }
 
     /// Count a send (in flight while it runs; ok with its latency, or failed by error kind).
-    async fn measured<T>(&self, send: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        let _in_flight = self.inner.stats.begin();
-        let started = std::time::Instant::now();
-        let result = send.await;
-        self.inner.stats.end(started.elapsed(), result.as_ref().map(|_| ()).map_err(Error::kind));
-        result
+    fn measured<F>(&self, send: F) -> crate::stats::Measured<'_, F> {
+        self.inner.stats.measure(send)
     }
 
     /// Statistics (a plain map, cheap): `sends_ok`, `sends_failed`, `sends_failed_by_kind`,
@@ -488,7 +484,8 @@ impl Producer {
             return Ok(addr);
         }
         let budget = remaining(deadline).min(instance.options().request_timeout);
-        instance.update_route(&mq.topic, budget).await?;
+        // Boxed: a rare path whose state would otherwise enlarge every send's future.
+        Box::pin(instance.update_route(&mq.topic, budget)).await?;
         instance.routes().master_addr(&mq.broker_name).ok_or_else(|| {
             Error::new(ErrorKind::RouteNotFound, format!("broker {} has no master address", mq.broker_name))
                 .with_topic(&mq.topic)

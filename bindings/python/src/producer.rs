@@ -742,8 +742,10 @@ impl ProducerCore {
         let producer = self.running(py, Op::SendAsync)?;
         let rt = runtime::get()?;
         let msg = msg.borrow().shared();
-        rt.spawn(async move {
-            let result = producer.send_async(&msg).await;
+        // The core calls back from a runtime thread (no task per message held for a batch);
+        // the callback only queues the Python work for the callback thread.
+        let _in_runtime = rt.enter();
+        producer.send_async_with(msg, move |result| {
             let job: callbacks::Job = Box::new(move |py| match result {
                 Ok(r) => {
                     let Some(cb) = on_success else { return };

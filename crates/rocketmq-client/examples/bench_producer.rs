@@ -173,20 +173,22 @@ async fn run(args: Args) -> rocketmq_client::Result<()> {
     let sem = Arc::new(tokio::sync::Semaphore::new(args.auto_window));
     let cpu = process_cpu_secs();
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(count);
+    // Completion callbacks (`send_async_with`), as the Python `send_async` uses: a held
+    // message costs no task.
+    let shared = Arc::new(msg.clone());
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
     for _ in 0..count {
         let permit =
             sem.clone().acquire_owned().await.map_err(|_| rocketmq_client::Error::config("semaphore closed"))?;
-        let (p, m) = (auto.clone(), msg.clone());
-        tasks.push(tokio::spawn(async move {
-            let r = p.send_async(&m).await;
+        let done = done_tx.clone();
+        auto.send_async_with(shared.clone(), move |r| {
             drop(permit);
-            r
-        }));
+            let _ = done.send(r.is_ok());
+        });
     }
     let mut failed = 0usize;
-    for t in tasks {
-        if !matches!(t.await, Ok(Ok(_))) {
+    for _ in 0..count {
+        if done_rx.recv().await != Some(true) {
             failed += 1;
         }
     }

@@ -222,6 +222,18 @@ impl ProducerStats {
         InFlight(self)
     }
 
+    /// A send starts whose end [`end_detached`](Self::end_detached) reports (a completion
+    /// callback, which cannot hold an [`InFlight`] borrow).
+    pub(crate) fn begin_detached(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The send begun by [`begin_detached`](Self::begin_detached) ended.
+    pub(crate) fn end_detached(&self, took: Duration, outcome: std::result::Result<(), ErrorKind>) {
+        self.end(took, outcome);
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
     /// Count `send` (see [`Measured`]); it is in flight from now.
     pub(crate) fn measure<F>(&self, send: F) -> Measured<'_, F> {
         Measured { send, in_flight: self.begin(), started: Instant::now() }

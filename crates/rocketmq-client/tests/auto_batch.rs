@@ -107,3 +107,59 @@ async fn a_batch_goes_when_full_to_one_queue_and_bypasses_stay_alone() {
     }
     p.shutdown().await;
 }
+
+/// `send_async_with` (what the Python callback API uses): held messages are answered by
+/// their batch with no task each, a bypassed one is sent alone, a message refused before any
+/// I/O is answered at once; the producer's statistics count every one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_callbacks_get_their_own_stored_result() {
+    let (_cluster, ns, topic) = cluster_with_topic("T_autobatch_cb", 4).await;
+    let options = ProducerOptions {
+        auto_batch: true,
+        batch_max_delay: Duration::from_millis(50),
+        batch_max_bytes: 2_000,
+        ..ProducerOptions::new(unique("pg_ab"))
+    };
+    let p = Producer::new(options, client_options(&ns));
+    p.start().await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut bodies: Vec<Vec<u8>> = (0..120).map(|i| format!("cb-{i:04}-{}", "x".repeat(100)).into_bytes()).collect();
+    for b in &bodies {
+        let (tx, b) = (tx.clone(), b.clone());
+        p.send_async_with(std::sync::Arc::new(Message::new(&topic, b.clone())), move |r| {
+            let _ = tx.send((b, r));
+        });
+    }
+    let mut delayed = Message::new(&topic, b"cb-delayed".to_vec());
+    delayed.set_delay_time_level(1).unwrap();
+    bodies.push(b"cb-delayed".to_vec());
+    let tx2 = tx.clone();
+    p.send_async_with(std::sync::Arc::new(delayed), move |r| {
+        let _ = tx2.send((b"cb-delayed".to_vec(), r));
+    });
+    let (refused_tx, refused_rx) = std::sync::mpsc::channel();
+    p.send_async_with(std::sync::Arc::new(Message::new("bad topic!", b"x".to_vec())), move |r| {
+        let _ = refused_tx.send(r);
+    });
+    let refused = refused_rx.try_recv().expect("a refused message is answered at once");
+    assert_eq!(refused.unwrap_err().kind(), rocketmq_client::ErrorKind::InvalidMessage);
+    drop(tx);
+    let mut results: HashMap<Vec<u8>, SendResult> = HashMap::new();
+    while let Some((b, r)) = timeout(WAIT, rx.recv()).await.expect("every callback ran") {
+        assert!(results.insert(b, r.unwrap()).is_none(), "each callback runs once");
+    }
+    let stats = p.stats();
+    assert_eq!(stats.get("sends_ok"), Some(&rocketmq_client::stats::StatValue::Int(121)), "{stats:?}");
+    assert_eq!(stats.get("in_flight"), Some(&rocketmq_client::stats::StatValue::Int(0)), "{stats:?}");
+    p.shutdown().await;
+    // The delayed message waits in the broker's schedule topic (level 1: a second).
+    assert_eq!(results.len(), bodies.len());
+    bodies.pop();
+    let on_broker = stored(&ns, &topic).await;
+    assert_eq!(on_broker.len(), bodies.len());
+    for b in &bodies {
+        let r = &results[b];
+        let got = (r.msg_id.clone(), r.offset_msg_id.clone(), r.queue.queue_id, r.queue_offset);
+        assert_eq!(on_broker[b], got, "the result of {}", String::from_utf8_lossy(b));
+    }
+}

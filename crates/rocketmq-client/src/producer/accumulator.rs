@@ -50,13 +50,42 @@ struct Key {
     mode_async: bool,
 }
 
+/// Who gets a held message's result.
+pub(crate) enum Waiter {
+    /// A caller awaiting it ([`super::Producer::send`], [`super::Producer::send_async`]).
+    Channel(oneshot::Sender<Result<SendResult>>),
+    /// A completion callback ([`super::Producer::send_async_with`]): no task waits for a held
+    /// message. Runs on the runtime thread that settles the batch.
+    Callback(Box<dyn FnOnce(Result<SendResult>) + Send>),
+}
+
+impl Waiter {
+    fn complete(self, result: Result<SendResult>) {
+        match self {
+            Waiter::Channel(tx) => {
+                let _ = tx.send(result);
+            }
+            Waiter::Callback(on_done) => on_done(result),
+        }
+    }
+}
+
+impl std::fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Waiter::Channel(_) => "Waiter::Channel",
+            Waiter::Callback(_) => "Waiter::Callback",
+        })
+    }
+}
+
 /// Messages held for one key, with their callers.
 #[derive(Debug, Default)]
 struct Open {
     /// Which open batch of the key this is (the timer only flushes its own).
     id: u64,
     msgs: Vec<Message>,
-    waiters: Vec<oneshot::Sender<Result<SendResult>>>,
+    waiters: Vec<Waiter>,
     bytes: usize,
 }
 
@@ -65,7 +94,7 @@ struct Open {
 pub(crate) struct Ready {
     pub msgs: Vec<Message>,
     pub mode: SendMode,
-    waiters: Vec<oneshot::Sender<Result<SendResult>>>,
+    waiters: Vec<Waiter>,
     bytes: usize,
 }
 
@@ -84,13 +113,13 @@ pub(crate) struct Accumulator {
 /// The outcome of offering a message.
 #[derive(Debug)]
 pub(crate) enum Offer {
-    /// Not batchable: send it alone.
-    Bypass,
-    /// Held; the receiver gets its result. `Some(batch)`: this message completed a batch,
+    /// Not batchable: send it alone (and hand the result to the waiter given back).
+    Bypass(Waiter),
+    /// Held; its waiter gets its result. `Some(batch)`: this message completed a batch,
     /// which the caller sends now.
-    Held(oneshot::Receiver<Result<SendResult>>, Option<Ready>),
+    Held(Option<Ready>),
     /// Held as the first message of a new batch: the caller starts its timer.
-    Opened(oneshot::Receiver<Result<SendResult>>, u64, OpenBatch),
+    Opened(u64, OpenBatch),
 }
 
 /// The key of a batch whose timer is to be started (opaque to the producer).
@@ -128,10 +157,10 @@ impl Accumulator {
             && msg.property(keys::TRAN_MSG).is_none()
     }
 
-    /// Offer a (namespace-wrapped, validated) message.
-    pub fn offer(&self, msg: &Message, mode: SendMode) -> Offer {
+    /// Offer a (namespace-wrapped, validated) message, whose result goes to `waiter`.
+    pub fn offer(&self, msg: &Message, mode: SendMode, waiter: Waiter) -> Offer {
         if !self.can_batch(msg) {
-            return Offer::Bypass;
+            return Offer::Bypass(waiter);
         }
         let key = Key {
             topic: msg.topic().to_owned(),
@@ -139,7 +168,6 @@ impl Accumulator {
             wait_store_msg_ok: msg.wait_store_msg_ok(),
             mode_async: mode == SendMode::Async,
         };
-        let (tx, rx) = oneshot::channel();
         let body = msg.body().len();
         self.held.fetch_add(body, Ordering::SeqCst);
         let mut open = lock(&self.open);
@@ -149,19 +177,19 @@ impl Accumulator {
             entry.id = self.next_id.fetch_add(1, Ordering::Relaxed) as u64;
         }
         entry.msgs.push(msg.clone());
-        entry.waiters.push(tx);
+        entry.waiters.push(waiter);
         entry.bytes += body;
         // Java `readyToSend`: the held bodies exceed `batchMaxBytes`.
         if entry.bytes > self.max_bytes {
             let taken = std::mem::take(entry);
             open.remove(&key);
-            return Offer::Held(rx, Some(Ready { msgs: taken.msgs, mode, waiters: taken.waiters, bytes: taken.bytes }));
+            return Offer::Held(Some(Ready { msgs: taken.msgs, mode, waiters: taken.waiters, bytes: taken.bytes }));
         }
         if fresh {
             let id = entry.id;
-            return Offer::Opened(rx, id, OpenBatch(key));
+            return Offer::Opened(id, OpenBatch(key));
         }
-        Offer::Held(rx, None)
+        Offer::Held(None)
     }
 
     /// The batch `id` of `key`, if it is still open (its timer fired).
@@ -192,58 +220,62 @@ impl Accumulator {
     pub fn settle(&self, ready: Ready, outcome: Result<SendResult>) {
         self.held.fetch_sub(ready.bytes, Ordering::SeqCst);
         let n = ready.waiters.len();
-        match outcome.and_then(|r| split(r, n)) {
-            Ok(results) => {
-                for (tx, r) in ready.waiters.into_iter().zip(results) {
-                    let _ = tx.send(Ok(r));
+        let outcome = outcome.and_then(|r| check_parts(&r, n).map(|()| r));
+        match &outcome {
+            Ok(result) => {
+                for (waiter, part) in ready.waiters.into_iter().zip(split(result, n)) {
+                    waiter.complete(Ok(part));
                 }
             }
             Err(e) => {
-                for tx in ready.waiters {
-                    let _ = tx.send(Err(e.duplicate()));
+                for waiter in ready.waiters {
+                    waiter.complete(Err(e.duplicate()));
                 }
             }
         }
     }
 }
 
-/// One result per message of a batch of `n` (Java `splitSendResults`): the ids are
-/// comma-joined in the batch's result; the queue offsets follow the batch's base offset.
-fn split(result: SendResult, n: usize) -> Result<Vec<SendResult>> {
-    if n == 1 {
-        return Ok(vec![result]);
+/// Whether a batch of `n` messages got an id per message, or one id for all (a broker storing
+/// the batch as one entry, as Java's batch consume queue does).
+fn check_parts(result: &SendResult, n: usize) -> Result<()> {
+    if n == 1 || !result.msg_id.contains(',') {
+        return Ok(());
     }
-    if !result.msg_id.contains(',') {
-        // A broker storing the batch as one entry (Java's batch consume queue): one result for all.
-        return Ok(vec![result; n]);
-    }
-    let ids: Vec<&str> = result.msg_id.split(',').collect();
-    let offset_ids: Vec<&str> = result.offset_msg_id.split(',').collect();
-    if ids.len() != n || offset_ids.len() != n {
+    let ids = result.msg_id.split(',').count();
+    let offset_ids = result.offset_msg_id.split(',').count();
+    if ids != n || offset_ids != n {
         return Err(Error::new(
             ErrorKind::Broker,
-            format!(
-                "the broker answered a batch of {n} messages with {} ids and {} offset ids",
-                ids.len(),
-                offset_ids.len()
-            ),
+            format!("the broker answered a batch of {n} messages with {ids} ids and {offset_ids} offset ids"),
         ));
     }
-    Ok(ids
-        .iter()
-        .zip(&offset_ids)
-        .enumerate()
-        .map(|(i, (id, offset_id))| SendResult {
+    Ok(())
+}
+
+/// One result per message of a batch of `n` whose `result` passed [`check_parts`] (Java
+/// `splitSendResults`): the ids are comma-joined in the batch's result; the queue offsets follow
+/// the batch's base offset. An iterator, not a list: a batch's results are handed out one by
+/// one, with no allocation for the lot.
+fn split(result: &SendResult, n: usize) -> impl Iterator<Item = SendResult> + '_ {
+    let whole = n == 1 || !result.msg_id.contains(',');
+    let mut ids = result.msg_id.split(',');
+    let mut offset_ids = result.offset_msg_id.split(',');
+    (0..n).map(move |i| {
+        if whole {
+            return result.clone();
+        }
+        SendResult {
             status: result.status,
-            msg_id: (*id).to_owned(),
-            offset_msg_id: (*offset_id).to_owned(),
+            msg_id: ids.next().unwrap_or_default().to_owned(),
+            offset_msg_id: offset_ids.next().unwrap_or_default().to_owned(),
             queue: result.queue.clone(),
             queue_offset: result.queue_offset + i as i64,
             transaction_id: result.transaction_id.clone(),
             region_id: result.region_id.clone(),
             broker_addr: result.broker_addr.clone(),
-        })
-        .collect())
+        }
+    })
 }
 
 /// Awaiting a held message's result.
@@ -257,6 +289,7 @@ mod tests {
     use super::*;
     use crate::send_result::SendStatus;
     use rocketmq_remoting::MessageQueue;
+    use std::sync::Arc;
 
     fn result(ids: &str, offset_ids: &str) -> SendResult {
         SendResult {
@@ -273,11 +306,19 @@ mod tests {
 
     #[test]
     fn split_gives_each_message_its_ids_and_offset() {
-        let parts = split(result("A,B,C", "X,Y,Z"), 3).unwrap();
+        let whole = result("A,B,C", "X,Y,Z");
+        check_parts(&whole, 3).unwrap();
+        let parts: Vec<SendResult> = split(&whole, 3).collect();
         let got: Vec<(&str, &str, i64)> =
             parts.iter().map(|r| (r.msg_id.as_str(), r.offset_msg_id.as_str(), r.queue_offset)).collect();
         assert_eq!(got, vec![("A", "X", 40), ("B", "Y", 41), ("C", "Z", 42)]);
-        assert!(split(result("A,B", "X,Y"), 3).is_err(), "a count mismatch is an error");
+        assert!(check_parts(&result("A,B", "X,Y"), 3).is_err(), "a count mismatch is an error");
+        let one_entry: Vec<SendResult> = split(&result("A", "X"), 2).collect();
+        assert_eq!(one_entry.iter().map(|r| r.queue_offset).collect::<Vec<_>>(), [40, 40], "one id: the whole result each");
+    }
+
+    fn chan() -> Waiter {
+        Waiter::Channel(oneshot::channel().0)
     }
 
     fn options(max_bytes: usize, total: usize) -> ProducerOptions {
@@ -294,15 +335,15 @@ mod tests {
         let acc = Accumulator::new(&options(100, 1000));
         let mut delayed = Message::new("T", vec![1u8; 10]);
         delayed.set_delay_time_level(3).unwrap();
-        assert!(matches!(acc.offer(&delayed, SendMode::Async), Offer::Bypass));
+        assert!(matches!(acc.offer(&delayed, SendMode::Async, chan()), Offer::Bypass(_)));
         let mut timed = Message::new("T", vec![1u8; 10]);
         timed.set_delay_sec(5).unwrap();
-        assert!(matches!(acc.offer(&timed, SendMode::Async), Offer::Bypass));
-        assert!(matches!(acc.offer(&Message::new("%RETRY%g", vec![1u8; 10]), SendMode::Async), Offer::Bypass));
+        assert!(matches!(acc.offer(&timed, SendMode::Async, chan()), Offer::Bypass(_)));
+        assert!(matches!(acc.offer(&Message::new("%RETRY%g", vec![1u8; 10]), SendMode::Async, chan()), Offer::Bypass(_)));
         let mut grouped = Message::new("T", vec![1u8; 10]);
         grouped.put_property(keys::PGROUP, "pg").unwrap();
-        assert!(matches!(acc.offer(&grouped, SendMode::Async), Offer::Bypass));
-        assert!(matches!(acc.offer(&Message::new("T", vec![1u8; 101]), SendMode::Async), Offer::Bypass));
+        assert!(matches!(acc.offer(&grouped, SendMode::Async, chan()), Offer::Bypass(_)));
+        assert!(matches!(acc.offer(&Message::new("T", vec![1u8; 101]), SendMode::Async, chan()), Offer::Bypass(_)));
         assert_eq!(acc.held.load(Ordering::SeqCst), 0, "bypassed messages hold nothing");
     }
 
@@ -310,26 +351,28 @@ mod tests {
     fn a_batch_closes_past_max_bytes_and_keys_separate() {
         let acc = Accumulator::new(&options(100, 1000));
         let m = Message::new("T", vec![1u8; 40]);
-        assert!(matches!(acc.offer(&m, SendMode::Async), Offer::Opened(..)));
-        assert!(matches!(acc.offer(&m, SendMode::Sync), Offer::Opened(..)), "sync and async batches are apart");
-        assert!(matches!(acc.offer(&m, SendMode::Async), Offer::Held(_, None)));
-        match acc.offer(&m, SendMode::Async) {
-            Offer::Held(_, Some(ready)) => assert_eq!(ready.msgs.len(), 3),
+        assert!(matches!(acc.offer(&m, SendMode::Async, chan()), Offer::Opened(..)));
+        assert!(matches!(acc.offer(&m, SendMode::Sync, chan()), Offer::Opened(..)), "sync and async batches are apart");
+        assert!(matches!(acc.offer(&m, SendMode::Async, chan()), Offer::Held(None)));
+        match acc.offer(&m, SendMode::Async, chan()) {
+            Offer::Held(Some(ready)) => assert_eq!(ready.msgs.len(), 3),
             other => panic!("expected a full batch, got {other:?}"),
         }
         // The total bound: with 80 bytes held and a total of 80, the next message bypasses.
         let small = Accumulator::new(&options(100, 80));
-        assert!(matches!(small.offer(&m, SendMode::Async), Offer::Opened(..)));
-        assert!(matches!(small.offer(&m, SendMode::Async), Offer::Held(_, None)));
-        assert!(matches!(small.offer(&m, SendMode::Async), Offer::Bypass));
+        assert!(matches!(small.offer(&m, SendMode::Async, chan()), Offer::Opened(..)));
+        assert!(matches!(small.offer(&m, SendMode::Async, chan()), Offer::Held(None)));
+        assert!(matches!(small.offer(&m, SendMode::Async, chan()), Offer::Bypass(_)));
     }
 
     #[test]
     fn a_failed_batch_fails_every_caller() {
         let acc = Accumulator::new(&options(1000, 10000));
         let m = Message::new("T", vec![1u8; 10]);
-        let Offer::Opened(rx1, id, key) = acc.offer(&m, SendMode::Async) else { panic!("not opened") };
-        let Offer::Held(rx2, None) = acc.offer(&m, SendMode::Async) else { panic!("not held") };
+        let (tx1, rx1) = oneshot::channel();
+        let Offer::Opened(id, key) = acc.offer(&m, SendMode::Async, Waiter::Channel(tx1)) else { panic!("not opened") };
+        let (tx2, rx2) = oneshot::channel();
+        let Offer::Held(None) = acc.offer(&m, SendMode::Async, Waiter::Channel(tx2)) else { panic!("not held") };
         let ready = acc.take_expired(&key, id).unwrap();
         assert!(acc.take_expired(&key, id).is_none(), "taken once");
         acc.settle(ready, Err(Error::broker(14, Some("busy".into()), "a:1")));
@@ -338,5 +381,27 @@ mod tests {
             assert_eq!(e.response_code(), Some(14));
         }
         assert_eq!(acc.held.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn callbacks_get_their_own_part_of_the_batch() {
+        let acc = Accumulator::new(&options(1000, 10000));
+        let m = Message::new("T", vec![1u8; 10]);
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let waiter = |got: &Arc<Mutex<Vec<(String, i64)>>>| {
+            let got = got.clone();
+            Waiter::Callback(Box::new(move |r: Result<SendResult>| {
+                let r = r.unwrap();
+                lock(&got).push((r.msg_id, r.queue_offset));
+            }))
+        };
+        let Offer::Opened(id, key) = acc.offer(&m, SendMode::Async, waiter(&got)) else { panic!("not opened") };
+        let Offer::Held(None) = acc.offer(&m, SendMode::Async, waiter(&got)) else { panic!("not held") };
+        let Offer::Bypass(Waiter::Callback(_)) = acc.offer(&Message::new("%RETRY%g", vec![1u8; 10]), SendMode::Async, waiter(&got)) else {
+            panic!("a bypassed message gives its callback back")
+        };
+        assert!(lock(&got).is_empty(), "nothing is called before the batch settles");
+        acc.settle(acc.take_expired(&key, id).unwrap(), Ok(result("A,B", "X,Y")));
+        assert_eq!(*lock(&got), vec![("A".to_owned(), 40), ("B".to_owned(), 41)]);
     }
 }

@@ -30,7 +30,7 @@ use crate::route::TopicPublishInfo;
 use crate::send_result::{SendResult, SendStatus};
 use crate::stats::{check_interval, ProducerStats, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
 use crate::trace::{DispatcherType, TraceDispatcher};
-use accumulator::{Accumulator, Offer};
+use accumulator::{Accumulator, Offer, Waiter};
 
 const CREATED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -258,18 +258,25 @@ impl Producer {
         let Some(acc) = &self.inner.accumulator else {
             return self.send_prepared(prepare::prepare_single(&wrapped, options)?, options.send_timeout, mode).await;
         };
-        match acc.offer(&wrapped, mode) {
-            Offer::Bypass => {
-                self.send_prepared(prepare::prepare_single(&wrapped, options)?, options.send_timeout, mode).await
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.hold(acc, &wrapped, mode, Waiter::Channel(tx)).is_some() {
+            return self.send_prepared(prepare::prepare_single(&wrapped, options)?, options.send_timeout, mode).await;
+        }
+        accumulator::wait(rx).await
+    }
+
+    /// Offer `msg` to the accumulator, starting what the offer calls for (the batch it
+    /// completed, or the timer of the batch it opened). `Some(waiter)`: not batchable, the
+    /// caller sends it alone.
+    fn hold(&self, acc: &Accumulator, msg: &Message, mode: SendMode, waiter: Waiter) -> Option<Waiter> {
+        match acc.offer(msg, mode, waiter) {
+            Offer::Bypass(waiter) => return Some(waiter),
+            Offer::Held(None) => {}
+            Offer::Held(Some(ready)) => {
+                let me = self.clone();
+                tokio::spawn(async move { me.flush(ready).await });
             }
-            Offer::Held(rx, full) => {
-                if let Some(ready) = full {
-                    let me = self.clone();
-                    tokio::spawn(async move { me.flush(ready).await });
-                }
-                accumulator::wait(rx).await
-            }
-            Offer::Opened(rx, id, key) => {
+            Offer::Opened(id, key) => {
                 let me = self.clone();
                 let delay = acc.max_delay();
                 tokio::spawn(async move {
@@ -279,8 +286,52 @@ impl Producer {
                         me.flush(ready).await;
                     }
                 });
-                accumulator::wait(rx).await
             }
+        }
+        None
+    }
+
+    /// [`Producer::send_async`] with a completion callback instead of a future (what a
+    /// callback API is built on). With auto-batching on, a held message costs no task: its
+    /// batch calls `on_done` when it settles. `on_done` runs on a runtime thread (or at once,
+    /// on the caller's, for a message refused before any I/O) and must not block.
+    ///
+    /// Call it within the runtime (from a task, or under `Handle::enter`): it spawns.
+    pub fn send_async_with<F>(&self, msg: Arc<Message>, on_done: F)
+    where
+        F: FnOnce(Result<SendResult>) + Send + 'static,
+    {
+        let Some(acc) = &self.inner.accumulator else {
+            let me = self.clone();
+            tokio::spawn(async move { on_done(me.send_async(&msg).await) });
+            return;
+        };
+        let wrapped = self.inner.namespace.wrap_message(&msg);
+        if let Err(e) = prepare::validate(&wrapped, &self.inner.options).and_then(|()| self.instance().map(|_| ())) {
+            self.inner.stats.begin_detached();
+            self.inner.stats.end_detached(Duration::ZERO, Err(e.kind()));
+            on_done(Err(e));
+            return;
+        }
+        // Counted as `measured` counts the other sends: in flight until the callback.
+        self.inner.stats.begin_detached();
+        let me = self.clone();
+        let started = std::time::Instant::now();
+        let waiter = Waiter::Callback(Box::new(move |result: Result<SendResult>| {
+            me.inner.stats.end_detached(started.elapsed(), result.as_ref().map(|_| ()).map_err(Error::kind));
+            on_done(result);
+        }));
+        if let Some(Waiter::Callback(on_done)) = self.hold(acc, &wrapped, SendMode::Async, waiter) {
+            let me = self.clone();
+            let wrapped = wrapped.into_owned();
+            tokio::spawn(async move {
+                let options = &me.inner.options;
+                let sent = match prepare::prepare_single(&wrapped, options) {
+                    Ok(prepared) => me.send_prepared(prepared, options.send_timeout, SendMode::Async).await,
+                    Err(e) => Err(e),
+                };
+                on_done(sent);
+            });
         }
     }
 

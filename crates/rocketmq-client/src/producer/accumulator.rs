@@ -27,7 +27,7 @@
 use rocketmq_remoting::message::keys;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -84,7 +84,7 @@ impl std::fmt::Debug for Waiter {
 struct Open {
     /// Which open batch of the key this is (the timer only flushes its own).
     id: u64,
-    msgs: Vec<Message>,
+    msgs: Vec<Arc<Message>>,
     waiters: Vec<Waiter>,
     bytes: usize,
 }
@@ -92,7 +92,8 @@ struct Open {
 /// A batch ready to go.
 #[derive(Debug)]
 pub(crate) struct Ready {
-    pub msgs: Vec<Message>,
+    /// Shared with the callers, not copied.
+    pub msgs: Vec<Arc<Message>>,
     pub mode: SendMode,
     waiters: Vec<Waiter>,
     bytes: usize,
@@ -158,7 +159,7 @@ impl Accumulator {
     }
 
     /// Offer a (namespace-wrapped, validated) message, whose result goes to `waiter`.
-    pub fn offer(&self, msg: &Message, mode: SendMode, waiter: Waiter) -> Offer {
+    pub fn offer(&self, msg: &Arc<Message>, mode: SendMode, waiter: Waiter) -> Offer {
         if !self.can_batch(msg) {
             return Offer::Bypass(waiter);
         }
@@ -289,7 +290,6 @@ mod tests {
     use super::*;
     use crate::send_result::SendStatus;
     use rocketmq_remoting::MessageQueue;
-    use std::sync::Arc;
 
     fn result(ids: &str, offset_ids: &str) -> SendResult {
         SendResult {
@@ -335,22 +335,22 @@ mod tests {
         let acc = Accumulator::new(&options(100, 1000));
         let mut delayed = Message::new("T", vec![1u8; 10]);
         delayed.set_delay_time_level(3).unwrap();
-        assert!(matches!(acc.offer(&delayed, SendMode::Async, chan()), Offer::Bypass(_)));
+        assert!(matches!(acc.offer(&Arc::new(delayed), SendMode::Async, chan()), Offer::Bypass(_)));
         let mut timed = Message::new("T", vec![1u8; 10]);
         timed.set_delay_sec(5).unwrap();
-        assert!(matches!(acc.offer(&timed, SendMode::Async, chan()), Offer::Bypass(_)));
-        assert!(matches!(acc.offer(&Message::new("%RETRY%g", vec![1u8; 10]), SendMode::Async, chan()), Offer::Bypass(_)));
+        assert!(matches!(acc.offer(&Arc::new(timed), SendMode::Async, chan()), Offer::Bypass(_)));
+        assert!(matches!(acc.offer(&Arc::new(Message::new("%RETRY%g", vec![1u8; 10])), SendMode::Async, chan()), Offer::Bypass(_)));
         let mut grouped = Message::new("T", vec![1u8; 10]);
         grouped.put_property(keys::PGROUP, "pg").unwrap();
-        assert!(matches!(acc.offer(&grouped, SendMode::Async, chan()), Offer::Bypass(_)));
-        assert!(matches!(acc.offer(&Message::new("T", vec![1u8; 101]), SendMode::Async, chan()), Offer::Bypass(_)));
+        assert!(matches!(acc.offer(&Arc::new(grouped), SendMode::Async, chan()), Offer::Bypass(_)));
+        assert!(matches!(acc.offer(&Arc::new(Message::new("T", vec![1u8; 101])), SendMode::Async, chan()), Offer::Bypass(_)));
         assert_eq!(acc.held.load(Ordering::SeqCst), 0, "bypassed messages hold nothing");
     }
 
     #[test]
     fn a_batch_closes_past_max_bytes_and_keys_separate() {
         let acc = Accumulator::new(&options(100, 1000));
-        let m = Message::new("T", vec![1u8; 40]);
+        let m = Arc::new(Message::new("T", vec![1u8; 40]));
         assert!(matches!(acc.offer(&m, SendMode::Async, chan()), Offer::Opened(..)));
         assert!(matches!(acc.offer(&m, SendMode::Sync, chan()), Offer::Opened(..)), "sync and async batches are apart");
         assert!(matches!(acc.offer(&m, SendMode::Async, chan()), Offer::Held(None)));
@@ -368,7 +368,7 @@ mod tests {
     #[test]
     fn a_failed_batch_fails_every_caller() {
         let acc = Accumulator::new(&options(1000, 10000));
-        let m = Message::new("T", vec![1u8; 10]);
+        let m = Arc::new(Message::new("T", vec![1u8; 10]));
         let (tx1, rx1) = oneshot::channel();
         let Offer::Opened(id, key) = acc.offer(&m, SendMode::Async, Waiter::Channel(tx1)) else { panic!("not opened") };
         let (tx2, rx2) = oneshot::channel();
@@ -386,7 +386,7 @@ mod tests {
     #[test]
     fn callbacks_get_their_own_part_of_the_batch() {
         let acc = Accumulator::new(&options(1000, 10000));
-        let m = Message::new("T", vec![1u8; 10]);
+        let m = Arc::new(Message::new("T", vec![1u8; 10]));
         let got = Arc::new(Mutex::new(Vec::new()));
         let waiter = |got: &Arc<Mutex<Vec<(String, i64)>>>| {
             let got = got.clone();
@@ -397,7 +397,7 @@ mod tests {
         };
         let Offer::Opened(id, key) = acc.offer(&m, SendMode::Async, waiter(&got)) else { panic!("not opened") };
         let Offer::Held(None) = acc.offer(&m, SendMode::Async, waiter(&got)) else { panic!("not held") };
-        let Offer::Bypass(Waiter::Callback(_)) = acc.offer(&Message::new("%RETRY%g", vec![1u8; 10]), SendMode::Async, waiter(&got)) else {
+        let Offer::Bypass(Waiter::Callback(_)) = acc.offer(&Arc::new(Message::new("%RETRY%g", vec![1u8; 10])), SendMode::Async, waiter(&got)) else {
             panic!("a bypassed message gives its callback back")
         };
         assert!(lock(&got).is_empty(), "nothing is called before the batch settles");

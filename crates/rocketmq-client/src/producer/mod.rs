@@ -259,8 +259,9 @@ impl Producer {
             return self.send_prepared(prepare::prepare_single(&wrapped, options)?, options.send_timeout, mode).await;
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.hold(acc, &wrapped, mode, Waiter::Channel(tx)).is_some() {
-            return self.send_prepared(prepare::prepare_single(&wrapped, options)?, options.send_timeout, mode).await;
+        let shared = Arc::new(wrapped.into_owned());
+        if self.hold(acc, &shared, mode, Waiter::Channel(tx)).is_some() {
+            return self.send_prepared(prepare::prepare_single(&shared, options)?, options.send_timeout, mode).await;
         }
         accumulator::wait(rx).await
     }
@@ -268,7 +269,7 @@ impl Producer {
     /// Offer `msg` to the accumulator, starting what the offer calls for (the batch it
     /// completed, or the timer of the batch it opened). `Some(waiter)`: not batchable, the
     /// caller sends it alone.
-    fn hold(&self, acc: &Accumulator, msg: &Message, mode: SendMode, waiter: Waiter) -> Option<Waiter> {
+    fn hold(&self, acc: &Accumulator, msg: &Arc<Message>, mode: SendMode, waiter: Waiter) -> Option<Waiter> {
         match acc.offer(msg, mode, waiter) {
             Offer::Bypass(waiter) => return Some(waiter),
             Offer::Held(None) => {}
@@ -306,7 +307,12 @@ impl Producer {
             tokio::spawn(async move { on_done(me.send_async(&msg).await) });
             return;
         };
-        let wrapped = self.inner.namespace.wrap_message(&msg);
+        // The caller's message itself (shared, not copied) unless the namespace rewrites it.
+        let rewritten = match self.inner.namespace.wrap_message(&msg) {
+            std::borrow::Cow::Owned(m) => Some(m),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        let wrapped = rewritten.map_or(msg, Arc::new);
         if let Err(e) = prepare::validate(&wrapped, &self.inner.options).and_then(|()| self.instance().map(|_| ())) {
             self.inner.stats.begin_detached();
             self.inner.stats.end_detached(Duration::ZERO, Err(e.kind()));
@@ -323,7 +329,6 @@ impl Producer {
         }));
         if let Some(Waiter::Callback(on_done)) = self.hold(acc, &wrapped, SendMode::Async, waiter) {
             let me = self.clone();
-            let wrapped = wrapped.into_owned();
             tokio::spawn(async move {
                 let options = &me.inner.options;
                 let sent = match prepare::prepare_single(&wrapped, options) {

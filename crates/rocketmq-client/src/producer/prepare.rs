@@ -87,8 +87,8 @@ pub fn prepare_single(msg: &Message, options: &ProducerOptions) -> Result<Prepar
 
 /// Prepare a batch (`DefaultMQProducer.batch`): same topic, no delay, no retry topic, same
 /// `WAIT`; each message gets its own UNIQ_KEY; the body is the §3.5 encoding, never compressed.
-pub fn prepare_batch(msgs: &[Message], options: &ProducerOptions) -> Result<PreparedMessage> {
-    let first = msgs.first().ok_or_else(|| Error::invalid_message("batch is empty"))?;
+pub fn prepare_batch<M: std::borrow::Borrow<Message>>(msgs: &[M], options: &ProducerOptions) -> Result<PreparedMessage> {
+    let first = msgs.first().ok_or_else(|| Error::invalid_message("batch is empty"))?.borrow();
     let topic = first.topic();
     if topic.starts_with("%RETRY%") {
         return Err(Error::invalid_message("retry topics are not supported in a batch").with_topic(topic));
@@ -96,6 +96,7 @@ pub fn prepare_batch(msgs: &[Message], options: &ProducerOptions) -> Result<Prep
     let mut entries = Vec::with_capacity(msgs.len());
     let mut uniq_ids = Vec::with_capacity(msgs.len());
     for msg in msgs {
+        let msg = msg.borrow();
         validate(msg, options)?;
         if msg.topic() != topic {
             return Err(Error::invalid_message(format!(

@@ -314,7 +314,11 @@ mod tests {
         assert_eq!(got, vec![("A", "X", 40), ("B", "Y", 41), ("C", "Z", 42)]);
         assert!(check_parts(&result("A,B", "X,Y"), 3).is_err(), "a count mismatch is an error");
         let one_entry: Vec<SendResult> = split(&result("A", "X"), 2).collect();
-        assert_eq!(one_entry.iter().map(|r| r.queue_offset).collect::<Vec<_>>(), [40, 40], "one id: the whole result each");
+        assert_eq!(
+            one_entry.iter().map(|r| r.queue_offset).collect::<Vec<_>>(),
+            [40, 40],
+            "one id: the whole result each"
+        );
     }
 
     fn chan() -> Waiter {
@@ -339,11 +343,17 @@ mod tests {
         let mut timed = Message::new("T", vec![1u8; 10]);
         timed.set_delay_sec(5).unwrap();
         assert!(matches!(acc.offer(&Arc::new(timed), SendMode::Async, chan()), Offer::Bypass(_)));
-        assert!(matches!(acc.offer(&Arc::new(Message::new("%RETRY%g", vec![1u8; 10])), SendMode::Async, chan()), Offer::Bypass(_)));
+        assert!(matches!(
+            acc.offer(&Arc::new(Message::new("%RETRY%g", vec![1u8; 10])), SendMode::Async, chan()),
+            Offer::Bypass(_)
+        ));
         let mut grouped = Message::new("T", vec![1u8; 10]);
         grouped.put_property(keys::PGROUP, "pg").unwrap();
         assert!(matches!(acc.offer(&Arc::new(grouped), SendMode::Async, chan()), Offer::Bypass(_)));
-        assert!(matches!(acc.offer(&Arc::new(Message::new("T", vec![1u8; 101])), SendMode::Async, chan()), Offer::Bypass(_)));
+        assert!(matches!(
+            acc.offer(&Arc::new(Message::new("T", vec![1u8; 101])), SendMode::Async, chan()),
+            Offer::Bypass(_)
+        ));
         assert_eq!(acc.held.load(Ordering::SeqCst), 0, "bypassed messages hold nothing");
     }
 
@@ -397,7 +407,9 @@ mod tests {
         };
         let Offer::Opened(id, key) = acc.offer(&m, SendMode::Async, waiter(&got)) else { panic!("not opened") };
         let Offer::Held(None) = acc.offer(&m, SendMode::Async, waiter(&got)) else { panic!("not held") };
-        let Offer::Bypass(Waiter::Callback(_)) = acc.offer(&Arc::new(Message::new("%RETRY%g", vec![1u8; 10])), SendMode::Async, waiter(&got)) else {
+        let Offer::Bypass(Waiter::Callback(_)) =
+            acc.offer(&Arc::new(Message::new("%RETRY%g", vec![1u8; 10])), SendMode::Async, waiter(&got))
+        else {
             panic!("a bypassed message gives its callback back")
         };
         assert!(lock(&got).is_empty(), "nothing is called before the batch settles");

@@ -87,7 +87,10 @@ pub fn prepare_single(msg: &Message, options: &ProducerOptions) -> Result<Prepar
 
 /// Prepare a batch (`DefaultMQProducer.batch`): same topic, no delay, no retry topic, same
 /// `WAIT`; each message gets its own UNIQ_KEY; the body is the §3.5 encoding, never compressed.
-pub fn prepare_batch<M: std::borrow::Borrow<Message>>(msgs: &[M], options: &ProducerOptions) -> Result<PreparedMessage> {
+pub fn prepare_batch<M: std::borrow::Borrow<Message>>(
+    msgs: &[M],
+    options: &ProducerOptions,
+) -> Result<PreparedMessage> {
     let first = msgs.first().ok_or_else(|| Error::invalid_message("batch is empty"))?.borrow();
     let topic = first.topic();
     if topic.starts_with("%RETRY%") {

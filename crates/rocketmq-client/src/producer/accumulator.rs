@@ -56,7 +56,7 @@ pub(crate) enum Waiter {
     Channel(oneshot::Sender<Result<SendResult>>),
     /// A completion callback ([`super::Producer::send_async_with`]): no task waits for a held
     /// message. Runs on the runtime thread that settles the batch.
-    Callback(Box<dyn FnOnce(Result<SendResult>) + Send>),
+    Callback(Callback),
 }
 
 impl Waiter {
@@ -65,9 +65,38 @@ impl Waiter {
             Waiter::Channel(tx) => {
                 let _ = tx.send(result);
             }
-            Waiter::Callback(on_done) => on_done(result),
+            Waiter::Callback(on_done) => on_done.call(result),
         }
     }
+}
+
+/// A send's completion callback, called exactly once: with the send's result, or, if it is
+/// dropped first (the batch or task holding it went away, e.g. at runtime shutdown), with a
+/// `Shutdown` error, as an awaiting caller gets from its dropped channel.
+pub(crate) struct Callback(Option<Box<dyn FnOnce(Result<SendResult>) + Send>>);
+
+impl Callback {
+    pub fn new(on_done: impl FnOnce(Result<SendResult>) + Send + 'static) -> Self {
+        Callback(Some(Box::new(on_done)))
+    }
+
+    pub fn call(mut self, result: Result<SendResult>) {
+        if let Some(on_done) = self.0.take() {
+            on_done(result);
+        }
+    }
+}
+
+impl Drop for Callback {
+    fn drop(&mut self) {
+        if let Some(on_done) = self.0.take() {
+            on_done(Err(dropped()));
+        }
+    }
+}
+
+fn dropped() -> Error {
+    Error::new(ErrorKind::Shutdown, "the batch holding this message was dropped")
 }
 
 impl std::fmt::Debug for Waiter {
@@ -281,7 +310,7 @@ fn split(result: &SendResult, n: usize) -> impl Iterator<Item = SendResult> + '_
 
 /// Awaiting a held message's result.
 pub(crate) async fn wait(rx: oneshot::Receiver<Result<SendResult>>) -> Result<SendResult> {
-    rx.await.unwrap_or_else(|_| Err(Error::new(ErrorKind::Shutdown, "the batch holding this message was dropped")))
+    rx.await.unwrap_or_else(|_| Err(dropped()))
 }
 
 #[cfg(test)]
@@ -400,20 +429,40 @@ mod tests {
         let got = Arc::new(Mutex::new(Vec::new()));
         let waiter = |got: &Arc<Mutex<Vec<(String, i64)>>>| {
             let got = got.clone();
-            Waiter::Callback(Box::new(move |r: Result<SendResult>| {
+            Waiter::Callback(Callback::new(move |r: Result<SendResult>| {
                 let r = r.unwrap();
                 lock(&got).push((r.msg_id, r.queue_offset));
             }))
         };
         let Offer::Opened(id, key) = acc.offer(&m, SendMode::Async, waiter(&got)) else { panic!("not opened") };
         let Offer::Held(None) = acc.offer(&m, SendMode::Async, waiter(&got)) else { panic!("not held") };
-        let Offer::Bypass(Waiter::Callback(_)) =
+        let Offer::Bypass(Waiter::Callback(bypassed)) =
             acc.offer(&Arc::new(Message::new("%RETRY%g", vec![1u8; 10])), SendMode::Async, waiter(&got))
         else {
             panic!("a bypassed message gives its callback back")
         };
         assert!(lock(&got).is_empty(), "nothing is called before the batch settles");
+        bypassed.call(Ok(result("C", "Z")));
         acc.settle(acc.take_expired(&key, id).unwrap(), Ok(result("A,B", "X,Y")));
-        assert_eq!(*lock(&got), vec![("A".to_owned(), 40), ("B".to_owned(), 41)]);
+        let expected = [("C", 40), ("A", 40), ("B", 41)].map(|(id, offset)| (id.to_owned(), offset));
+        assert_eq!(*lock(&got), expected);
+    }
+
+    #[test]
+    fn a_dropped_batch_still_calls_each_callback_once() {
+        let acc = Accumulator::new(&options(1000, 10000));
+        let m = Arc::new(Message::new("T", vec![1u8; 10]));
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..2 {
+            let tx = tx.clone();
+            let waiter = Waiter::Callback(Callback::new(move |r: Result<SendResult>| {
+                let _ = tx.send(r.map(|_| ()).map_err(|e| e.kind()));
+            }));
+            assert!(!matches!(acc.offer(&m, SendMode::Async, waiter), Offer::Bypass(_)));
+        }
+        drop(acc);
+        drop(tx);
+        let got: Vec<_> = rx.iter().collect();
+        assert_eq!(got, vec![Err(ErrorKind::Shutdown), Err(ErrorKind::Shutdown)]);
     }
 }

@@ -30,7 +30,7 @@ use crate::route::TopicPublishInfo;
 use crate::send_result::{SendResult, SendStatus};
 use crate::stats::{check_interval, ProducerStats, StatValue, Stats, StatsCallback, StatsCallbackSlot, StatsExt};
 use crate::trace::{DispatcherType, TraceDispatcher};
-use accumulator::{Accumulator, Offer, Waiter};
+use accumulator::{Accumulator, Callback, Offer, Waiter};
 
 const CREATED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -294,17 +294,20 @@ impl Producer {
 
     /// [`Producer::send_async`] with a completion callback instead of a future (what a
     /// callback API is built on). With auto-batching on, a held message costs no task: its
-    /// batch calls `on_done` when it settles. `on_done` runs on a runtime thread (or at once,
-    /// on the caller's, for a message refused before any I/O) and must not block.
+    /// batch calls `on_done` when it settles. `on_done` runs exactly once, on a runtime thread
+    /// (or at once, on the caller's, for a message refused before any I/O; or with a
+    /// `Shutdown` error wherever the runtime drops the send unfinished) and must neither block
+    /// nor panic.
     ///
     /// Call it within the runtime (from a task, or under `Handle::enter`): it spawns.
     pub fn send_async_with<F>(&self, msg: Arc<Message>, on_done: F)
     where
         F: FnOnce(Result<SendResult>) + Send + 'static,
     {
+        let on_done = Callback::new(on_done);
         let Some(acc) = &self.inner.accumulator else {
             let me = self.clone();
-            tokio::spawn(async move { on_done(me.send_async(&msg).await) });
+            tokio::spawn(async move { on_done.call(me.send_async(&msg).await) });
             return;
         };
         // The caller's message itself (shared, not copied) unless the namespace rewrites it.
@@ -316,16 +319,16 @@ impl Producer {
         if let Err(e) = prepare::validate(&wrapped, &self.inner.options).and_then(|()| self.instance().map(|_| ())) {
             self.inner.stats.begin_detached();
             self.inner.stats.end_detached(Duration::ZERO, Err(e.kind()));
-            on_done(Err(e));
+            on_done.call(Err(e));
             return;
         }
         // Counted as `measured` counts the other sends: in flight until the callback.
         self.inner.stats.begin_detached();
         let me = self.clone();
         let started = std::time::Instant::now();
-        let waiter = Waiter::Callback(Box::new(move |result: Result<SendResult>| {
+        let waiter = Waiter::Callback(Callback::new(move |result: Result<SendResult>| {
             me.inner.stats.end_detached(started.elapsed(), result.as_ref().map(|_| ()).map_err(Error::kind));
-            on_done(result);
+            on_done.call(result);
         }));
         if let Some(Waiter::Callback(on_done)) = self.hold(acc, &wrapped, SendMode::Async, waiter) {
             let me = self.clone();
@@ -335,7 +338,7 @@ impl Producer {
                     Ok(prepared) => me.send_prepared(prepared, options.send_timeout, SendMode::Async).await,
                     Err(e) => Err(e),
                 };
-                on_done(sent);
+                on_done.call(sent);
             });
         }
     }

@@ -26,6 +26,10 @@ total=$SECONDS
   start=$SECONDS
   out="$(mktemp)"
   status=0
+  # No panic backtraces: under qemu, symbolizing one takes seconds, so the test whose listener
+  # panics on purpose answered the broker's relayed CONSUME_MESSAGE_DIRECTLY after the broker's
+  # own deadline (a native run symbolizes in milliseconds). AARCH64_RUST_BACKTRACE=1 brings them back.
+  RUST_BACKTRACE="${AARCH64_RUST_BACKTRACE:-0}" \
   cargo test --target aarch64-unknown-linux-gnu -p rocketmq-remoting -p rocketmq-client --lib --tests \
       --no-fail-fast ${AARCH64_TEST_ARGS:-} 2>&1 | tee "$out" || status=$?
   counts="$(awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed", p, f }' "$out")"

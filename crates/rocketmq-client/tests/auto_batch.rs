@@ -36,17 +36,23 @@ async fn stored(ns: &str, topic: &str) -> HashMap<Vec<u8>, (String, String, i32,
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_held_message_gets_its_own_stored_result() {
-    let (_cluster, ns, topic) = cluster_with_topic("T_autobatch", 4).await;
+/// A started producer batching up to 2,000 body bytes or 50 ms.
+async fn started_auto_batching(ns: &str) -> Producer {
     let options = ProducerOptions {
         auto_batch: true,
         batch_max_delay: Duration::from_millis(50),
         batch_max_bytes: 2_000,
         ..ProducerOptions::new(unique("pg_ab"))
     };
-    let p = Producer::new(options, client_options(&ns));
+    let p = Producer::new(options, client_options(ns));
     p.start().await.unwrap();
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_held_message_gets_its_own_stored_result() {
+    let (_cluster, ns, topic) = cluster_with_topic("T_autobatch", 4).await;
+    let p = started_auto_batching(&ns).await;
     let bodies: Vec<Vec<u8>> = (0..120).map(|i| format!("ab-{i:04}-{}", "x".repeat(100)).into_bytes()).collect();
     let tasks: Vec<_> = bodies
         .iter()
@@ -114,14 +120,7 @@ async fn a_batch_goes_when_full_to_one_queue_and_bypasses_stay_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completion_callbacks_get_their_own_stored_result() {
     let (_cluster, ns, topic) = cluster_with_topic("T_autobatch_cb", 4).await;
-    let options = ProducerOptions {
-        auto_batch: true,
-        batch_max_delay: Duration::from_millis(50),
-        batch_max_bytes: 2_000,
-        ..ProducerOptions::new(unique("pg_ab"))
-    };
-    let p = Producer::new(options, client_options(&ns));
-    p.start().await.unwrap();
+    let p = started_auto_batching(&ns).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut bodies: Vec<Vec<u8>> = (0..120).map(|i| format!("cb-{i:04}-{}", "x".repeat(100)).into_bytes()).collect();
     for b in &bodies {

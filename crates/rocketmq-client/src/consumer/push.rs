@@ -553,7 +553,6 @@ impl PushCore {
         }
     }
 
-    /// Forget `mq` without releasing its offset (reset, illegal offset).
     /// Stop the queue's current process queue (its late results no longer commit) but keep
     /// its entry, so that a rebalance does not assign the queue again meanwhile.
     fn stop_queue(&self, mq: &MessageQueue) -> Option<Arc<ProcessQueue>> {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 import threading
 import time
@@ -48,6 +50,29 @@ def test_send_sync(producer: Producer, topic: str) -> None:
     assert_ok(result, topic)
     status, msg_id, offset = result
     assert (status, msg_id, offset) == (result.status, result.msg_id, result.offset)
+
+
+def test_send_result_is_the_same_object_its_class_builds(producer: Producer, topic: str) -> None:
+    # The native side builds SendResult without running its Python __new__ (speed, #13).
+    result = producer.send_sync(message(topic))
+    built = SendResult(
+        result.status,
+        result.msg_id,
+        result.offset,
+        result.offset_msg_id,
+        result.queue_id,
+        result.broker_name,
+        result.topic,
+        result.transaction_id,
+    )
+    assert type(result) is SendResult
+    assert result == built
+    assert len(result) == 3
+    assert vars(result) == vars(built)
+    assert repr(result) == repr(built)
+    assert pickle.loads(pickle.dumps(result)) == result
+    assert vars(pickle.loads(pickle.dumps(result))) == vars(result)
+    assert vars(copy.copy(result)) == vars(result)
 
 
 def test_msg_ids_are_unique(producer: Producer, topic: str) -> None:

@@ -39,7 +39,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Waker};
 
 use crate::errors::{IntoPyResult, Op};
@@ -84,6 +84,10 @@ impl<T: ToPython> Settle for Outcome<T> {
 struct Completion {
     future: Py<PyAny>,
     outcome: Box<dyn Settle>,
+    /// The call's cancel handle, whose done-callback is taken off the future before its result
+    /// is set (see [`AioCancel`]). Weak: the parked call holds this, and the handle holds the
+    /// parked call.
+    deferred: Weak<Deferred>,
 }
 
 struct Inner {
@@ -154,10 +158,10 @@ impl Deferred {
         Deferred { stage: Mutex::new(Stage::Polling { woken: false }), handle }
     }
 
-    /// A task spawned from the start (no first poll on the loop thread).
-    fn spawned(handle: tokio::runtime::Handle, task: Task) -> Self {
-        let abort = handle.spawn(task).abort_handle();
-        Deferred { stage: Mutex::new(Stage::Spawned { abort: Some(abort), cancelled: false }), handle }
+    /// Spawn the task at once (no first poll on the loop thread).
+    fn spawn_now(&self, task: Task) {
+        *lock(&self.stage) = Stage::Spawned { abort: None, cancelled: false };
+        self.spawn(task);
     }
 
     /// After the first poll returned pending: park the task, or spawn it if it was woken.
@@ -216,10 +220,28 @@ impl std::task::Wake for Deferred {
 }
 
 /// A call's cancel handle: the `asyncio.Future`'s done-callback.
+///
+/// Taken off the future again just before the call's result is set: a done-callback still
+/// there would be scheduled with `call_soon` and run in the next loop iteration only to find
+/// the future not cancelled, the costliest part of an awaited send's asyncio machinery after
+/// the loop's own iterations (issue #13). Handles of the same call compare equal, which is how
+/// `remove_done_callback` finds the registered one from the weak reference the completion keeps.
 #[derive(Debug)]
-#[pyclass(module = "rocketmq._rocketmq", name = "_AioCancel", frozen)]
+#[pyclass(module = "rocketmq._rocketmq", name = "_AioCancel", frozen, eq, hash)]
 pub struct AioCancel {
     deferred: Arc<Deferred>,
+}
+
+impl PartialEq for AioCancel {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.deferred, &other.deferred)
+    }
+}
+
+impl std::hash::Hash for AioCancel {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.deferred).hash(state);
+    }
 }
 
 #[pymethods]
@@ -314,8 +336,15 @@ impl Inner {
                 }
                 continue;
             }
-            for Completion { future, outcome } in batch {
-                if let Err(e) = outcome.settle(future.bind(py)) {
+            for Completion { future, outcome, deferred } in batch {
+                let future = future.bind(py);
+                if let Some(deferred) = deferred.upgrade() {
+                    if let Err(e) = future.call_method1(intern!(py, "remove_done_callback"), (AioCancel { deferred },))
+                    {
+                        logging::log_exception(py, "cannot take the cancel handle off an asyncio call's future", e);
+                    }
+                }
+                if let Err(e) = outcome.settle(future) {
                     logging::log_exception(py, "cannot resolve an asyncio call's future", e);
                 }
             }
@@ -427,16 +456,21 @@ where
     let eager = inner.in_flight.load(Ordering::Relaxed) == 0;
     let counted = InFlight::new(inner);
     let target = future.clone().unbind();
+    let deferred = Arc::new(Deferred::new(rt.handle().clone()));
+    let cancel_handle = Arc::downgrade(&deferred);
     let mut task: Task = Box::pin(async move {
         let result = fut.await;
         // No longer in flight before the loop can see the completion (the next call of a
         // coroutine awaiting one at a time then takes the eager path).
         let bridge = counted.0.clone();
         drop(counted);
-        bridge.complete(Completion { future: target, outcome: Box::new(Outcome { op, result }) });
+        bridge.complete(Completion {
+            future: target,
+            outcome: Box::new(Outcome { op, result }),
+            deferred: cancel_handle,
+        });
     });
-    let deferred = if eager {
-        let deferred = Arc::new(Deferred::new(rt.handle().clone()));
+    if eager {
         let waker = Waker::from(deferred.clone());
         let first = py.detach(|| {
             let polled = {
@@ -453,10 +487,9 @@ where
             return Ok(future);
         }
         deferred.park(task);
-        deferred
     } else {
-        Arc::new(Deferred::spawned(rt.handle().clone(), task))
-    };
+        deferred.spawn_now(task);
+    }
     future.call_method1(intern!(py, "add_done_callback"), (AioCancel { deferred },))?;
     Ok(future)
 }

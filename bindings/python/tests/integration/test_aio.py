@@ -101,3 +101,32 @@ def test_cancelled_send_does_not_break_the_producer(namesrv_addr: str, topic: st
             assert r.status is SendStatus.OK
 
     run(main())
+
+
+def test_a_settled_send_schedules_only_its_awaiter(namesrv_addr: str, topic: str) -> None:
+    # The cancel handle is taken off the future before its result is set: settling a send
+    # schedules the awaiting task's wake-up and nothing else (issue #13).
+    async def main() -> list[object]:
+        loop = asyncio.get_running_loop()
+        scheduled: list[object] = []
+        real_call_soon = loop.call_soon
+
+        def spy(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+            scheduled.append(callback)
+            return real_call_soon(callback, *args, **kwargs)
+
+        async with Producer(unique("pg"), namesrv_addr=namesrv_addr) as producer:
+            await producer.send(message(topic))  # routes and connection ready
+            pending = producer._core.send(message(topic), None, aio=True)
+            loop.call_soon = spy  # type: ignore[method-assign]
+            try:
+                result = await pending
+            finally:
+                del loop.call_soon  # type: ignore[method-assign]
+            assert result.status is SendStatus.OK
+        return scheduled
+
+    scheduled = run(main())
+    kinds = [type(getattr(cb, "__self__", cb)).__name__ for cb in scheduled]
+    assert "_AioCancel" not in kinds, kinds
+    assert any(isinstance(getattr(cb, "__self__", None), asyncio.Task) for cb in scheduled), kinds

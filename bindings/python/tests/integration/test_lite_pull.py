@@ -300,3 +300,35 @@ def test_pull_consumer_generator_reads_all(
         assert len(again) == consumer.get_message_queue_offset(queues[0])
         result = consumer.pull_once(queues[0], "*", 10_000, 4)
         assert result["status"] == "OFFSET_ILLEGAL" or result["status"] == "NO_NEW_MSG"
+
+
+def test_a_cancelled_asyncio_poll_takes_no_message(
+    producer: Producer, cluster: TestCluster, namesrv_addr: str
+) -> None:
+    # Cancelling the future of a waiting poll drops the call: a message sent afterwards goes
+    # to the next poll, not into the cancelled one's discarded result.
+    topic = new_topic(cluster)
+
+    async def main() -> list[bytes]:
+        consumer = aio.LitePullConsumer(
+            unique("lcg"),
+            namesrv_addr=namesrv_addr,
+            consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
+        )
+        await consumer.subscribe(topic)
+        async with consumer:
+            # The native call itself, so that it is waiting before it is cancelled.
+            waiting = consumer._core.poll(30_000, aio=True)
+            waiting.cancel()
+            # One turn of the loop: the cancel handle (a done-callback scheduled by cancel())
+            # runs before this coroutine resumes.
+            await asyncio.sleep(0)
+            send_all(producer, topic, [b"after-cancel"])
+            got: list[bytes] = []
+            deadline = time.monotonic() + DEADLINE
+            while not got and time.monotonic() < deadline:
+                got = [m.body for m in await consumer.poll(1000)]
+            assert waiting.cancelled()
+            return got
+
+    assert asyncio.run(main()) == [b"after-cancel"]

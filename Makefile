@@ -13,7 +13,8 @@ CARGO       ?= cargo
 PYTHON      ?= python3
 DEV_PACKAGES := "maturin>=1.8,<2" "pytest>=8" "pytest-timeout>=2.3" "mypy>=1.10" "ruff>=0.5" \
 	"opentelemetry-api>=1.24" "opentelemetry-sdk>=1.24" \
-	"mkdocs>=1.6,<2" "mkdocs-material>=9.5" "mkdocstrings[python]>=0.26" "pymdown-extensions>=10"
+	"mkdocs>=1.6,<2" "mkdocs-material>=9.5" "mkdocstrings[python]>=0.26" "pymdown-extensions>=10" \
+	"uvloop>=0.19; sys_platform != 'win32'"
 
 # Cargo's target dir (CARGO_TARGET_DIR when set, as cargo and maturin use it).
 TARGET_DIR  := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)

@@ -6,7 +6,7 @@ Measures, with 1 KiB bodies: sync sends from one Python thread (p50/p99/p999, ms
 send_async throughput from one Python thread (callbacks, bounded in-flight window), the same
 with auto-batching on (``set_auto_batch``; twice the messages, a larger window), asyncio
 sends (``rocketmq.aio.Producer.send``) awaited one at a time and with 16 / 256 in flight
-(``asyncio.gather`` behind a semaphore; and 256 worker coroutines, row ``aio 256w``), batch throughput (32 and 128 per batch, and the CPU one more message in a batch costs: the per-request CPU of the two sizes differenced), transactional sends from one
+(``asyncio.gather`` behind a semaphore; and 256 worker coroutines, row ``aio 256w``; and one at a time on uvloop, row ``aio 1uv``, where uvloop is installed), batch throughput (32 and 128 per batch, and the CPU one more message in a batch costs: the per-request CPU of the two sizes differenced), transactional sends from one
 thread (``TransactionMQProducer``; each local transaction commits; compared with the sync
 sends of the same run) and request-reply round trips from one thread (p50/p99; the replier
 is a lite-pull consumer answering with its own producer, in the same language); then the
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import threading
 import time
@@ -127,8 +128,10 @@ def aio_sends(
     count: int,
     window: int,
     workers: bool = False,
+    on_uvloop: bool = False,
 ) -> dict[str, float]:
-    """`rocketmq.aio.Producer.send` with `window` sends in flight (1: awaited one at a time):
+    """`rocketmq.aio.Producer.send` with `window` sends in flight (1: awaited one at a time),
+    on asyncio's own loop or, with ``on_uvloop``, on uvloop's:
     ``asyncio.gather`` of one coroutine per message behind a semaphore (the issue's pattern),
     or, with ``workers``, `window` coroutines each awaiting its sends one after another (no
     coroutine, task or semaphore per message: what the asyncio machinery itself costs per
@@ -169,6 +172,10 @@ def aio_sends(
             elapsed = time.perf_counter() - started
             return {"msg_per_s": count / elapsed, "cpu_us": cpu_us_per_msg(cpu, count)}
 
+    if on_uvloop:
+        import uvloop
+
+        return uvloop.run(main())
     return asyncio.run(main())
 
 
@@ -334,6 +341,10 @@ def main() -> None:
             py_aio[f"{args.window}w"] = aio_sends(
                 cluster.namesrv_addr, topic, body, args.count, args.window, workers=True
             )
+            if importlib.util.find_spec("uvloop"):
+                py_aio["1uv"] = aio_sends(
+                    cluster.namesrv_addr, topic, body, args.count, 1, on_uvloop=True
+                )
             py_batch = batch_sends(producer, topic, body, args.count, args.batch)
             big_batch = args.batch * 4
             py_batch_big = batch_sends(producer, topic, body, args.count * 2, big_batch)
@@ -404,10 +415,15 @@ def main() -> None:
     for w, result in py_aio.items():
         versus = (
             f"{ratio(result['msg_per_s'], py_sync['msg_per_s'])} of sync"
-            if w == "1"
+            if w in ("1", "1uv")
             else f"{ratio(result['msg_per_s'], py_async['msg_per_s'])} of callbacks (window {args.window})"
         )
-        how = f"{w[:-1]} worker coroutines" if w.endswith("w") else f"{w} in flight"
+        if w == "1uv":
+            how = "1 in flight, on uvloop"
+        elif w.endswith("w"):
+            how = f"{w[:-1]} worker coroutines"
+        else:
+            how = f"{w} in flight"
         row(f"aio {w}", result, None, f"asyncio, {how}: {versus}")
     row("batch", py_batch, rs_batch, f"{args.batch} per batch")
     # The client's cost of one more message in a batch: the per-request CPU of the two batch

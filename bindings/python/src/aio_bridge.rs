@@ -68,11 +68,16 @@ struct Outcome<T> {
 impl<T: ToPython> Settle for Outcome<T> {
     fn settle(self: Box<Self>, future: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = future.py();
-        // A cancelled future (or one resolved otherwise) takes no result.
+        let Outcome { op, result } = *self;
+        // A cancelled future (or one resolved otherwise) takes no result: the result is
+        // discarded (a lite-pull poll gives its messages back).
         if future.call_method0(intern!(py, "done"))?.is_truthy()? {
+            if let Ok(value) = result {
+                value.discard();
+            }
             return Ok(());
         }
-        match self.result.or_raise(py, self.op).and_then(|v| v.to_python(py)) {
+        match result.or_raise(py, op).and_then(|v| v.to_python(py)) {
             Ok(value) => future.call_method1(intern!(py, "set_result"), (value,))?,
             Err(e) => future.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
         };
@@ -344,8 +349,13 @@ impl Inner {
                         logging::log_exception(py, "cannot take the cancel handle off an asyncio call's future", e);
                     }
                 }
-                if let Err(e) = outcome.settle(future) {
-                    logging::log_exception(py, "cannot resolve an asyncio call's future", e);
+                // A panic must not leave the rest of the inbox (and every later call) unresolved.
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome.settle(future))) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => logging::log_exception(py, "cannot resolve an asyncio call's future", e),
+                    Err(_) => {
+                        tracing::error!("resolving an asyncio call's future panicked; the call is left unresolved")
+                    }
                 }
             }
         }

@@ -472,7 +472,10 @@ impl LitePullConsumerCore {
             Some(ms) => millis(ms, "poll timeout").map_err(|e| to_pyerr(py, Op::Other, &e))?,
             None => consumer.options().poll_timeout,
         };
-        drive(py, aio, Op::Other, async move { consumer.poll_batch(timeout).await.map(Received) })
+        drive(py, aio, Op::Other, async move {
+            let batch = consumer.poll_batch(timeout).await?;
+            Ok(Polled { consumer, batch })
+        })
     }
 
     #[pyo3(signature = (topic, *, aio=false))]
@@ -777,5 +780,38 @@ impl PullConsumerCore {
             let result = consumer.pull(&mq, &expression, offset, max_nums).await?;
             Ok(Pulled(mq, result))
         })
+    }
+}
+
+/// A poll's messages on their way to Python. If nobody takes them (an asyncio poll cancelled
+/// after it completed), they are given back to the consumer, which delivers them again: a
+/// cancelled `await consumer.poll()` loses no message (see `LitePullConsumer::give_back`).
+struct Polled {
+    consumer: LitePullConsumer,
+    batch: Option<(MessageQueue, Vec<rocketmq_client::MessageExt>)>,
+}
+
+impl ToPython for Polled {
+    fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Received(self.batch).to_python(py)
+    }
+
+    fn discard(self) {
+        let Some((queue, msgs)) = self.batch else { return };
+        // On the loop thread: restarting the queue spawns its pull task on the runtime.
+        let runtime = match crate::runtime::get() {
+            Ok(rt) => rt,
+            Err(e) => {
+                tracing::warn!(%queue, count = msgs.len(), error = %e,
+                    "a cancelled poll could not give its messages back; they were taken from the queue");
+                return;
+            }
+        };
+        let _in_runtime = runtime.enter();
+        match self.consumer.give_back(&queue, &msgs) {
+            Ok(()) => tracing::debug!(%queue, count = msgs.len(), "a cancelled poll gave its messages back"),
+            Err(e) => tracing::warn!(%queue, count = msgs.len(), error = %e,
+                "a cancelled poll could not give its messages back; they were taken from the queue"),
+        }
     }
 }

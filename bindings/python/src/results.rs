@@ -93,6 +93,14 @@ impl ToPython for Reply {
 pub trait ToPython: Send + 'static {
     /// Convert.
     fn to_python<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>;
+
+    /// Called instead of [`ToPython::to_python`] when nobody takes the value: its asyncio
+    /// future was cancelled after the call had completed. By default the value is dropped.
+    fn discard(self)
+    where
+        Self: Sized,
+    {
+    }
 }
 
 impl ToPython for SendResult {

@@ -368,3 +368,31 @@ async fn r_max(c: &PullConsumer, mq: &MessageQueue) -> i64 {
     let r = c.pull(mq, "*", 0, 1).await.unwrap();
     r.max_offset
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_given_back_is_polled_again() {
+    let (_cluster, ns, topic) = cluster_with_topic("T_lite_give_back", 1).await;
+    let p = producer(&ns).await;
+    let sent = send_bodies(&p, &topic, "g", 5).await;
+    let c = lite(&ns, &unique("cg_lite_give_back"), |o| o.auto_commit = false);
+    c.subscribe(&topic, "*").await.unwrap();
+    c.start().await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    let (mq, taken) = loop {
+        assert!(Instant::now() < deadline, "no batch within {WAIT:?}");
+        if let Some(batch) = c.poll_batch(Duration::from_millis(500)).await.unwrap() {
+            break batch;
+        }
+    };
+    let first = taken.iter().map(|m| m.queue_offset).min().unwrap();
+    c.give_back(&mq, &taken).unwrap();
+    let again = poll_n(&c, 5).await;
+    assert_eq!(again.len(), 5, "everything once more, from the first message given back");
+    assert_eq!(bodies(&again), sent.iter().cloned().collect::<HashSet<_>>());
+    assert_eq!(again.iter().map(|m| m.queue_offset).min(), Some(first));
+    let elsewhere = MessageQueue { topic: format!("{topic}_other"), ..mq.clone() };
+    assert!(c.give_back(&elsewhere, &taken).is_err(), "a queue not held cannot take messages back");
+    assert!(c.give_back(&mq, &[]).is_ok(), "nothing to give back");
+    c.shutdown().await;
+    p.shutdown().await;
+}

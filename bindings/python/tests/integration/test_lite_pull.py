@@ -332,3 +332,39 @@ def test_a_cancelled_asyncio_poll_takes_no_message(
             return got
 
     assert asyncio.run(main()) == [b"after-cancel"]
+
+
+def test_an_asyncio_poll_cancelled_after_it_completed_gives_its_messages_back(
+    producer: Producer, cluster: TestCluster, namesrv_addr: str
+) -> None:
+    # The poll completes at once (its messages are cached) but the loop resolves its future
+    # only on its next turn; cancelled before that, the poll's messages are delivered again
+    # rather than taken and dropped.
+    topic = new_topic(cluster, queues=1)
+    bodies = [b"given-back-%d" % i for i in range(5)]
+    send_all(producer, topic, bodies)
+
+    async def main() -> list[bytes]:
+        consumer = aio.LitePullConsumer(
+            unique("lcg"),
+            namesrv_addr=namesrv_addr,
+            consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
+            auto_commit=False,
+        )
+        await consumer.subscribe(topic)
+        async with consumer:
+            deadline = time.monotonic() + DEADLINE
+            # Bounded wait until the pull has fetched all five (then they are cached, or are
+            # about to be: either way the cancelled poll must not lose them).
+            while consumer.stats()["pulled_msgs"] < len(bodies):
+                assert time.monotonic() < deadline, consumer.stats()
+                await asyncio.sleep(0.01)
+            completed = consumer._core.poll(30_000, aio=True)
+            completed.cancel()
+            got: list[bytes] = []
+            while len(got) < len(bodies) and time.monotonic() < deadline:
+                got += [m.body for m in await consumer.poll(1000)]
+            assert completed.cancelled()
+            return got
+
+    assert asyncio.run(main()) == bodies

@@ -489,6 +489,18 @@ impl LitePullConsumer {
         }))
     }
 
+    /// Undo a poll whose messages never reached the application (an asyncio poll cancelled
+    /// after it had taken them): `mq` restarts at the first of `msgs`, so they are delivered
+    /// again and nothing past them is committed meanwhile. Messages polled from `mq` after
+    /// these are delivered again too (at least once, never lost). Java has no such call: its
+    /// `poll` cannot be cancelled once it took messages. An error if `mq` is no longer held
+    /// (a rebalance moved it; what was committed for it stays).
+    pub fn give_back(&self, mq: &MessageQueue, msgs: &[MessageExt]) -> Result<()> {
+        let Some(first) = msgs.iter().map(|m| m.queue_offset).min() else { return Ok(()) };
+        let core = self.core()?;
+        core.restart_queue(&self.inner.ns.wrap_queue(mq), first)
+    }
+
     /// [`poll`](Self::poll) with [`LitePullOptions::poll_timeout`].
     pub async fn poll_default(&self) -> Result<Vec<MessageExt>> {
         self.poll(self.inner.options.poll_timeout).await

@@ -14,7 +14,8 @@ log() { printf 'test-installed-wheel: %s\n' "$*" >&2; }
 start=$SECONDS
 "$PYTHON" -m venv "$WORK/venv"
 # Test-only dependencies; the wheel itself has none.
-"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check "pytest>=8" "pytest-timeout>=2.3" "$WHEEL"
+"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check "pytest>=8" "pytest-timeout>=2.3" \
+    "uvloop>=0.19; sys_platform != 'win32'" "$WHEEL"
 cp -r "$ROOT/bindings/python/tests" "$WORK/tests"
 export RMQ_EXAMPLES_DIR="$ROOT/examples"   # test_examples.py runs them with the installed package
 export RMQ_BENCH_DIR="$ROOT/bench"         # test_leaks.py shares bench/soak.py with make soak

@@ -51,6 +51,15 @@ def lite(namesrv: str, group: str | None = None, **options: object) -> LitePullC
     )
 
 
+def aio_lite(namesrv: str, **options: object) -> aio.LitePullConsumer:
+    return aio.LitePullConsumer(
+        unique("lcg"),
+        namesrv_addr=namesrv,
+        consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
+        **options,
+    )
+
+
 def drain(consumer: LitePullConsumer, n: int, deadline: float = DEADLINE) -> list[ReceivedMessage]:
     """Poll until ``n`` distinct bodies arrived (AssertionError after ``deadline`` s)."""
     got: list[ReceivedMessage] = []
@@ -255,11 +264,7 @@ def test_asyncio_poll_and_async_for(
 
     async def main() -> set[bytes]:
         seen: set[bytes] = set()
-        consumer = aio.LitePullConsumer(
-            unique("lcg"),
-            namesrv_addr=namesrv_addr,
-            consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
-        )
+        consumer = aio_lite(namesrv_addr)
         await consumer.subscribe(topic)
         async with consumer:
             first = await consumer.poll(5000)
@@ -310,11 +315,7 @@ def test_a_cancelled_asyncio_poll_takes_no_message(
     topic = new_topic(cluster)
 
     async def main() -> list[bytes]:
-        consumer = aio.LitePullConsumer(
-            unique("lcg"),
-            namesrv_addr=namesrv_addr,
-            consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
-        )
+        consumer = aio_lite(namesrv_addr)
         await consumer.subscribe(topic)
         async with consumer:
             # The native call itself, so that it is waiting before it is cancelled.
@@ -345,12 +346,7 @@ def test_an_asyncio_poll_cancelled_after_it_completed_gives_its_messages_back(
     send_all(producer, topic, bodies)
 
     async def main() -> list[bytes]:
-        consumer = aio.LitePullConsumer(
-            unique("lcg"),
-            namesrv_addr=namesrv_addr,
-            consume_from_where=ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET,
-            auto_commit=False,
-        )
+        consumer = aio_lite(namesrv_addr, auto_commit=False)
         await consumer.subscribe(topic)
         async with consumer:
             deadline = time.monotonic() + DEADLINE

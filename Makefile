@@ -90,6 +90,7 @@ bench: broker release-build bench-codec
 	$(CARGO) build --release -p rocketmq-client --example bench_producer --example bench_consumer
 	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_producer.py --rust-bench $(TARGET_DIR)/release/examples/bench_producer
 	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/bench_consumer.py --rust-bench $(TARGET_DIR)/release/examples/bench_consumer
+	RMQ_TESTKIT_BIN=$(RMQ_TESTKIT_BIN_RELEASE) $(PY) bench/asyncio_floor.py
 
 # The fast part of `make bench` (no broker, under a minute): the codec and the producer's
 # per-send preparation alone, ns per operation (wall time) and instructions per operation

@@ -149,11 +149,17 @@ async def asyncio_protocol(host: str, port: int, frames: list[bytes]) -> float:
         transport.close()
 
 
-def our_send_sync(producer: Producer, msg: Message, count: int) -> float:
-    started = time.perf_counter()
-    for _ in range(count):
-        producer.send_sync(msg)
-    return count / (time.perf_counter() - started)
+def our_send_sync(namesrv: str, msg: Message, count: int) -> float:
+    """Our blocking send, from a producer of its own (as the asyncio side), warmed first."""
+    producer = Producer(f"bench_floor_sync_{uuid.uuid4().hex[:8]}")
+    producer.set_name_server_address(namesrv)
+    with producer:
+        for _ in range(100):
+            producer.send_sync(msg)
+        started = time.perf_counter()
+        for _ in range(count):
+            producer.send_sync(msg)
+        return count / (time.perf_counter() - started)
 
 
 async def our_aio_send(namesrv: str, msg: Message, count: int) -> float:
@@ -174,8 +180,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    run: Callable[[Coroutine[Any, Any, float]], float] = asyncio.run
-    runners: dict[str, Callable[[Coroutine[Any, Any, float]], float]] = {"asyncio": run}
+    runners: dict[str, Callable[[Coroutine[Any, Any, float]], float]] = {
+        "asyncio": asyncio.run
+    }
     if importlib.util.find_spec("uvloop") is not None:
         import uvloop
 
@@ -187,37 +194,29 @@ def main() -> None:
         cluster.create_topic(topic, queues=4)
         host, port = cluster.brokers[0].addr.rsplit(":", 1)
         frames = [send_frame(topic, i, body) for i in range(args.count)]
-        producer = Producer(f"bench_floor_{uuid.uuid4().hex[:8]}")
-        producer.set_name_server_address(cluster.namesrv_addr)
-        producer.start()
-        try:
-            msg = Message(topic)
-            msg.set_body(body)
-            for _ in range(100):
-                producer.send_sync(msg)
-            totals: dict[str, float] = {}
-            for n in range(args.rounds):
-                figures = {"socket": blocking_socket(host, int(port), frames)}
-                for name, runner in runners.items():
-                    figures[name] = runner(asyncio_protocol(host, int(port), frames))
-                figures["send_sync"] = our_send_sync(producer, msg, args.count)
-                figures["aio.send"] = asyncio.run(
-                    our_aio_send(cluster.namesrv_addr, msg, args.count)
-                )
-                for key, value in figures.items():
-                    totals[key] = totals.get(key, 0.0) + value
-                loops = "  ".join(
-                    f"{name} Protocol {figures[name]:,.0f} ({figures[name] / figures['socket']:.2f}x)"
-                    for name in runners
-                )
-                print(
-                    f"round {n + 1}: blocking socket {figures['socket']:,.0f} msg/s  {loops}"
-                    f"  | send_sync {figures['send_sync']:,.0f}  aio.send {figures['aio.send']:,.0f}"
-                    f" ({figures['aio.send'] / figures['send_sync']:.2f}x)",
-                    flush=True,
-                )
-        finally:
-            producer.shutdown()
+        msg = Message(topic)
+        msg.set_body(body)
+        totals: dict[str, float] = {}
+        for n in range(args.rounds):
+            figures = {"socket": blocking_socket(host, int(port), frames)}
+            for name, runner in runners.items():
+                figures[name] = runner(asyncio_protocol(host, int(port), frames))
+            figures["send_sync"] = our_send_sync(cluster.namesrv_addr, msg, args.count)
+            figures["aio.send"] = asyncio.run(
+                our_aio_send(cluster.namesrv_addr, msg, args.count)
+            )
+            for key, value in figures.items():
+                totals[key] = totals.get(key, 0.0) + value
+            loops = "  ".join(
+                f"{name} Protocol {figures[name]:,.0f} ({figures[name] / figures['socket']:.2f}x)"
+                for name in runners
+            )
+            print(
+                f"round {n + 1}: blocking socket {figures['socket']:,.0f} msg/s  {loops}"
+                f"  | send_sync {figures['send_sync']:,.0f}  aio.send {figures['aio.send']:,.0f}"
+                f" ({figures['aio.send'] / figures['send_sync']:.2f}x)",
+                flush=True,
+            )
     floors = "  ".join(
         f"{name} Protocol / blocking socket {totals[name] / totals['socket']:.2f}x"
         for name in runners
